@@ -1,0 +1,149 @@
+// Content helpers over the Content service: a lockstep writer that resumes interrupted ingests, and
+// a streaming reader.
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  type WriteContentRequest,
+  type WriteContentResponse,
+  WriteAction,
+} from '../api/gen/containerd/services/content/v1/content.js';
+import { isAlreadyExists } from '../api/errdefs.js';
+import { type Connection, mapError } from './connection.js';
+
+export interface WriteBlobOptions {
+  total?: number;
+  expected?: string;
+  labels?: Record<string, string>;
+  /** Called with the bytes accepted so far. */
+  progress?: (offset: number) => void;
+}
+
+export interface WriteBlobResult {
+  digest: string;
+  /** The blob was already in the namespace; nothing was sent. */
+  existed: boolean;
+  /** Where a resumed ingest picked up. */
+  resumedAt: number;
+}
+
+/** One request, one reply: the Content.Write protocol. */
+class Lockstep {
+  private replies: WriteContentResponse[] = [];
+  private waiting: { resolve: (r: WriteContentResponse) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+  private ended = false;
+
+  constructor(private readonly stream: ClientDuplexStream<WriteContentRequest, WriteContentResponse>) {
+    stream.on('data', (r: WriteContentResponse) => {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w.resolve(r);
+      } else this.replies.push(r);
+    });
+    stream.on('error', (e: Error) => this.fail(mapError(e)));
+    stream.on('end', () => {
+      this.ended = true;
+      this.fail(new Error('content write stream ended early'));
+    });
+  }
+
+  private fail(e: Error): void {
+    if (!this.failure) this.failure = e;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.reject(this.failure);
+    }
+  }
+
+  async send(req: Partial<WriteContentRequest>): Promise<WriteContentResponse> {
+    if (this.failure && this.replies.length === 0) throw this.failure;
+    const full: WriteContentRequest = {
+      action: WriteAction.STAT,
+      ref: '',
+      total: 0,
+      expected: '',
+      offset: 0,
+      data: Buffer.alloc(0),
+      labels: {},
+      ...req,
+    };
+    if (!this.stream.write(full)) await new Promise<void>((r) => this.stream.once('drain', () => r()));
+    const ready = this.replies.shift();
+    if (ready) return ready;
+    if (this.failure) throw this.failure;
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  close(): void {
+    if (!this.ended) this.stream.end();
+  }
+}
+
+/**
+ * Writes a blob from a byte source under `ref`. An ingest left by an earlier, interrupted write is
+ * resumed: the source's first `offset` bytes are skipped instead of being sent again.
+ */
+export async function writeBlob(
+  conn: Connection,
+  ref: string,
+  source: AsyncIterable<Uint8Array>,
+  opts: WriteBlobOptions = {},
+): Promise<WriteBlobResult> {
+  const ls = new Lockstep(conn.content.write(conn.metadata()));
+  try {
+    let st: WriteContentResponse;
+    try {
+      st = await ls.send({ action: WriteAction.STAT, ref, total: opts.total ?? 0, expected: opts.expected ?? '' });
+    } catch (e) {
+      if (isAlreadyExists(e) && opts.expected) return { digest: opts.expected, existed: true, resumedAt: 0 };
+      throw e;
+    }
+    const resumedAt = st.offset;
+    let offset = st.offset;
+    let skip = st.offset;
+    if (!(opts.total && offset === opts.total)) {
+      for await (const chunk0 of source) {
+        let chunk = chunk0;
+        if (skip > 0) {
+          if (chunk.length <= skip) {
+            skip -= chunk.length;
+            continue;
+          }
+          chunk = chunk.subarray(skip);
+          skip = 0;
+        }
+        for (let i = 0; i < chunk.length; i += 1 << 20) {
+          const part = chunk.subarray(i, Math.min(chunk.length, i + (1 << 20)));
+          const r = await ls.send({ action: WriteAction.WRITE, offset, data: Buffer.from(part.buffer, part.byteOffset, part.length) });
+          offset = r.offset;
+          opts.progress?.(offset);
+        }
+      }
+      if (skip > 0) throw new Error(`source is shorter than the ${resumedAt} bytes already written for ${ref}`);
+    }
+    const done = await ls.send({
+      action: WriteAction.COMMIT,
+      offset,
+      total: opts.total ?? offset,
+      expected: opts.expected ?? '',
+      labels: opts.labels ?? {},
+    });
+    return { digest: done.digest, existed: false, resumedAt };
+  } catch (e) {
+    if (isAlreadyExists(e) && opts.expected) return { digest: opts.expected, existed: true, resumedAt: 0 };
+    throw e;
+  } finally {
+    ls.close();
+  }
+}
+
+/** Streams a blob's bytes (from `offset`, `size` bytes; 0 = to the end). */
+export async function* readBlob(conn: Connection, digest: string, offset = 0, size = 0): AsyncIterable<Buffer> {
+  const stream = conn.content.read({ digest, offset, size }, conn.metadata());
+  try {
+    for await (const m of stream) yield (m as { data: Buffer }).data;
+  } catch (e) {
+    throw mapError(e);
+  }
+}

@@ -1,0 +1,3 @@
+// tsctr-shim: not built yet (see the open issues); it says so instead of pretending.
+process.stderr.write('tsctr-shim: not yet implemented in this version of tsctr\n');
+process.exit(1);

@@ -1,0 +1,52 @@
+import { type Command, json, labelArgs, parse, print, subcommands, UsageError, withConnection } from './common.js';
+import { labelsText, table } from '../../client/format.js';
+
+const ls: Command = async (g, args) => {
+  const { values } = parse(args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } });
+  await withConnection(g, async (c) => {
+    const { namespaces } = await c.call(c.namespaces, c.namespaces.list, { filter: '' });
+    if (values.format === 'json') return json(namespaces);
+    if (values.quiet) return print(namespaces.map((n) => `${n.name}\n`).join(''));
+    print(table(['NAME', 'LABELS'], namespaces.map((n) => [n.name, labelsText(n.labels).replace(/^-$/, '')])));
+  });
+};
+
+const create: Command = async (g, args) => {
+  const { positionals } = parse(args, {});
+  const [name, ...labels] = positionals;
+  if (!name) throw new UsageError('namespaces create NAME [KEY=VALUE...]');
+  await withConnection(g, (c) => c.call(c.namespaces, c.namespaces.create, { namespace: { name, labels: labelArgs(labels) } }));
+};
+
+const label: Command = async (g, args) => {
+  const { positionals } = parse(args, {});
+  const [name, ...rest] = positionals;
+  if (!name) throw new UsageError('namespaces label NAME [KEY=VALUE...]');
+  const labels = labelArgs(rest);
+  await withConnection(g, (c) =>
+    c.call(c.namespaces, c.namespaces.update, {
+      namespace: { name, labels },
+      updateMask: Object.keys(labels).map((k) => `labels.${k}`),
+    }),
+  );
+};
+
+const rm: Command = async (g, args) => {
+  const { positionals } = parse(args, {});
+  if (positionals.length === 0) throw new UsageError('namespaces rm NAME...');
+  let failed = 0;
+  await withConnection(g, async (c) => {
+    for (const name of positionals) {
+      try {
+        await c.call(c.namespaces, c.namespaces.delete, { name });
+        print(`${name}\n`);
+      } catch (e) {
+        failed++;
+        process.stderr.write(`tsctr: ${name}: ${(e as Error).message}\n`);
+      }
+    }
+  });
+  return failed > 0 ? 1 : 0;
+};
+
+export const namespaces = subcommands('namespaces', { ls, create, label, rm }, { list: 'ls', remove: 'rm', delete: 'rm' });

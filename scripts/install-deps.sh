@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, run and test tsctr (as root).
+set -euo pipefail
+need=()
+command -v runc >/dev/null || need+=(runc)
+command -v ctr >/dev/null || need+=(containerd)          # ctr: a real client peer for tests; containerd: the bench anchor
+command -v docker-registry >/dev/null || need+=(docker-registry)
+[ -x /bin/busybox ] || need+=(busybox-static)             # test images are built from it
+command -v zstd >/dev/null || need+=(zstd)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "tsctr needs Node.js 20 or newer on PATH" >&2
+  exit 1
+fi

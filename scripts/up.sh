@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One command: install what is missing, build, and start the engine with its embedded defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build --silent
+mkdir -p /var/log/tsctr /run/tsctr
+sock=/run/tsctr/tsctrd.sock
+if [ -S "$sock" ] && node dist/tsctr.js -a "$sock" version >/dev/null 2>&1; then
+  echo "tsctrd is already running on $sock"
+else
+  nohup node dist/tsctrd.js >>/var/log/tsctr/tsctrd.log 2>&1 &
+  for _ in $(seq 1 100); do
+    [ -S "$sock" ] && node dist/tsctr.js -a "$sock" version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  node dist/tsctr.js -a "$sock" version >/dev/null || { echo "tsctrd did not start; see /var/log/tsctr/tsctrd.log" >&2; exit 1; }
+  echo "tsctrd running on $sock (logs: /var/log/tsctr/tsctrd.log)"
+fi
+echo "try: ctr -a $sock version    or    node dist/tsctr.js version"

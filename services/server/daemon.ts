@@ -1,0 +1,134 @@
+// tsctrd's assembly: open the stores under root, wire each gRPC service over them, and serve them all
+// on one unix socket. Nothing here holds logic of its own.
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { ContentService } from '../../api/gen/containerd/services/content/v1/content.js';
+import { EventsService } from '../../api/gen/containerd/services/events/v1/events.js';
+import { IntrospectionService } from '../../api/gen/containerd/services/introspection/v1/introspection.js';
+import { LeasesService } from '../../api/gen/containerd/services/leases/v1/leases.js';
+import { NamespacesService } from '../../api/gen/containerd/services/namespaces/v1/namespace.js';
+import { VersionService } from '../../api/gen/containerd/services/version/v1/version.js';
+import { HealthService } from '../../api/gen/grpc/health/v1/health.js';
+import { failedPrecondition } from '../../api/errdefs.js';
+import { contentGcBackend } from '../content/gc.js';
+import { LocalContentStore } from '../content/local.js';
+import { contentService } from '../content/service.js';
+import { ContentStore } from '../content/store.js';
+import { Exchange } from '../events/exchange.js';
+import { eventsService } from '../events/service.js';
+import { healthService } from '../health/service.js';
+import { type PluginInfo, introspectionService } from '../introspection/service.js';
+import { leasesService } from '../leases/service.js';
+import { LevelLeaseStore } from '../leases/store.js';
+import { MetadataDB } from '../metadata/db.js';
+import { GarbageCollector, GcScheduler } from '../metadata/gc.js';
+import { namespacesService } from '../namespaces/service.js';
+import { LevelNamespaceStore } from '../namespaces/store.js';
+import { versionService } from '../version/service.js';
+import type { DaemonConfig } from './config.js';
+import { Edge } from './grpc.js';
+import { prepareSocket } from './socket.js';
+import { serverUuid } from './uuid.js';
+
+export { SERVER_VERSION as VERSION } from '../../api/version.js';
+import { SERVER_VERSION as VERSION } from '../../api/version.js';
+
+const MAX_MESSAGE = 16 << 20;
+
+export interface Daemon {
+  address: string;
+  stop(): Promise<void>;
+}
+
+async function openMetadata(root: string): Promise<MetadataDB> {
+  try {
+    return await MetadataDB.open(path.join(root, 'metadata'));
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String((e as { cause?: unknown }).cause ?? e))) {
+      throw failedPrecondition(`another tsctrd is already using root ${root} (its metadata database is locked)`);
+    }
+    throw e;
+  }
+}
+
+export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
+  const started = performance.now();
+  await fs.mkdir(cfg.root, { recursive: true, mode: 0o711 });
+  await fs.mkdir(cfg.state, { recursive: true, mode: 0o711 });
+  const db = await openMetadata(cfg.root);
+  try {
+    await prepareSocket(cfg.address);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+
+  const exchange = new Exchange();
+  const local = new LocalContentStore(path.join(cfg.root, 'content'));
+  await local.init();
+  const content = new ContentStore(db, local, exchange);
+  const namespaces = new LevelNamespaceStore(db, exchange);
+  const leases = new LevelLeaseStore(db);
+  const gc = new GarbageCollector(db, log.child({ component: 'gc' }));
+  gc.addBackend(contentGcBackend(local));
+  const scheduler = new GcScheduler(gc, db, log.child({ component: 'gc' }), cfg.gc);
+  const uuid = await serverUuid(cfg.root);
+
+  const plugins: PluginInfo[] = [
+    { type: 'io.containerd.content.v1', id: 'content' },
+    { type: 'io.containerd.metadata.v1', id: 'level', requires: ['io.containerd.content.v1'] },
+    { type: 'io.containerd.gc.v1', id: 'scheduler', requires: ['io.containerd.metadata.v1'] },
+    { type: 'io.containerd.event.v1', id: 'exchange' },
+    ...['content', 'events', 'introspection', 'leases', 'namespaces', 'version', 'healthcheck'].map((id) => ({
+      type: 'io.containerd.grpc.v1',
+      id,
+    })),
+  ];
+
+  const edge = new Edge(log);
+  const server = new Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE,
+    'grpc.max_send_message_length': MAX_MESSAGE,
+  });
+  server.addService(VersionService, versionService(edge, VERSION));
+  server.addService(IntrospectionService, introspectionService(edge, uuid, () => plugins));
+  server.addService(HealthService, healthService(edge));
+  server.addService(NamespacesService, namespacesService(edge, namespaces));
+  server.addService(EventsService, eventsService(edge, exchange));
+  server.addService(
+    LeasesService,
+    leasesService(edge, leases, { afterDelete: async (sync) => void (sync ? await scheduler.runNow() : undefined) }),
+  );
+  server.addService(ContentService, contentService(edge, content, { afterDelete: async () => undefined }));
+
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix://${cfg.address}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+  await fs.chmod(cfg.address, 0o660);
+  scheduler.start();
+  log.info({ address: cfg.address, root: cfg.root, state: cfg.state, ms: Math.round(performance.now() - started) }, 'tsctrd serving');
+
+  return {
+    address: cfg.address,
+    async stop() {
+      scheduler.stop();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      await scheduler.idle();
+      await db.close();
+      await fs.rm(cfg.address, { force: true });
+      log.info('tsctrd stopped');
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['services/**/*.test.ts', 'client/**/*.test.ts', 'api/**/*.test.ts', 'cmd/**/*.test.ts', 'integration/**/*.test.ts'],
+    // Integration tests start daemons and use real mounts: one file at a time on a 2-core machine.
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
