@@ -79,7 +79,8 @@ describe('ctr content', () => {
     const lab = await d.ctr(['content', 'label', dg, 'containerd.io/gc.root=yes', 'x=1']);
     expect(lab.code).toBe(0);
     expect(lab.stdout.trim().split(',').sort()).toEqual(['containerd.io/gc.root=yes', 'x=1']);
-    expect((await d.ctr(['content', 'ls'])).stdout).toContain('containerd.io/gc.root=yes,x=1');
+    const ls2 = await d.ctr(['content', 'ls']);
+    expect(ls2.stdout, ls2.stdout + ls2.stderr).toContain('containerd.io/gc.root=yes,x=1');
     const rm = await d.ctr(['content', 'rm', dg]);
     expect(rm.code).toBe(0);
     expect(rm.stdout.trim()).toBe(dg);

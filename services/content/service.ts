@@ -4,13 +4,14 @@ import {
   type ContentServer,
   type Info,
   type Status,
+  type WriteContentRequest,
   type WriteContentResponse,
   WriteAction,
 } from '../../api/gen/containerd/services/content/v1/content.js';
 import type { Empty } from '../../api/gen/google/protobuf/empty.js';
 import { alreadyExists, invalidArgument } from '../../api/errdefs.js';
 import { toProto } from '../metadata/time.js';
-import { type Edge, send } from '../server/grpc.js';
+import { type Edge, incoming, send } from '../server/grpc.js';
 import type { ContentInfo, ContentStatus, ContentStore, ContentWriter } from './store.js';
 
 const BATCH = 100;
@@ -83,13 +84,16 @@ export function contentService(edge: Edge, store: ContentStore, hooks: ContentSe
     }),
 
     write: edge.bidi('Content.Write', async (call, ctx) => {
-      const ns = ctx.ns();
+      let ns = '';
       let w: ContentWriter | undefined;
       let total = 0;
       let expected = '';
       try {
-        for await (const req of call) {
+        for await (const req of incoming<WriteContentRequest>(call)) {
           if (!w) {
+            // Validate only once the first message is in: failing before it reaches the client as a
+            // bare EOF on its send instead of our status.
+            ns = ctx.ns();
             if (!req.ref) throw invalidArgument('first message must have a reference');
             ctx.log.debug({ ref: req.ref, total: req.total, expected: req.expected }, 'write started');
             w = await store.writer(ns, req.ref, { total: req.total, expected: req.expected, lease: ctx.lease() });

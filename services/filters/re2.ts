@@ -5,14 +5,18 @@
 //  - things Go accepts but JS spells differently are translated: `(?P<n>...)`, `\pL`, `\p{Greek}`,
 //    `[[:alpha:]]`, `\Q...\E`, `\A`, `\z`, `\x{...}`, octal escapes, `\a`, escaped punctuation, a
 //    literal `{`, `}` or `]`, a `]` first in a class, quantified assertions (`^*`);
-//  - Go-only meanings are kept: `.` never matches just `\n` (JS would also skip `\r`, U+2028/9),
-//    `\s` is ASCII only, `(?m)` lines end at `\n` only, flags are scoped to their group;
+//  - Go meanings are kept where JS differs: `.` excludes only `\n` (JS also excludes `\r`, U+2028/9),
+//    `\s` is ASCII only, `(?m)` lines end at `\n` only, flags are scoped to their group, `\pC` has
+//    no unassigned code points, negated classes under `(?i)` exclude every case variant;
 //  - things Go refuses are refused: look-around, back-references, `(?<name>...)`, repeat counts over
-//    1000, unknown escapes and class names.
-// Limits: case-insensitivity (`i`) must hold for the whole pattern (JS has no inline flags before
-// Node 23), so a pattern that mixes case-sensitive and case-insensitive parts is reported as
-// unusable, as is a negated Unicode class item (`[\PL]`) under `(?i)`. Go's overall size and nesting limits are not copied.
-// JS runs a backtracking engine, so unlike Go the match time is not linear in the input.
+//    1000, unknown escapes, class names and script aliases.
+// Limits: JS has no inline flags before Node 23, so case-insensitivity must cover the whole pattern; a
+// pattern mixing case-sensitive and case-insensitive atoms is reported as unusable, as is a negated
+// Unicode class item inside brackets under `(?i)` (`(?i)[\PL]`). Under `(?i)`, JS's `\b` also counts
+// U+017F and U+212A as word characters. Go's overall size and nesting limits are not copied, and JS
+// runs a backtracking engine, so the match time is not linear in the input as it is in Go.
+//
+// These results were compared with Go 1.19's regexp on over a hundred thousand generated patterns.
 
 class Unusable extends Error {}
 

@@ -108,3 +108,53 @@ export function send<T>(call: { write(m: T): boolean; once(ev: 'drain', f: () =>
   if (call.write(msg)) return Promise.resolve();
   return new Promise((resolve) => call.once('drain', () => resolve()));
 }
+
+/**
+ * Reads a client stream message by message without destroying it when the reader stops early
+ * (a `for await` over the call would, and the status could then never be sent).
+ */
+export async function* incoming<T>(call: NodeJS.EventEmitter & { pause(): unknown; resume(): unknown }): AsyncGenerator<T> {
+  const queue: T[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const onData = (m: T) => {
+    queue.push(m);
+    if (queue.length > 4) call.pause();
+    wake?.();
+  };
+  const onEnd = () => {
+    ended = true;
+    wake?.();
+  };
+  const onError = (e: unknown) => {
+    failure = e;
+    ended = true;
+    wake?.();
+  };
+  call.on('data', onData);
+  call.on('end', onEnd);
+  call.on('cancelled', onEnd);
+  call.on('error', onError);
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        const m = queue.shift()!;
+        if (queue.length <= 1) call.resume();
+        yield m;
+        continue;
+      }
+      if (ended) {
+        if (failure) throw failure;
+        return;
+      }
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  } finally {
+    call.off('data', onData);
+    call.off('end', onEnd);
+    call.off('cancelled', onEnd);
+    call.off('error', onError);
+  }
+}
