@@ -1,0 +1,70 @@
+// npm run bench: the same work against tsctrd and Debian's containerd, in one run, alternating.
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Daemon, type Row, containerd, ctr, median, report, tmpfs, tsctrd } from './lib.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const INGEST_MIB = Number(process.env.BENCH_INGEST_MIB ?? 1024);
+
+async function coldStart(make: () => Daemon): Promise<number> {
+  const d = make();
+  const t0 = performance.now();
+  await d.start();
+  for (;;) {
+    const r = await ctr(d, ['version']);
+    if (r.code === 0) break;
+  }
+  const ms = performance.now() - t0;
+  await d.stop();
+  return ms;
+}
+
+async function ingestMBps(d: Daemon, file: string, digest: string, i: number): Promise<number> {
+  const r = await ctr(d, ['content', 'ingest', '--expected-digest', digest, `bench-${i}`], { input: file });
+  if (r.code !== 0) throw new Error(`${d.name} ingest failed: ${r.err}`);
+  const rm = await ctr(d, ['content', 'rm', digest]);
+  if (rm.code !== 0) throw new Error(`${d.name} content rm failed: ${rm.err}`);
+  await new Promise((res) => setTimeout(res, 300)); // let the GC remove the blob
+  return INGEST_MIB / (r.ms / 1000);
+}
+
+async function main(): Promise<void> {
+  const base = await fs.mkdtemp(path.join(os.tmpdir(), 'tsctr-bench-'));
+  const unmount = await tmpfs(base, `${Math.ceil((INGEST_MIB * 3.5) / 1024) + 1}g`);
+  const rows: Row[] = [];
+  try {
+    // Row 2 first (no data): cold start to the first answered `ctr version`.
+    const cold: Row = { what: 'cold start → first `ctr version`', unit: 'ms', ours: [], anchor: [], goal: '≤ 1.0×' };
+    for (let i = 0; i < ROUNDS; i++) {
+      cold.ours.push(await coldStart(() => tsctrd(path.join(base, `t-cold-${i}`))));
+      cold.anchor.push(await coldStart(() => containerd(path.join(base, `c-cold-${i}`))));
+    }
+
+    const file = path.join(base, 'blob.bin');
+    execFileSync('sh', ['-c', `head -c ${INGEST_MIB}M /dev/urandom > ${file}`]);
+    const digest = `sha256:${execFileSync('sha256sum', [file]).toString().slice(0, 64)}`;
+    const t = tsctrd(path.join(base, 't'));
+    const c = containerd(path.join(base, 'c'));
+    await t.start();
+    await c.start();
+    const ingest: Row = { what: `\`ctr content ingest\` ${INGEST_MIB} MiB`, unit: 'MB/s', ours: [], anchor: [], higherIsBetter: true, goal: '≥ 1.0× (throughput)' };
+    for (let i = 0; i < ROUNDS; i++) {
+      ingest.ours.push(await ingestMBps(t, file, digest, i));
+      ingest.anchor.push(await ingestMBps(c, file, digest, i));
+    }
+    await t.stop();
+    await c.stop();
+    rows.push(ingest, cold);
+  } finally {
+    await unmount();
+  }
+  process.stdout.write(`${report(rows)}\n\n(${ROUNDS} alternating rounds each; medians; data on tmpfs)\n`);
+  for (const r of rows) process.stdout.write(`${r.what}: tsctrd ${r.ours.map((x) => x.toFixed(0)).join(' ')} | containerd ${r.anchor.map((x) => x.toFixed(0)).join(' ')} (median ratio ${(median(r.ours) / median(r.anchor)).toFixed(2)})\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
