@@ -47,13 +47,20 @@ async function stopProc(p: ChildProcess | undefined): Promise<void> {
   clearTimeout(t);
 }
 
+/** tsctrd makes no TLS connections: start it without NODE_EXTRA_CA_CERTS, as scripts/up.sh does. */
+export function daemonEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 export function tsctrd(dir: string): Daemon {
   const d: Daemon = {
     name: 'tsctrd',
     address: path.join(dir, 'tsctrd.sock'),
     root: path.join(dir, 'root'),
     async start() {
-      d.proc = spawn(process.execPath, [path.join(REPO, 'dist/tsctrd.js'), '--address', d.address, '--root', d.root, '--state', path.join(dir, 'state'), '--log-level', 'warn'], { stdio: 'ignore' });
+      d.proc = spawn(process.execPath, [path.join(REPO, 'dist/tsctrd.js'), '--address', d.address, '--root', d.root, '--state', path.join(dir, 'state'), '--log-level', 'warn'], { stdio: 'ignore', env: daemonEnv() });
       await waitSocket(d.address, d.proc);
     },
     async stop() {

@@ -74,6 +74,7 @@ export class Tx implements ReadView {
   }
 }
 
+/** Called once per committed transaction: how many user deletions it made, and 1 mutation. */
 export type MutationListener = (deletions: number, mutations: number) => void;
 
 export class MetadataDB implements ReadView {
@@ -132,7 +133,7 @@ export class MetadataDB implements ReadView {
                 : { type: 'del' as const, key: op.key },
             ),
           );
-          for (const l of this.listeners) l(tx.deletions, tx.ops.size);
+          for (const l of this.listeners) l(tx.deletions, 1);
         }
         for (const fn of tx.after) await fn();
         return result;
