@@ -14,6 +14,9 @@ import { IntrospectionClient } from '../api/gen/containerd/services/introspectio
 import { LeasesClient } from '../api/gen/containerd/services/leases/v1/leases.js';
 import { NamespacesClient } from '../api/gen/containerd/services/namespaces/v1/namespace.js';
 import { VersionClient } from '../api/gen/containerd/services/version/v1/version.js';
+import { DiffClient } from '../api/gen/containerd/services/diff/v1/diff.js';
+import { ImagesClient } from '../api/gen/containerd/services/images/v1/images.js';
+import { SnapshotsClient } from '../api/gen/containerd/services/snapshots/v1/snapshots.js';
 import { fromStatus } from '../api/errdefs.js';
 
 export const DEFAULT_ADDRESS = '/run/tsctr/tsctrd.sock';
@@ -81,6 +84,15 @@ export class Connection {
   }
   get version(): VersionClient {
     return this.get('version', VersionClient);
+  }
+  get diff(): DiffClient {
+    return this.get('diff', DiffClient);
+  }
+  get images(): ImagesClient {
+    return this.get('images', ImagesClient);
+  }
+  get snapshots(): SnapshotsClient {
+    return this.get('snapshots', SnapshotsClient);
   }
 
   metadata(): Metadata {

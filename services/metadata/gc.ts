@@ -11,6 +11,8 @@ import { SEP, keys, splitId } from './keys.js';
 export interface GcBackend {
   name: string;
   sweep(view: ReadView): Promise<number>;
+  /** Slow removal of what `sweep` set aside, run after the lock is released. */
+  afterSweep?(): Promise<void>;
 }
 
 interface LooseRecord {
@@ -49,14 +51,15 @@ export class GarbageCollector {
 
   async collect(): Promise<GcStats> {
     const start = performance.now();
-    return this.db.gcLock.exclusive(async () => {
+    const stats = await this.db.gcLock.exclusive(async () => {
       const removedRecords = await this.sweepRecords();
       let removedFiles = 0;
       for (const b of this.backends) removedFiles += await b.sweep(this.db);
-      const stats = { removedRecords, removedFiles, ms: Math.round(performance.now() - start) };
-      this.log.debug(stats, 'garbage collected');
-      return stats;
+      return { removedRecords, removedFiles, ms: Math.round(performance.now() - start) };
     });
+    for (const b of this.backends) await b.afterSweep?.();
+    this.log.debug({ ...stats, totalMs: Math.round(performance.now() - start) }, 'garbage collected');
+    return stats;
   }
 
   private async sweepRecords(): Promise<number> {

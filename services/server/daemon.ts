@@ -11,6 +11,9 @@ import { LeasesService } from '../../api/gen/containerd/services/leases/v1/lease
 import { NamespacesService } from '../../api/gen/containerd/services/namespaces/v1/namespace.js';
 import { VersionService } from '../../api/gen/containerd/services/version/v1/version.js';
 import { HealthService } from '../../api/gen/grpc/health/v1/health.js';
+import { ImagesService } from '../../api/gen/containerd/services/images/v1/images.js';
+import { SnapshotsService } from '../../api/gen/containerd/services/snapshots/v1/snapshots.js';
+import { DiffService } from '../../api/gen/containerd/services/diff/v1/diff.js';
 import { failedPrecondition } from '../../api/errdefs.js';
 import { contentGcBackend } from '../content/gc.js';
 import { LocalContentStore } from '../content/local.js';
@@ -27,6 +30,14 @@ import { GarbageCollector, GcScheduler } from '../metadata/gc.js';
 import { namespacesService } from '../namespaces/service.js';
 import { LevelNamespaceStore } from '../namespaces/store.js';
 import { versionService } from '../version/service.js';
+import { diffService } from '../diff/service.js';
+import { imagesService } from '../images/service.js';
+import { ImageStore } from '../images/store.js';
+import { NativeBackend, OverlayBackend, type SnapshotBackend } from '../snapshots/backend.js';
+import { snapshotGcBackend } from '../snapshots/gc.js';
+import { snapshotsService } from '../snapshots/service.js';
+import { SnapshotStore } from '../snapshots/store.js';
+import { overlayWorks } from '../snapshots/probe.js';
 import type { DaemonConfig } from './config.js';
 import { Edge } from './grpc.js';
 import { prepareSocket } from './socket.js';
@@ -72,8 +83,27 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   const content = new ContentStore(db, local, exchange);
   const namespaces = new LevelNamespaceStore(db, exchange);
   const leases = new LevelLeaseStore(db);
+  const images = new ImageStore(db, exchange);
+  const backends = new Map<string, SnapshotBackend>();
+  const overlay = new OverlayBackend(path.join(cfg.root, 'snapshots', 'overlayfs'));
+  const native = new NativeBackend(path.join(cfg.root, 'snapshots', 'native'));
+  for (const b of [overlay, native]) {
+    await b.init();
+    await b.purge();
+  }
+  backends.set('overlayfs', overlay);
+  backends.set('native', native);
+  // Probed in the background so start-up does not wait on a mount.
+  void overlayWorks(overlay.snapshotsDir).then((ok) => {
+    if (!ok) {
+      backends.delete('overlayfs');
+      log.warn('overlayfs does not mount here: only the native snapshotter is available');
+    }
+  });
+  const snapshots = new SnapshotStore(db, backends, exchange);
   const gc = new GarbageCollector(db, log.child({ component: 'gc' }));
   gc.addBackend(contentGcBackend(local));
+  for (const b of backends.values()) gc.addBackend(snapshotGcBackend(snapshots, b));
   const scheduler = new GcScheduler(gc, db, log.child({ component: 'gc' }), cfg.gc);
   const uuid = await serverUuid(cfg.root);
 
@@ -82,7 +112,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
     { type: 'io.containerd.metadata.v1', id: 'level', requires: ['io.containerd.content.v1'] },
     { type: 'io.containerd.gc.v1', id: 'scheduler', requires: ['io.containerd.metadata.v1'] },
     { type: 'io.containerd.event.v1', id: 'exchange' },
-    ...['content', 'events', 'introspection', 'leases', 'namespaces', 'version', 'healthcheck'].map((id) => ({
+    ...[...backends.keys()].map((id) => ({ type: 'io.containerd.snapshotter.v1', id })),
+    { type: 'io.containerd.differ.v1', id: 'walking' },
+    ...['content', 'diff', 'events', 'images', 'introspection', 'leases', 'namespaces', 'snapshots', 'version', 'healthcheck'].map((id) => ({
       type: 'io.containerd.grpc.v1',
       id,
     })),
@@ -103,6 +135,13 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
     leasesService(edge, leases, { afterDelete: async (sync) => void (sync ? await scheduler.runNow() : undefined) }),
   );
   server.addService(ContentService, contentService(edge, content, { afterDelete: async () => undefined }));
+  const afterDelete = async (sync: boolean) => void (sync ? await scheduler.runNow() : undefined);
+  server.addService(ImagesService, imagesService(edge, images, { afterDelete }));
+  server.addService(
+    SnapshotsService,
+    snapshotsService(edge, snapshots, { afterRemove: async () => undefined, cleanup: async () => void (await scheduler.runNow()) }),
+  );
+  server.addService(DiffService, diffService(edge, content, [...backends.values()].map((b) => b.snapshotsDir)));
 
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`unix://${cfg.address}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
