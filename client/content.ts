@@ -87,7 +87,7 @@ class Lockstep {
 export async function writeBlob(
   conn: Connection,
   ref: string,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | ((offset: number) => Promise<AsyncIterable<Uint8Array>>),
   opts: WriteBlobOptions = {},
 ): Promise<WriteBlobResult> {
   const ls = new Lockstep(conn.content.write(conn.metadata()));
@@ -101,9 +101,11 @@ export async function writeBlob(
     }
     const resumedAt = st.offset;
     let offset = st.offset;
-    let skip = st.offset;
+    // A source that can start at an offset (an HTTP range) is asked to; a plain stream is skipped ahead.
+    let skip = typeof source === 'function' ? 0 : st.offset;
     if (!(opts.total && offset === opts.total)) {
-      for await (const chunk0 of source) {
+      const input = typeof source === 'function' ? await source(offset) : source;
+      for await (const chunk0 of input) {
         let chunk = chunk0;
         if (skip > 0) {
           if (chunk.length <= skip) {

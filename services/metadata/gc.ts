@@ -96,7 +96,8 @@ export class GarbageCollector {
         } else if (kind === 'image' || kind === 'container') {
           reach(n);
         } else if (kind === 'ingest') {
-          if (!rec.expireAt || BigInt(rec.expireAt) > now) reach(n);
+          // Leased ingests live through their lease; the others until their expiry.
+          if (rec.expireAt && BigInt(rec.expireAt) > now) reach(n);
         } else if (rec.labels?.[GC_ROOT] !== undefined) {
           reach(n);
         }

@@ -1,0 +1,83 @@
+// Unpacks layers into snapshots through the Snapshots and Diff services, as containerd's client does:
+// a snapshot per chain ID, applied under an "extract-…" key, then committed under the chain ID.
+import { randomBytes } from 'node:crypto';
+import { isAlreadyExists, isNotFound } from '../../api/errdefs.js';
+import type { Connection } from '../connection.js';
+import type { Descriptor } from './oci.js';
+
+export interface LayerJob {
+  layer: Descriptor;
+  diffId: string;
+  chainId: string;
+  /** Chain ID of the layer below, "" for the first. */
+  parent: string;
+}
+
+const inflight = new Map<string, Promise<boolean>>();
+
+function extractKey(chainId: string): string {
+  return `extract-${process.hrtime.bigint() % 1_000_000_000n}-${randomBytes(3).toString('base64url')} ${chainId}`;
+}
+
+/** Is the snapshot for this chain ID already committed? */
+export async function haveSnapshot(c: Connection, snapshotter: string, chainId: string): Promise<boolean> {
+  try {
+    await c.call(c.snapshots, c.snapshots.stat, { snapshotter, key: chainId });
+    return true;
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw e;
+  }
+}
+
+async function applyOnce(c: Connection, snapshotter: string, job: LayerJob): Promise<boolean> {
+  if (await haveSnapshot(c, snapshotter, job.chainId)) return false;
+  let key = extractKey(job.chainId);
+  let mounts;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mounts = (await c.call(c.snapshots, c.snapshots.prepare, { snapshotter, key, parent: job.parent, labels: {} })).mounts;
+      break;
+    } catch (e) {
+      if (!isAlreadyExists(e) || attempt > 3) throw e;
+      key = extractKey(job.chainId);
+    }
+  }
+  try {
+    const { applied } = await c.call(c.diff, c.diff.apply, {
+      diff: { mediaType: job.layer.mediaType, digest: job.layer.digest, size: job.layer.size, annotations: job.layer.annotations ?? {} },
+      mounts,
+      payloads: {},
+    });
+    if (applied?.digest !== job.diffId) {
+      throw new Error(`wrong diff id calculated on extraction of ${job.layer.digest}: ${applied?.digest}, expected ${job.diffId}`);
+    }
+    try {
+      await c.call(c.snapshots, c.snapshots.commit, { snapshotter, name: job.chainId, key, labels: {} });
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      await c.call(c.snapshots, c.snapshots.remove, { snapshotter, key }).catch(() => undefined);
+    }
+  } catch (e) {
+    await c.call(c.snapshots, c.snapshots.remove, { snapshotter, key }).catch(() => undefined);
+    throw e;
+  }
+  await c.call(c.content, c.content.update, {
+    info: { digest: job.layer.digest, size: 0, labels: { 'containerd.io/uncompressed': job.diffId } },
+    updateMask: ['labels.containerd.io/uncompressed'],
+  });
+  return true;
+}
+
+/**
+ * Unpacks one layer (its parent must be unpacked already). Concurrent callers for the same chain ID in
+ * this process share one extraction. Returns whether this call did the work.
+ */
+export function unpackLayer(c: Connection, snapshotter: string, job: LayerJob): Promise<boolean> {
+  const k = `${c.address}\x00${c.namespace}\x00${snapshotter}\x00${job.chainId}`;
+  const running = inflight.get(k);
+  if (running) return running.then(() => false);
+  const p = applyOnce(c, snapshotter, job).finally(() => inflight.delete(k));
+  inflight.set(k, p);
+  return p;
+}
