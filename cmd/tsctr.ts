@@ -7,9 +7,11 @@ import { events } from './tsctr/events.js';
 import { leases } from './tsctr/leases.js';
 import { namespaces } from './tsctr/namespaces.js';
 import { version } from './tsctr/version.js';
+import { images } from './tsctr/images.js';
+import { snapshots } from './tsctr/snapshots.js';
 
-const commands: Record<string, Command> = { version, namespaces, content, leases, events };
-const aliases: Record<string, string> = { ns: 'namespaces', namespace: 'namespaces', l: 'leases', lease: 'leases' };
+const commands: Record<string, Command> = { version, namespaces, content, leases, events, images, snapshots };
+const aliases: Record<string, string> = { ns: 'namespaces', namespace: 'namespaces', l: 'leases', lease: 'leases', i: 'images', image: 'images', snapshot: 'snapshots' };
 
 const usage = `usage: tsctr [--address SOCK] [--namespace NS] [--timeout SECONDS] COMMAND [ARGS...]
 
@@ -18,6 +20,8 @@ commands:
   namespaces ls|create|rm|label   manage namespaces
   content ls|get|ingest|rm|label|active
   leases ls|create|rm
+  images pull|push|ls|rm|tag|check|mount|unmount
+  snapshots ls|tree|prepare|view|mounts|commit|rm|usage|info|label
   events [FILTER...]              stream events
 
 environment: TSCTR_ADDRESS (default ${DEFAULT_ADDRESS}), TSCTR_NAMESPACE (default ${DEFAULT_NAMESPACE})

@@ -1,36 +1,6 @@
 // OCI / Docker image document shapes (media types are in ../remotes/media.ts).
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-  platform?: Platform;
-  urls?: string[];
-}
-
-export interface Platform {
-  architecture: string;
-  os: string;
-  variant?: string;
-  'os.version'?: string;
-  'os.features'?: string[];
-}
-
-export interface Manifest {
-  schemaVersion: number;
-  mediaType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-  annotations?: Record<string, string>;
-}
-
-export interface Index {
-  schemaVersion: number;
-  mediaType?: string;
-  manifests: Descriptor[];
-  annotations?: Record<string, string>;
-}
+export type { Descriptor, ImageManifest as Manifest, ImageIndex as Index } from '../remotes/media.js';
 
 export interface ImageConfig {
   architecture?: string;
