@@ -51,14 +51,15 @@ export function verifyBuffer(expected: Expected, data: Buffer): Buffer {
     throw dataLoss(`${expected.digest}: got ${data.length} bytes, expected ${expected.size}`);
   }
   const actual = `${digestAlgorithm(expected.digest)}:${createHash(digestAlgorithm(expected.digest)).update(data).digest('hex')}`;
-  if (actual !== expected.digest) throw dataLoss(`digest mismatch: got ${actual}, expected ${expected.digest}`);
+  if (actual !== expected.digest)
+    throw dataLoss(`digest mismatch: got ${actual}, expected ${expected.digest}`);
   return data;
 }
 
 /**
  * A pass-through stream that errors (DataLoss) if more than `size` bytes flow, or, at the end, if the size
  * or digest differ. Give `offset` and `seed` (the bytes before offset) when the stream resumes mid-blob; with
- * an offset and no seed only the size is checked.
+ * an offset and no seed (or with checkDigest false) only the size is checked.
  */
 export class VerifyingStream extends Transform {
   private hash: Hash | undefined;
@@ -66,12 +67,12 @@ export class VerifyingStream extends Transform {
 
   constructor(
     private readonly expected: Expected,
-    options: { offset?: number; seed?: Buffer } = {},
+    options: { offset?: number; seed?: Buffer; checkDigest?: boolean } = {},
   ) {
     super();
     const offset = options.offset ?? 0;
     this.seen = offset;
-    if (offset === 0 || options.seed) {
+    if (options.checkDigest !== false && (offset === 0 || options.seed)) {
       this.hash = createHash(digestAlgorithm(expected.digest));
       if (options.seed) {
         if (options.seed.length !== offset) throw invalidArgument('seed length must equal offset');

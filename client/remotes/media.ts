@@ -1,5 +1,33 @@
 // Media types of images in registries (Docker schema 2 and OCI) and the questions pull/push ask about them.
 import { notImplemented } from '../../api/errdefs.js';
+import type { PlatformLike } from './platform.js';
+
+/** An OCI content descriptor as it appears in manifests and indexes. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  urls?: string[];
+  annotations?: Record<string, string>;
+  platform?: PlatformLike & { 'os.version'?: string; 'os.features'?: string[] };
+}
+
+/** An image manifest (OCI or Docker schema 2). */
+export interface ImageManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+/** An image index (OCI) or manifest list (Docker). */
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+}
 
 export const MediaType = {
   DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',

@@ -66,7 +66,12 @@ export function familiarName(host: string, path: string): string {
   return parts.length === 2 && parts[0] === 'library' ? parts[1] : path;
 }
 
-function build(host: string, path: string, tag: string | undefined, digest: string | undefined): ImageReference {
+function build(
+  host: string,
+  path: string,
+  tag: string | undefined,
+  digest: string | undefined,
+): ImageReference {
   const name = `${host}/${path}`;
   const short = familiarName(host, path);
   const suffix = digest ? `@${digest}` : `:${tag ?? DEFAULT_TAG}`;
@@ -88,7 +93,8 @@ function build(host: string, path: string, tag: string | undefined, digest: stri
  */
 export function parseReference(input: string): ImageReference {
   const s = input;
-  if (s === '') throw invalidArgument(`invalid reference format: repository name must have at least one component`);
+  if (s === '')
+    throw invalidArgument(`invalid reference format: repository name must have at least one component`);
   if (s.length > MAX_INPUT) throw invalidArgument(`invalid reference format: reference too long`);
   if (identifierRe.test(s)) {
     throw invalidArgument(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
@@ -109,7 +115,9 @@ export function parseReference(input: string): ImageReference {
   }
   const [, name, tagPart, digestPart] = m;
   if (name.length > NAME_TOTAL_LENGTH_MAX) {
-    throw invalidArgument(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters: "${s}"`);
+    throw invalidArgument(
+      `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters: "${s}"`,
+    );
   }
   const nm = nameRe.exec(name);
   if (!nm || nm[1] === undefined) throw invalidArgument(`invalid reference format: "${s}"`);

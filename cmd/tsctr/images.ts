@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { exportImages, importArchive } from '../../client/images/archive.js';
+import { unpackImage } from '../../client/images/unpack-image.js';
 import { promisify } from 'node:util';
 import { type Command, UsageError, json, parse, print, subcommands, withConnection } from './common.js';
 import { Progress } from './progress.js';
@@ -179,9 +181,37 @@ const unmount: Command = async (g, args) => {
   print(`${target}\n`);
 };
 
+const exportCmd: Command = async (g, args) => {
+  const { values, positionals } = parse(args, { 'all-platforms': { type: 'boolean' } });
+  const [file, ...refs] = positionals;
+  if (!file || refs.length === 0) throw new UsageError('images export [--all-platforms] FILE|- REF...');
+  await withConnection(g, (c) =>
+    exportImages(c, refs, file === '-' ? process.stdout : createWriteStream(file), { allPlatforms: values['all-platforms'] ?? false }),
+  );
+};
+
+const importCmd: Command = async (g, args) => {
+  const { values, positionals } = parse(args, {
+    'base-name': { type: 'string' },
+    'no-unpack': { type: 'boolean' },
+    snapshotter: { type: 'string' },
+  });
+  const [file] = positionals;
+  if (!file) throw new UsageError('images import [--base-name NAME] [--no-unpack] FILE|-');
+  await withConnection(g, async (c) => {
+    const imported = await importArchive(c, file === '-' ? process.stdin : createReadStream(file), {
+      ...(values['base-name'] ? { baseName: values['base-name'] } : {}),
+    });
+    for (const img of imported) {
+      if (!values['no-unpack']) await unpackImage(c, img.target, values.snapshotter ?? 'overlayfs');
+      print(`${img.name}\n`);
+    }
+  });
+};
+
 export const images = subcommands(
   'images',
-  { pull, push, ls, rm, tag, check, mount, unmount },
+  { pull, push, ls, rm, tag, check, mount, unmount, export: exportCmd, import: importCmd },
   { list: 'ls', remove: 'rm', delete: 'rm', del: 'rm' },
 );
 
