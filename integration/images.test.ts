@@ -43,7 +43,7 @@ async function withMounted<T>(ns: string, ctrRef: string, fn: (dir: string) => P
 describe('ctr images pull against tsctrd', () => {
   it('pulls, lists, checks and unpacks an image from a real registry', async () => {
     const r = await d.ctr(['images', 'pull', '--plain-http', bbRef], { ns: 'ctrpull', timeoutMs: 60_000 });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/unpacking linux\/amd64 sha256:[0-9a-f]{64}\.\.\.\ndone/);
     const ls = await d.ctr(['images', 'ls'], { ns: 'ctrpull' });
     expect(ls.stdout).toContain(bbRef);
@@ -56,10 +56,10 @@ describe('ctr images pull against tsctrd', () => {
 
   it('gives the same snapshot contents as tsctr images pull', async () => {
     const a = await d.ctr(['images', 'pull', '--plain-http', layRef], { ns: 'viactr', timeoutMs: 60_000 });
-    expect(a.code).toBe(0);
+    expect(a.code, a.stderr).toBe(0);
     const b = await d.tsctr(['images', 'pull', '--plain-http', layRef], { ns: 'viatsctr', timeoutMs: 60_000 });
     expect(b.stderr).not.toMatch(/error|failed/i);
-    expect(b.code).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
     const t1 = await withMounted('viactr', layRef, async (dir) => {
       expect(existsSync(path.join(dir, 'data/a'))).toBe(false);
       expect(existsSync(path.join(dir, 'gone'))).toBe(false);
@@ -76,10 +76,10 @@ describe('ctr images pull against tsctrd', () => {
   it('round-trips ctr images export and import', async () => {
     const file = path.join(d.dir, 'export.tar');
     const ex = await d.ctr(['images', 'export', file, bbRef], { ns: 'ctrpull' });
-    expect(ex.code).toBe(0);
+    expect(ex.code, ex.stderr).toBe(0);
     const im = await d.ctr(['images', 'import', '--base-name', 'imported', file], { ns: 'imported', timeoutMs: 60_000 });
     expect(im.stderr).toBe('');
-    expect(im.code).toBe(0);
+    expect(im.code, im.stderr).toBe(0);
     const ls = await d.ctr(['images', 'ls', '-q'], { ns: 'imported' });
     expect(ls.stdout).toContain(bbRef);
     const chk = await d.ctr(['images', 'check'], { ns: 'imported' });
@@ -88,7 +88,7 @@ describe('ctr images pull against tsctrd', () => {
 
   it('leaves no blob and no snapshot after images rm and GC', async () => {
     const rm = await d.ctr(['images', 'rm', '--sync', bbRef], { ns: 'ctrpull' });
-    expect(rm.code).toBe(0);
+    expect(rm.code, rm.stderr).toBe(0);
     expect((await d.ctr(['content', 'ls', '-q'], { ns: 'ctrpull' })).stdout.trim()).toBe('');
     expect((await d.ctr(['snapshots', 'ls'], { ns: 'ctrpull' })).stdout.trim()).toBe('KEY PARENT KIND');
   });
@@ -97,18 +97,18 @@ describe('ctr images pull against tsctrd', () => {
 describe('tsctr images', () => {
   it('pulls with progress lines, tags, pushes back and removes', async () => {
     const p = await d.tsctr(['images', 'pull', '--plain-http', bbRef], { ns: 'tools' });
-    expect(p.code).toBe(0);
+    expect(p.code, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/layer-[0-9a-f]{12}: (downloading|downloaded|unpacked)/);
     const tagged = `${reg.host}/copy:v2`;
     const tag = await d.tsctr(['images', 'tag', bbRef, tagged], { ns: 'tools' });
     expect(tag.stderr).toBe('');
     const push = await d.tsctr(['images', 'push', '--plain-http', tagged], { ns: 'tools' });
     expect(push.stderr).not.toMatch(/tsctr:/);
-    expect(push.code).toBe(0);
+    expect(push.code, push.stderr).toBe(0);
     const again = await d.ctr(['images', 'pull', '--plain-http', tagged], { ns: 'fromcopy' });
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     expect((await d.ctr(['images', 'check'], { ns: 'fromcopy' })).stdout).toMatch(/complete/);
-    expect((await d.tsctr(['images', 'rm', tagged], { ns: 'tools' })).code).toBe(0);
+    { const rr = await d.tsctr(['images', 'rm', tagged], { ns: 'tools' }); expect(rr.code, rr.stderr).toBe(0); }
     const ls = await d.tsctr(['images', 'ls', '-q'], { ns: 'tools' });
     expect(ls.stdout).not.toContain(tagged);
   });
@@ -116,11 +116,11 @@ describe('tsctr images', () => {
 
 describe('tsctr images export/import', () => {
   it('round-trips through an OCI layout tar that ctr also imports', async () => {
-    expect((await d.tsctr(['images', 'pull', '--plain-http', layRef], { ns: 'exp' })).code).toBe(0);
+    { const rr = await d.tsctr(['images', 'pull', '--plain-http', layRef], { ns: 'exp' }); expect(rr.code, rr.stderr).toBe(0); }
     const file = path.join(d.dir, 'tsctr-export.tar');
     const ex = await d.tsctr(['images', 'export', file, layRef], { ns: 'exp' });
     expect(ex.stderr).toBe('');
-    expect(ex.code).toBe(0);
+    expect(ex.code, ex.stderr).toBe(0);
     const listing = execFileSync('tar', ['-tf', file]).toString().split('\n');
     expect(listing).toContain('oci-layout');
     expect(listing).toContain('index.json');
@@ -129,7 +129,7 @@ describe('tsctr images export/import', () => {
     expect(viaTsctr.stderr).toBe('');
     expect(viaTsctr.stdout.trim()).toBe(layRef);
     const viaCtr = await d.ctr(['images', 'import', file], { ns: 'imp2' });
-    expect(viaCtr.code).toBe(0);
+    expect(viaCtr.code, viaCtr.stderr).toBe(0);
     const t1 = await withMounted('imp1', layRef, async (dir) => tree(dir));
     const t2 = await withMounted('imp2', layRef, async (dir) => tree(dir));
     expect(t1).toEqual(t2);

@@ -56,7 +56,7 @@ export class LevelLeaseStore implements LeaseStore {
 
   async create(ns: string, id: string, labels: Labels): Promise<Lease> {
     validate.identifier('namespace', ns);
-    validate.identifier('lease', id);
+    validate.leaseId(id);
     const clean = cleanLabels(labels);
     return this.db.update(async (tx) => {
       const key = keys.object(ns, 'lease', id);

@@ -25,6 +25,13 @@ describe('validation', () => {
     }
   });
 
+  it('accepts the lease ids ctr makes and refuses control characters', () => {
+    for (const ok of ['497870918-_f1_', '45687296-EAF-', 'lease-one']) expect(v.leaseId(ok)).toBe(ok);
+    for (const bad of ['', 'a b', 'a\x00b', 'x'.repeat(257)]) {
+      expect(() => v.leaseId(bad)).toThrow(expect.objectContaining({ kind: 'InvalidArgument' }));
+    }
+  });
+
   it('limits a label to 4096 bytes of key and value', () => {
     expect(() => v.label('k', 'x'.repeat(4095))).not.toThrow();
     expect(() => v.label('k', 'x'.repeat(4096))).toThrow(expect.objectContaining({ kind: 'InvalidArgument' }));

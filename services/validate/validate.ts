@@ -17,6 +17,18 @@ export function identifier(kind: string, s: string): string {
   return s;
 }
 
+/**
+ * Lease ids. containerd does not hold them to the identifier rules (ctr makes ids like
+ * "497870918-_f1_" from base64url), so only what could confuse storage or logs is refused.
+ */
+export function leaseId(s: string): string {
+  if (s === '') throw invalidArgument('lease id must not be empty');
+  if (s.length > 256) throw invalidArgument('lease id is longer than 256 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f]/.test(s)) throw invalidArgument(`lease id ${JSON.stringify(trim(s))} contains spaces or control characters`);
+  return s;
+}
+
 const DIGEST_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
 
 /** A content digest: `<algorithm>:<lowercase hex>`. Only sha256 is stored. */
