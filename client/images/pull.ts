@@ -11,6 +11,7 @@ import { type PlatformLike, defaultPlatform, platformMatches } from '../remotes/
 import { chainIds } from './chain.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from './oci.js';
 import { unpackLayer } from './unpack.js';
+import { dropOrphanLeases, ownerLabels } from './owned-leases.js';
 import { readJson } from './walk.js';
 
 /** What pull needs from a registry. */
@@ -80,9 +81,10 @@ export async function pull(c: Connection, remote: Fetcher, name: string, root: D
   const limit = limiter(opts.concurrency ?? 3);
   const sourceLabel = { [`containerd.io/distribution.source.${remote.host.replace(/:\d+$/, '')}`]: remote.repository };
 
+  await dropOrphanLeases(c);
   const lease = leaseId();
   const expire = new Date(Date.now() + 24 * 3600 * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-  await c.call(c.leases, c.leases.create, { id: lease, labels: { 'containerd.io/gc.expire': expire } });
+  await c.call(c.leases, c.leases.create, { id: lease, labels: { 'containerd.io/gc.expire': expire, ...ownerLabels() } });
   const prevLease = c.lease;
   c.lease = lease;
   try {
