@@ -4,6 +4,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Daemon, type Row, containerd, ctr, median, report, tmpfs, tsctrd } from './lib.js';
+import { pullRows } from './pull.js';
+
+/** Which rows to run: BENCH=ingest,cold,pull (default all). */
+const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull').split(','));
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_MIB = Number(process.env.BENCH_INGEST_MIB ?? 1024);
@@ -32,36 +36,54 @@ async function ingestMBps(d: Daemon, file: string, digest: string, i: number): P
 
 async function main(): Promise<void> {
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'tsctr-bench-'));
-  const unmount = await tmpfs(base, `${Math.ceil((INGEST_MIB * 3.5) / 1024) + 1}g`);
+  const unmount = await tmpfs(base, `${Math.ceil((INGEST_MIB * 3.5) / 1024) + 3}g`);
   const rows: Row[] = [];
   try {
-    // Row 2 first (no data): cold start to the first answered `ctr version`.
-    const cold: Row = { what: 'cold start → first `ctr version`', unit: 'ms', ours: [], anchor: [], goal: '≤ 1.0×' };
-    for (let i = 0; i < ROUNDS; i++) {
-      cold.ours.push(await coldStart(() => tsctrd(path.join(base, `t-cold-${i}`))));
-      cold.anchor.push(await coldStart(() => containerd(path.join(base, `c-cold-${i}`))));
+    if (ONLY.has('ingest')) {
+      const file = path.join(base, 'blob.bin');
+      execFileSync('sh', ['-c', `head -c ${INGEST_MIB}M /dev/urandom > ${file}`]);
+      const digest = `sha256:${execFileSync('sha256sum', [file]).toString().slice(0, 64)}`;
+      const t = tsctrd(path.join(base, 't-ingest'));
+      const c = containerd(path.join(base, 'c-ingest'));
+      await t.start();
+      await c.start();
+      const ingest: Row = { what: `\`ctr content ingest\` ${INGEST_MIB} MiB`, unit: 'MB/s', ours: [], anchor: [], higherIsBetter: true, goal: '≥ 1.0× (throughput)' };
+      for (let i = 0; i < ROUNDS; i++) {
+        ingest.ours.push(await ingestMBps(t, file, digest, i));
+        ingest.anchor.push(await ingestMBps(c, file, digest, i));
+      }
+      await t.stop();
+      await c.stop();
+      await fs.rm(file);
+      rows.push(ingest);
     }
-
-    const file = path.join(base, 'blob.bin');
-    execFileSync('sh', ['-c', `head -c ${INGEST_MIB}M /dev/urandom > ${file}`]);
-    const digest = `sha256:${execFileSync('sha256sum', [file]).toString().slice(0, 64)}`;
-    const t = tsctrd(path.join(base, 't'));
-    const c = containerd(path.join(base, 'c'));
-    await t.start();
-    await c.start();
-    const ingest: Row = { what: `\`ctr content ingest\` ${INGEST_MIB} MiB`, unit: 'MB/s', ours: [], anchor: [], higherIsBetter: true, goal: '≥ 1.0× (throughput)' };
-    for (let i = 0; i < ROUNDS; i++) {
-      ingest.ours.push(await ingestMBps(t, file, digest, i));
-      ingest.anchor.push(await ingestMBps(c, file, digest, i));
+    if (ONLY.has('cold')) {
+      const cold: Row = { what: 'cold start → first `ctr version`', unit: 'ms', ours: [], anchor: [], goal: '≤ 1.0×' };
+      for (let i = 0; i < ROUNDS; i++) {
+        cold.ours.push(await coldStart(() => tsctrd(path.join(base, `t-cold-${i}`))));
+        cold.anchor.push(await coldStart(() => containerd(path.join(base, `c-cold-${i}`))));
+      }
+      rows.push(cold);
     }
-    await t.stop();
-    await c.stop();
-    rows.push(ingest, cold);
+    if (ONLY.has('pull')) {
+      const t = tsctrd(path.join(base, 't-pull'));
+      const c = containerd(path.join(base, 'c-pull'));
+      await t.start();
+      await c.start();
+      try {
+        rows.push(...(await pullRows(t, c, ROUNDS)));
+      } finally {
+        await t.stop();
+        await c.stop();
+      }
+    }
   } finally {
     await unmount();
   }
-  process.stdout.write(`${report(rows)}\n\n(${ROUNDS} alternating rounds each; medians; data on tmpfs)\n`);
-  for (const r of rows) process.stdout.write(`${r.what}: tsctrd ${r.ours.map((x) => x.toFixed(0)).join(' ')} | containerd ${r.anchor.map((x) => x.toFixed(0)).join(' ')} (median ratio ${(median(r.ours) / median(r.anchor)).toFixed(2)})\n`);
+  process.stdout.write(`${report(rows)}\n\n(${ROUNDS} alternating rounds each; medians; daemon data on tmpfs)\n`);
+  for (const r of rows) {
+    process.stdout.write(`${r.what}: tsctrd ${r.ours.map((x) => x.toFixed(0)).join(' ')} | containerd ${r.anchor.map((x) => x.toFixed(0)).join(' ')} (median ratio ${(median(r.ours) / median(r.anchor)).toFixed(2)})\n`);
+  }
 }
 
 main().catch((e: unknown) => {
