@@ -62,14 +62,20 @@ const byUrl = new Map<string, Codec<unknown>>(
   Object.values(registry).map((c) => [c.typeUrl, c.fns as Codec<unknown>]),
 );
 
-export function encodeEvent<N extends EventName>(name: N, fields: EventFields<N>): { typeUrl: string; value: Uint8Array } {
+export function encodeEvent<N extends EventName>(
+  name: N,
+  fields: EventFields<N>,
+): { typeUrl: string; value: Uint8Array } {
   const c = registry[name] as { typeUrl: string; fns: Codec<MessageOf<N>> };
   const msg = c.fns.fromPartial(fields as never);
   return { typeUrl: c.typeUrl, value: c.fns.encode(msg).finish() };
 }
 
 /** Decodes a known event for filtering on `event.<field>`; undefined for types we do not know. */
-export function decodeEvent(any: { typeUrl: string; value: Uint8Array }): Record<string, unknown> | undefined {
+export function decodeEvent(any: {
+  typeUrl: string;
+  value: Uint8Array;
+}): Record<string, unknown> | undefined {
   const c = byUrl.get(any.typeUrl);
   if (!c) return undefined;
   try {

@@ -34,16 +34,31 @@ function mirror(): string {
 }
 
 function assemble(dir: string, layerFiles: string[]): Built {
-  const diffIds = layerFiles.map((f) => `sha256:${execSync(`gzip -dc ${f} | sha256sum`).toString().slice(0, 64)}`);
+  const diffIds = layerFiles.map(
+    (f) => `sha256:${execSync(`gzip -dc ${f} | sha256sum`).toString().slice(0, 64)}`,
+  );
   const config = Buffer.from(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } }),
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Cmd: ['/bin/sh'] },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    }),
   );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
-      layers: layerFiles.map((f) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: fileDigest(f), size: statSync(f).size })),
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha(config),
+        size: config.length,
+      },
+      layers: layerFiles.map((f) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: fileDigest(f),
+        size: statSync(f).size,
+      })),
     }),
   );
   writeFileSync(path.join(dir, 'config.json'), config);
@@ -54,7 +69,11 @@ function assemble(dir: string, layerFiles: string[]): Built {
 function cached(dir: string, n: number): Built | undefined {
   const layers = Array.from({ length: n }, (_, i) => path.join(dir, `layer${i}.tar.gz`));
   if (!existsSync(path.join(dir, 'manifest.json')) || !layers.every(existsSync)) return undefined;
-  return { config: readFileSync(path.join(dir, 'config.json')), manifest: readFileSync(path.join(dir, 'manifest.json')), layers };
+  return {
+    config: readFileSync(path.join(dir, 'config.json')),
+    manifest: readFileSync(path.join(dir, 'manifest.json')),
+    layers,
+  };
 }
 
 export function debianImage(): Built {
@@ -65,22 +84,43 @@ export function debianImage(): Built {
   const rootfs = path.join(CACHE, 'rootfs');
   if (!existsSync(path.join(rootfs, 'usr'))) {
     try {
-      execSync('command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null', { stdio: 'ignore' });
+      execSync('command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null', {
+        stdio: 'ignore',
+      });
       execFileSync('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror()], { stdio: 'ignore' });
     } catch {
       // No route to Debian's mirror right now: fall back to this (Debian 12) machine's own files,
       // a similar mix of binaries, libraries and data. The bench prints which one it used.
       execSync(`rm -rf ${rootfs} && mkdir -p ${rootfs}/usr`);
-      for (const p of ['usr/bin', 'usr/sbin', 'usr/lib/x86_64-linux-gnu', 'usr/share/perl', 'usr/share/locale', 'usr/share/doc', 'etc', 'var/lib/dpkg']) {
+      for (const p of [
+        'usr/bin',
+        'usr/sbin',
+        'usr/lib/x86_64-linux-gnu',
+        'usr/share/perl',
+        'usr/share/locale',
+        'usr/share/doc',
+        'etc',
+        'var/lib/dpkg',
+      ]) {
         execSync(`mkdir -p ${rootfs}/${path.dirname(p)} && cp -a /${p} ${rootfs}/${p} 2>/dev/null || true`);
       }
       writeFileSync(path.join(rootfs, 'SOURCE'), 'host copy (debootstrap unavailable)\n');
     }
   }
   // Four layers of comparable weight: shared libraries, share/, the rest of usr/, everything else.
-  const groups = [['usr/lib'], ['usr/share'], ['usr/bin', 'usr/sbin', 'usr/include', 'usr/libexec', 'usr/local', 'usr/games', 'usr/src']];
+  const groups = [
+    ['usr/lib'],
+    ['usr/share'],
+    ['usr/bin', 'usr/sbin', 'usr/include', 'usr/libexec', 'usr/local', 'usr/games', 'usr/src'],
+  ];
   const inGroups = new Set(groups.flat());
-  const rest = readdirSync(rootfs).flatMap((e) => (e === 'usr' ? readdirSync(path.join(rootfs, 'usr')).map((u) => `usr/${u}`).filter((u) => !inGroups.has(u)) : [e]));
+  const rest = readdirSync(rootfs).flatMap((e) =>
+    e === 'usr'
+      ? readdirSync(path.join(rootfs, 'usr'))
+          .map((u) => `usr/${u}`)
+          .filter((u) => !inGroups.has(u))
+      : [e],
+  );
   const all = [...groups.map((g) => g.filter((p) => existsSync(path.join(rootfs, p)))), rest];
   const files = all.map((paths, i) => {
     const f = path.join(dir, `layer${i}.tar.gz`);
@@ -110,13 +150,25 @@ export function manyFilesImage(count = 30_000): Built {
 export async function pushBuilt(host: string, repoTag: string, b: Built): Promise<string> {
   const r = new Registry({});
   const ref = `${host}/${repoTag}`;
-  const man = JSON.parse(b.manifest.toString()) as { config: { digest: string; size: number; mediaType: string }; layers: Array<{ digest: string; size: number; mediaType: string }> };
+  const man = JSON.parse(b.manifest.toString()) as {
+    config: { digest: string; size: number; mediaType: string };
+    layers: Array<{ digest: string; size: number; mediaType: string }>;
+  };
   for (let i = 0; i < b.layers.length; i++) {
     await r.pushBlob(ref, man.layers[i], readFileSync(b.layers[i]));
   }
   await r.pushBlob(ref, man.config, b.config);
-  await r.pushManifest(ref, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(b.manifest), size: b.manifest.length }, b.manifest, {
-    tag: repoTag.split(':')[1] ?? 'latest',
-  });
+  await r.pushManifest(
+    ref,
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha(b.manifest),
+      size: b.manifest.length,
+    },
+    b.manifest,
+    {
+      tag: repoTag.split(':')[1] ?? 'latest',
+    },
+  );
   return ref;
 }

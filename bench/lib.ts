@@ -60,7 +60,21 @@ export function tsctrd(dir: string): Daemon {
     address: path.join(dir, 'tsctrd.sock'),
     root: path.join(dir, 'root'),
     async start() {
-      d.proc = spawn(process.execPath, [path.join(REPO, 'dist/tsctrd.js'), '--address', d.address, '--root', d.root, '--state', path.join(dir, 'state'), '--log-level', 'warn'], { stdio: 'ignore', env: daemonEnv() });
+      d.proc = spawn(
+        process.execPath,
+        [
+          path.join(REPO, 'dist/tsctrd.js'),
+          '--address',
+          d.address,
+          '--root',
+          d.root,
+          '--state',
+          path.join(dir, 'state'),
+          '--log-level',
+          'warn',
+        ],
+        { stdio: 'ignore', env: daemonEnv() },
+      );
       await waitSocket(d.address, d.proc);
     },
     async stop() {
@@ -107,11 +121,22 @@ export function containerd(dir: string): Daemon {
   return d;
 }
 
-export function ctr(d: Daemon, args: string[], opts: { input?: string } = {}): Promise<{ code: number; ms: number; out: string; err: string }> {
+export function ctr(
+  d: Daemon,
+  args: string[],
+  opts: { input?: string } = {},
+): Promise<{ code: number; ms: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const stdin = opts.input ? 'pipe' : 'ignore';
-    const p = spawn('sh', ['-c', `exec ctr -a ${d.address} ${args.map((a) => `'${a}'`).join(' ')}${opts.input ? ` < '${opts.input}'` : ''}`], { stdio: [stdin === 'pipe' ? 'ignore' : 'ignore', 'pipe', 'pipe'] });
+    const p = spawn(
+      'sh',
+      [
+        '-c',
+        `exec ctr -a ${d.address} ${args.map((a) => `'${a}'`).join(' ')}${opts.input ? ` < '${opts.input}'` : ''}`,
+      ],
+      { stdio: [stdin === 'pipe' ? 'ignore' : 'ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     p.stdout!.on('data', (b: Buffer) => (out += b));
@@ -138,12 +163,18 @@ export interface Row {
 }
 
 export function report(rows: Row[]): string {
-  const lines = ['', '| what | tsctrd (median) | containerd (median) | ratio tsctrd/containerd | goal |', '| --- | --- | --- | --- | --- |'];
+  const lines = [
+    '',
+    '| what | tsctrd (median) | containerd (median) | ratio tsctrd/containerd | goal |',
+    '| --- | --- | --- | --- | --- |',
+  ];
   for (const r of rows) {
     const a = median(r.ours);
     const b = median(r.anchor);
     const ratio = a / b;
-    lines.push(`| ${r.what} | ${a.toFixed(1)} ${r.unit} | ${b.toFixed(1)} ${r.unit} | ${ratio.toFixed(2)}× | ${r.goal} |`);
+    lines.push(
+      `| ${r.what} | ${a.toFixed(1)} ${r.unit} | ${b.toFixed(1)} ${r.unit} | ${ratio.toFixed(2)}× | ${r.goal} |`,
+    );
   }
   return lines.join('\n');
 }

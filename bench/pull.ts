@@ -15,7 +15,11 @@ function time(cmd: string, args: string[]): Promise<number> {
     let err = '';
     p.stderr!.on('data', (b: Buffer) => (err += b));
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} failed: ${err}`))));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve(performance.now() - t0)
+        : reject(new Error(`${cmd} ${args.join(' ')} failed: ${err}`)),
+    );
   });
 }
 
@@ -31,8 +35,18 @@ async function clean(d: Daemon, ref: string): Promise<void> {
   throw new Error(`${d.name} still holds content or snapshots after removing ${ref}`);
 }
 
-const tsctrPull = (d: Daemon, ref: string) => time(process.execPath, [path.join(REPO, 'dist/tsctr.js'), '-a', d.address, 'images', 'pull', '--plain-http', ref]);
-const ctrPull = (d: Daemon, ref: string) => time('ctr', ['-a', d.address, 'images', 'pull', '--plain-http', ref]);
+const tsctrPull = (d: Daemon, ref: string) =>
+  time(process.execPath, [
+    path.join(REPO, 'dist/tsctr.js'),
+    '-a',
+    d.address,
+    'images',
+    'pull',
+    '--plain-http',
+    ref,
+  ]);
+const ctrPull = (d: Daemon, ref: string) =>
+  time('ctr', ['-a', d.address, 'images', 'pull', '--plain-http', ref]);
 
 export async function pullRows(t: Daemon, c: Daemon, rounds: number): Promise<Row[]> {
   const reg: RunningRegistry = await startRegistry();
@@ -41,11 +55,25 @@ export async function pullRows(t: Daemon, c: Daemon, rounds: number): Promise<Ro
       ['debian 4 layers', await pushBuilt(reg.host, 'debian:bench', debianImage())],
       ['30,000 files', await pushBuilt(reg.host, 'manyfiles:bench', manyFilesImage())],
     ];
-    const source = existsSync(path.join(CACHE, 'rootfs', 'SOURCE')) ? readFileSync(path.join(CACHE, 'rootfs', 'SOURCE'), 'utf8').trim() : 'debootstrap bookworm minbase';
+    const source = existsSync(path.join(CACHE, 'rootfs', 'SOURCE'))
+      ? readFileSync(path.join(CACHE, 'rootfs', 'SOURCE'), 'utf8').trim()
+      : 'debootstrap bookworm minbase';
     const rows: Row[] = [];
     for (const [what, ref] of images) {
-      const a: Row = { what: `cold pull+unpack ${what}: tsctr→tsctrd vs ctr→containerd`, unit: 'ms', ours: [], anchor: [], goal: '≤ 0.5×' };
-      const b: Row = { what: `cold pull+unpack ${what}: ctr→tsctrd vs ctr→containerd`, unit: 'ms', ours: [], anchor: [], goal: '≤ 1.0×' };
+      const a: Row = {
+        what: `cold pull+unpack ${what}: tsctr→tsctrd vs ctr→containerd`,
+        unit: 'ms',
+        ours: [],
+        anchor: [],
+        goal: '≤ 0.5×',
+      };
+      const b: Row = {
+        what: `cold pull+unpack ${what}: ctr→tsctrd vs ctr→containerd`,
+        unit: 'ms',
+        ours: [],
+        anchor: [],
+        goal: '≤ 1.0×',
+      };
       // One warm-up each (page cache, disk), discarded.
       await tsctrPull(t, ref);
       await clean(t, ref);

@@ -47,7 +47,14 @@ async function main(): Promise<void> {
       const c = containerd(path.join(base, 'c-ingest'));
       await t.start();
       await c.start();
-      const ingest: Row = { what: `\`ctr content ingest\` ${INGEST_MIB} MiB`, unit: 'MB/s', ours: [], anchor: [], higherIsBetter: true, goal: '≥ 1.0× (throughput)' };
+      const ingest: Row = {
+        what: `\`ctr content ingest\` ${INGEST_MIB} MiB`,
+        unit: 'MB/s',
+        ours: [],
+        anchor: [],
+        higherIsBetter: true,
+        goal: '≥ 1.0× (throughput)',
+      };
       for (let i = 0; i < ROUNDS; i++) {
         ingest.ours.push(await ingestMBps(t, file, digest, i));
         ingest.anchor.push(await ingestMBps(c, file, digest, i));
@@ -58,7 +65,13 @@ async function main(): Promise<void> {
       rows.push(ingest);
     }
     if (ONLY.has('cold')) {
-      const cold: Row = { what: 'cold start → first `ctr version`', unit: 'ms', ours: [], anchor: [], goal: '≤ 1.0×' };
+      const cold: Row = {
+        what: 'cold start → first `ctr version`',
+        unit: 'ms',
+        ours: [],
+        anchor: [],
+        goal: '≤ 1.0×',
+      };
       for (let i = 0; i < ROUNDS; i++) {
         cold.ours.push(await coldStart(() => tsctrd(path.join(base, `t-cold-${i}`))));
         cold.anchor.push(await coldStart(() => containerd(path.join(base, `c-cold-${i}`))));
@@ -80,9 +93,13 @@ async function main(): Promise<void> {
   } finally {
     await unmount();
   }
-  process.stdout.write(`${report(rows)}\n\n(${ROUNDS} alternating rounds each; medians; daemon data on tmpfs)\n`);
+  process.stdout.write(
+    `${report(rows)}\n\n(${ROUNDS} alternating rounds each; medians; daemon data on tmpfs)\n`,
+  );
   for (const r of rows) {
-    process.stdout.write(`${r.what}: tsctrd ${r.ours.map((x) => x.toFixed(0)).join(' ')} | containerd ${r.anchor.map((x) => x.toFixed(0)).join(' ')} (median ratio ${(median(r.ours) / median(r.anchor)).toFixed(2)})\n`);
+    process.stdout.write(
+      `${r.what}: tsctrd ${r.ours.map((x) => x.toFixed(0)).join(' ')} | containerd ${r.anchor.map((x) => x.toFixed(0)).join(' ')} (median ratio ${(median(r.ours) / median(r.anchor)).toFixed(2)})\n`,
+    );
   }
 }
 

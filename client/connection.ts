@@ -31,7 +31,12 @@ export interface ConnectOptions {
 }
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void;
-type UnaryMethod<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: Callback<Res>) => unknown;
+type UnaryMethod<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  opts: Partial<CallOptions>,
+  cb: Callback<Res>,
+) => unknown;
 
 /** Turns a gRPC failure into the typed error it stands for. */
 export function mapError(e: unknown): Error {
@@ -53,7 +58,10 @@ export class Connection {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
-  private get<C extends Client>(name: string, Ctor: new (addr: string, creds: ReturnType<typeof credentials.createInsecure>, opts: object) => C): C {
+  private get<C extends Client>(
+    name: string,
+    Ctor: new (addr: string, creds: ReturnType<typeof credentials.createInsecure>, opts: object) => C,
+  ): C {
     let c = this.clients.get(name);
     if (!c) {
       const first = this.clients.values().next().value as Client | undefined;

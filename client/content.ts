@@ -94,7 +94,12 @@ export async function writeBlob(
   try {
     let st: WriteContentResponse;
     try {
-      st = await ls.send({ action: WriteAction.STAT, ref, total: opts.total ?? 0, expected: opts.expected ?? '' });
+      st = await ls.send({
+        action: WriteAction.STAT,
+        ref,
+        total: opts.total ?? 0,
+        expected: opts.expected ?? '',
+      });
     } catch (e) {
       if (isAlreadyExists(e) && opts.expected) return { digest: opts.expected, existed: true, resumedAt: 0 };
       throw e;
@@ -117,12 +122,17 @@ export async function writeBlob(
         }
         for (let i = 0; i < chunk.length; i += 1 << 20) {
           const part = chunk.subarray(i, Math.min(chunk.length, i + (1 << 20)));
-          const r = await ls.send({ action: WriteAction.WRITE, offset, data: Buffer.from(part.buffer, part.byteOffset, part.length) });
+          const r = await ls.send({
+            action: WriteAction.WRITE,
+            offset,
+            data: Buffer.from(part.buffer, part.byteOffset, part.length),
+          });
           offset = r.offset;
           opts.progress?.(offset);
         }
       }
-      if (skip > 0) throw new Error(`source is shorter than the ${resumedAt} bytes already written for ${ref}`);
+      if (skip > 0)
+        throw new Error(`source is shorter than the ${resumedAt} bytes already written for ${ref}`);
     }
     const done = await ls.send({
       action: WriteAction.COMMIT,
@@ -141,7 +151,12 @@ export async function writeBlob(
 }
 
 /** Streams a blob's bytes (from `offset`, `size` bytes; 0 = to the end). */
-export async function* readBlob(conn: Connection, digest: string, offset = 0, size = 0): AsyncIterable<Buffer> {
+export async function* readBlob(
+  conn: Connection,
+  digest: string,
+  offset = 0,
+  size = 0,
+): AsyncIterable<Buffer> {
   const stream = conn.content.read({ digest, offset, size }, conn.metadata());
   try {
     for await (const m of stream) yield (m as { data: Buffer }).data;

@@ -12,7 +12,8 @@ function isTimestamp(v: object): v is { seconds: number; nanos: number } {
 
 function render(v: unknown): unknown {
   if (v === null || v === undefined || v === '' || v === 0 || v === false) return undefined;
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return v.length > 0 ? Buffer.from(v).toString('base64') : undefined;
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array)
+    return v.length > 0 ? Buffer.from(v).toString('base64') : undefined;
   if (Array.isArray(v)) {
     const items = v.map(render);
     return items.length > 0 ? items : undefined;

@@ -43,7 +43,11 @@ export async function mountOne(m: MountSpec, target: string): Promise<void> {
     return;
   }
   const { options, cwd } = compact(m.options);
-  await run('mount', ['-t', m.type, m.source, target_, ...(options.length ? ['-o', options.join(',')] : [])], cwd ? { cwd } : {});
+  await run(
+    'mount',
+    ['-t', m.type, m.source, target_, ...(options.length ? ['-o', options.join(',')] : [])],
+    cwd ? { cwd } : {},
+  );
 }
 
 export async function mountAll(mounts: MountSpec[], target: string): Promise<void> {

@@ -11,7 +11,15 @@ import { images } from './tsctr/images.js';
 import { snapshots } from './tsctr/snapshots.js';
 
 const commands: Record<string, Command> = { version, namespaces, content, leases, events, images, snapshots };
-const aliases: Record<string, string> = { ns: 'namespaces', namespace: 'namespaces', l: 'leases', lease: 'leases', i: 'images', image: 'images', snapshot: 'snapshots' };
+const aliases: Record<string, string> = {
+  ns: 'namespaces',
+  namespace: 'namespaces',
+  l: 'leases',
+  lease: 'leases',
+  i: 'images',
+  image: 'images',
+  snapshot: 'snapshots',
+};
 
 const usage = `usage: tsctr [--address SOCK] [--namespace NS] [--timeout SECONDS] COMMAND [ARGS...]
 
@@ -36,8 +44,16 @@ function globals(argv: string[]): { g: Globals; rest: string[] } {
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => inline ?? argv[++i] ?? (() => { throw new UsageError(`${flag} needs a value`); })();
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
+    const value = () =>
+      inline ??
+      argv[++i] ??
+      (() => {
+        throw new UsageError(`${flag} needs a value`);
+      })();
     if (flag === '--address' || flag === '-a') g.address = value();
     else if (flag === '--namespace' || flag === '-n') g.namespace = value();
     else if (flag === '--timeout') g.timeoutMs = Number(value()) * 1000;
@@ -69,7 +85,12 @@ main().then(
       process.stderr.write(`tsctr: ${e.message}\n`);
       process.exit(2);
     }
-    const msg = e instanceof TsctrError ? `${e.message}: ${e.kind.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}` : e instanceof Error ? e.message : String(e);
+    const msg =
+      e instanceof TsctrError
+        ? `${e.message}: ${e.kind.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}`
+        : e instanceof Error
+          ? e.message
+          : String(e);
     process.stderr.write(`tsctr: ${msg}\n`);
     process.exit(1);
   },

@@ -81,7 +81,10 @@ describe('kill -9 in the middle of a content write', () => {
     // ctr resumes by seeking its input to the ingest's offset: give it a file, as a user would.
     const file = path.join(d.dir, 'resume.bin');
     await fs.writeFile(file, data);
-    const r = await run('sh', ['-c', `ctr -a ${d.address} content ingest --expected-digest ${sha(data)} ctr-crash < ${file}`]);
+    const r = await run('sh', [
+      '-c',
+      `ctr -a ${d.address} content ingest --expected-digest ${sha(data)} ctr-crash < ${file}`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect((await d.ctr(['content', 'ls', '-q'])).stdout).toContain(sha(data));
@@ -96,9 +99,19 @@ describe('bad input', () => {
   it('gets InvalidArgument for malformed digests and writes nothing', async () => {
     const c = new Connection({ address: d.address });
     try {
-      for (const digest of ['sha256:zz', '../../etc/passwd', 'sha256:../../x', `sha256:${'A'.repeat(64)}`, 'md5:abc']) {
-        await expect(c.call(c.content, c.content.info, { digest })).rejects.toMatchObject({ kind: 'InvalidArgument' });
-        await expect(c.call(c.content, c.content.delete, { digest })).rejects.toMatchObject({ kind: 'InvalidArgument' });
+      for (const digest of [
+        'sha256:zz',
+        '../../etc/passwd',
+        'sha256:../../x',
+        `sha256:${'A'.repeat(64)}`,
+        'md5:abc',
+      ]) {
+        await expect(c.call(c.content, c.content.info, { digest })).rejects.toMatchObject({
+          kind: 'InvalidArgument',
+        });
+        await expect(c.call(c.content, c.content.delete, { digest })).rejects.toMatchObject({
+          kind: 'InvalidArgument',
+        });
       }
     } finally {
       c.close();
@@ -113,7 +126,10 @@ describe('bad input', () => {
     try {
       const huge = 'x'.repeat(10 * 1000 * 1000);
       await expect(
-        c.call(c.content, c.content.update, { info: { digest: sha(data), size: 0, labels: { big: huge } }, updateMask: ['labels.big'] }),
+        c.call(c.content, c.content.update, {
+          info: { digest: sha(data), size: 0, labels: { big: huge } },
+          updateMask: ['labels.big'],
+        }),
       ).rejects.toMatchObject({ kind: 'InvalidArgument' });
       await expect(
         c.call(c.namespaces, c.namespaces.create, { namespace: { name: 'biglabel', labels: { big: huge } } }),
@@ -133,14 +149,20 @@ describe('bad input', () => {
       const gate = new Promise<void>((r) => (release = r));
       let started!: () => void;
       const isOpen = new Promise<void>((r) => (started = r));
-      const first = writeBlob(c, 'locked-ref', (async function* () {
-        yield randomBytes(10);
-        started();
-        await gate;
-      })());
+      const first = writeBlob(
+        c,
+        'locked-ref',
+        (async function* () {
+          yield randomBytes(10);
+          started();
+          await gate;
+        })(),
+      );
       await isOpen;
       await new Promise((r) => setTimeout(r, 100));
-      await expect(writeBlob(c, 'locked-ref', (async function* () {})())).rejects.toMatchObject({ kind: 'Unavailable' });
+      await expect(writeBlob(c, 'locked-ref', (async function* () {})())).rejects.toMatchObject({
+        kind: 'Unavailable',
+      });
       release();
       await first;
     } finally {
@@ -149,9 +171,13 @@ describe('bad input', () => {
   });
 
   it('refuses a second tsctrd on the same root with a clear message', async () => {
-    const other = await run(process.execPath, d.args().map((a) => (a === d.address ? path.join(d.dir, 'other.sock') : a)), {
-      timeoutMs: 10_000,
-    });
+    const other = await run(
+      process.execPath,
+      d.args().map((a) => (a === d.address ? path.join(d.dir, 'other.sock') : a)),
+      {
+        timeoutMs: 10_000,
+      },
+    );
     expect(other.code).not.toBe(0);
     expect(other.stderr).toMatch(/another tsctrd is already using root/);
     expect(existsSync(path.join(d.dir, 'other.sock'))).toBe(false);

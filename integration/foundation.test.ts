@@ -69,7 +69,10 @@ describe('ctr content', () => {
   it('ingests piped data, lists, reads back, labels and removes it', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 17);
     const dg = sha(data);
-    const ing = await d.ctr(['content', 'ingest', '--expected-size', String(data.length), '--expected-digest', dg, 'my-ref'], { input: data });
+    const ing = await d.ctr(
+      ['content', 'ingest', '--expected-size', String(data.length), '--expected-digest', dg, 'my-ref'],
+      { input: data },
+    );
     expect(ing.stderr).toBe('');
     expect(ing.code).toBe(0);
     const ls = await d.ctr(['content', 'ls']);
@@ -166,13 +169,20 @@ describe('ctr events', () => {
       await d.ctr(['content', 'ingest', 'ev-ref'], { input: data, ns: 'evns' });
       await d.ctr(['content', 'rm', sha(data)], { ns: 'evns' });
       await d.ctr(['namespaces', 'rm', 'evns']);
-      for (let i = 0; i < 40 && !out.includes('/namespaces/delete'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 40 && !out.includes('/namespaces/delete'); i++)
+        await new Promise((r) => setTimeout(r, 50));
     } finally {
       ev.kill('SIGINT');
     }
     const lines = out.trim().split('\n');
-    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \+0000 UTC evns \/namespaces\/create \{"name":"evns","labels":\{"k":"v"\}\}$/);
+    expect(lines[0]).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \+0000 UTC evns \/namespaces\/create \{"name":"evns","labels":\{"k":"v"\}\}$/,
+    );
     expect(out).toContain(`evns /content/delete {"digest":"${sha(data)}"}`);
-    expect(lines.map((l) => l.split(' ')[5])).toEqual(['/namespaces/create', '/content/delete', '/namespaces/delete']);
+    expect(lines.map((l) => l.split(' ')[5])).toEqual([
+      '/namespaces/create',
+      '/content/delete',
+      '/namespaces/delete',
+    ]);
   });
 });

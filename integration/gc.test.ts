@@ -43,7 +43,10 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise
 describe('garbage collection', () => {
   it('keeps roots and what their labels reference, removes the rest after a delete', async () => {
     const leaf = await ingest(randomBytes(100));
-    const root = await ingest(randomBytes(100), 'gc', ['containerd.io/gc.root=1', `containerd.io/gc.ref.content.l.0=${leaf}`]);
+    const root = await ingest(randomBytes(100), 'gc', [
+      'containerd.io/gc.root=1',
+      `containerd.io/gc.ref.content.l.0=${leaf}`,
+    ]);
     const loose = await ingest(randomBytes(100));
     const trigger = await ingest(randomBytes(100));
     expect((await d.ctr(['content', 'rm', trigger], { ns: 'gc' })).code).toBe(0);
@@ -72,7 +75,13 @@ describe('garbage collection', () => {
     c.lease = 'hold';
     const data = randomBytes(300);
     try {
-      await writeBlob(c, 'leased', (async function* () { yield data; })());
+      await writeBlob(
+        c,
+        'leased',
+        (async function* () {
+          yield data;
+        })(),
+      );
     } finally {
       c.close();
     }
@@ -85,12 +94,20 @@ describe('garbage collection', () => {
   });
 
   it('collects an expired lease and what it held without any other trigger', async () => {
-    expect((await d.ctr(['leases', 'create', '--id', 'brief', '--expires', '1s'], { ns: 'gc' })).code).toBe(0);
+    expect((await d.ctr(['leases', 'create', '--id', 'brief', '--expires', '1s'], { ns: 'gc' })).code).toBe(
+      0,
+    );
     const c = new Connection({ address: d.address, namespace: 'gc' });
     c.lease = 'brief';
     const data = randomBytes(300);
     try {
-      await writeBlob(c, 'brief-ref', (async function* () { yield data; })());
+      await writeBlob(
+        c,
+        'brief-ref',
+        (async function* () {
+          yield data;
+        })(),
+      );
     } finally {
       c.close();
     }

@@ -16,7 +16,11 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -27,7 +31,11 @@ export function run(cmd: string, args: string[], opts: { input?: Buffer | string
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+      });
     });
     child.stdin.on('error', () => undefined);
     if (opts.input !== undefined) child.stdin.end(opts.input);
@@ -66,7 +74,18 @@ export class Tsctrd {
   }
 
   args(extra: string[] = []): string[] {
-    return [path.join(DIST, 'tsctrd.js'), '--address', this.address, '--root', this.root, '--state', this.state, '--log-level', 'warn', ...extra];
+    return [
+      path.join(DIST, 'tsctrd.js'),
+      '--address',
+      this.address,
+      '--root',
+      this.root,
+      '--state',
+      this.state,
+      '--log-level',
+      'warn',
+      ...extra,
+    ];
   }
 
   async start(extraArgs: string[] = []): Promise<void> {
@@ -114,12 +133,22 @@ export class Tsctrd {
   }
 
   /** The real ctr from Debian's containerd package, pointed at this daemon. */
-  ctr(args: string[], opts: { input?: Buffer | string; ns?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  ctr(
+    args: string[],
+    opts: { input?: Buffer | string; ns?: string; timeoutMs?: number } = {},
+  ): Promise<RunResult> {
     return run('ctr', ['-a', this.address, ...(opts.ns ? ['-n', opts.ns] : []), ...args], opts);
   }
 
-  tsctr(args: string[], opts: { input?: Buffer | string; ns?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-    return run(process.execPath, [path.join(DIST, 'tsctr.js'), '-a', this.address, ...(opts.ns ? ['-n', opts.ns] : []), ...args], opts);
+  tsctr(
+    args: string[],
+    opts: { input?: Buffer | string; ns?: string; timeoutMs?: number } = {},
+  ): Promise<RunResult> {
+    return run(
+      process.execPath,
+      [path.join(DIST, 'tsctr.js'), '-a', this.address, ...(opts.ns ? ['-n', opts.ns] : []), ...args],
+      opts,
+    );
   }
 }
 

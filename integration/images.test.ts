@@ -25,7 +25,10 @@ afterAll(async () => {
 
 /** Files, types, modes, owners and contents of a tree (what a user would compare). */
 function tree(dir: string): string {
-  return execFileSync('sh', ['-c', `cd ${dir} && find . -printf '%p %y %m %U:%G %s %l\\n' | sort`]).toString();
+  return execFileSync('sh', [
+    '-c',
+    `cd ${dir} && find . -printf '%p %y %m %U:%G %s %l\\n' | sort`,
+  ]).toString();
 }
 
 async function withMounted<T>(ns: string, ctrRef: string, fn: (dir: string) => Promise<T>): Promise<T> {
@@ -57,7 +60,10 @@ describe('ctr images pull against tsctrd', () => {
   it('gives the same snapshot contents as tsctr images pull', async () => {
     const a = await d.ctr(['images', 'pull', '--plain-http', layRef], { ns: 'viactr', timeoutMs: 60_000 });
     expect(a.code, a.stderr).toBe(0);
-    const b = await d.tsctr(['images', 'pull', '--plain-http', layRef], { ns: 'viatsctr', timeoutMs: 60_000 });
+    const b = await d.tsctr(['images', 'pull', '--plain-http', layRef], {
+      ns: 'viatsctr',
+      timeoutMs: 60_000,
+    });
     expect(b.stderr).not.toMatch(/error|failed/i);
     expect(b.code, b.stderr).toBe(0);
     const t1 = await withMounted('viactr', layRef, async (dir) => {
@@ -77,7 +83,10 @@ describe('ctr images pull against tsctrd', () => {
     const file = path.join(d.dir, 'export.tar');
     const ex = await d.ctr(['images', 'export', file, bbRef], { ns: 'ctrpull' });
     expect(ex.code, ex.stderr).toBe(0);
-    const im = await d.ctr(['images', 'import', '--base-name', 'imported', file], { ns: 'imported', timeoutMs: 60_000 });
+    const im = await d.ctr(['images', 'import', '--base-name', 'imported', file], {
+      ns: 'imported',
+      timeoutMs: 60_000,
+    });
     expect(im.stderr).toBe('');
     expect(im.code, im.stderr).toBe(0);
     const ls = await d.ctr(['images', 'ls', '-q'], { ns: 'imported' });
@@ -108,7 +117,10 @@ describe('tsctr images', () => {
     const again = await d.ctr(['images', 'pull', '--plain-http', tagged], { ns: 'fromcopy' });
     expect(again.code, again.stderr).toBe(0);
     expect((await d.ctr(['images', 'check'], { ns: 'fromcopy' })).stdout).toMatch(/complete/);
-    { const rr = await d.tsctr(['images', 'rm', tagged], { ns: 'tools' }); expect(rr.code, rr.stderr).toBe(0); }
+    {
+      const rr = await d.tsctr(['images', 'rm', tagged], { ns: 'tools' });
+      expect(rr.code, rr.stderr).toBe(0);
+    }
     const ls = await d.tsctr(['images', 'ls', '-q'], { ns: 'tools' });
     expect(ls.stdout).not.toContain(tagged);
   });
@@ -116,7 +128,10 @@ describe('tsctr images', () => {
 
 describe('tsctr images export/import', () => {
   it('round-trips through an OCI layout tar that ctr also imports', async () => {
-    { const rr = await d.tsctr(['images', 'pull', '--plain-http', layRef], { ns: 'exp' }); expect(rr.code, rr.stderr).toBe(0); }
+    {
+      const rr = await d.tsctr(['images', 'pull', '--plain-http', layRef], { ns: 'exp' });
+      expect(rr.code, rr.stderr).toBe(0);
+    }
     const file = path.join(d.dir, 'tsctr-export.tar');
     const ex = await d.tsctr(['images', 'export', file, layRef], { ns: 'exp' });
     expect(ex.stderr).toBe('');

@@ -19,29 +19,42 @@ export interface Proxy {
 export async function startProxy(target: string, opts: ProxyOptions = {}): Promise<Proxy> {
   const [thost, tport] = target.split(':');
   const server = http.createServer((req, res) => {
-    const up = http.request({ host: thost, port: Number(tport), method: req.method, path: req.url, headers: { ...req.headers, host: target } }, (ur) => {
-      const headers = { ...ur.headers };
-      if (headers.location) headers.location = headers.location.replace(target, `127.0.0.1:${(server.address() as AddressInfo).port}`);
-      res.writeHead(ur.statusCode ?? 502, headers);
-      const isBlob = /\/blobs\/sha256:/.test(req.url ?? '') && req.method === 'GET';
-      let first = true;
-      ur.on('data', (chunk: Buffer) => {
-        let out = chunk;
-        if (isBlob && first && prox.opts.corrupt?.test(req.url ?? '')) {
-          out = Buffer.from(chunk);
-          out[0] ^= 0xff;
-        }
-        first = false;
-        if (!res.write(out)) ur.pause();
-        const bps = prox.opts.bytesPerSecond ?? 0;
-        if (isBlob && bps > 0) {
-          ur.pause();
-          setTimeout(() => ur.resume(), (out.length / bps) * 1000);
-        }
-      });
-      res.on('drain', () => ur.resume());
-      ur.on('end', () => res.end());
-    });
+    const up = http.request(
+      {
+        host: thost,
+        port: Number(tport),
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target },
+      },
+      (ur) => {
+        const headers = { ...ur.headers };
+        if (headers.location)
+          headers.location = headers.location.replace(
+            target,
+            `127.0.0.1:${(server.address() as AddressInfo).port}`,
+          );
+        res.writeHead(ur.statusCode ?? 502, headers);
+        const isBlob = /\/blobs\/sha256:/.test(req.url ?? '') && req.method === 'GET';
+        let first = true;
+        ur.on('data', (chunk: Buffer) => {
+          let out = chunk;
+          if (isBlob && first && prox.opts.corrupt?.test(req.url ?? '')) {
+            out = Buffer.from(chunk);
+            out[0] ^= 0xff;
+          }
+          first = false;
+          if (!res.write(out)) ur.pause();
+          const bps = prox.opts.bytesPerSecond ?? 0;
+          if (isBlob && bps > 0) {
+            ur.pause();
+            setTimeout(() => ur.resume(), (out.length / bps) * 1000);
+          }
+        });
+        res.on('drain', () => ur.resume());
+        ur.on('end', () => res.end());
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });

@@ -16,7 +16,11 @@ let img: TestImage;
 
 beforeAll(async () => {
   reg = await startRegistry();
-  img = await buildImage([busyboxEntries(), [{ name: 'big.bin', data: randomBytes(24 << 20) }], [{ name: 'small', data: 'x' }]]);
+  img = await buildImage([
+    busyboxEntries(),
+    [{ name: 'big.bin', data: randomBytes(24 << 20) }],
+    [{ name: 'small', data: 'x' }],
+  ]);
   await pushTestImage(reg, 'big:v1', img);
   proxy = await startProxy(reg.host);
   d = await Tsctrd.start();
@@ -39,7 +43,9 @@ async function blobsIntact(): Promise<number> {
   const dir = path.join(d.root, 'content', 'blobs', 'sha256');
   const names = await fs.readdir(dir);
   for (const n of names) {
-    const h = createHash('sha256').update(await fs.readFile(path.join(dir, n))).digest('hex');
+    const h = createHash('sha256')
+      .update(await fs.readFile(path.join(dir, n)))
+      .digest('hex');
     expect(h, `blob ${n} is corrupt`).toBe(n);
   }
   return names.length;
@@ -49,11 +55,17 @@ describe('kill -9 of tsctrd in the middle of a pull', () => {
   it('resumes on the next pull, keeps every blob intact, and leaks nothing once GC has run', async () => {
     const ref = `${proxy.host}/big:v1`;
     proxy.opts.bytesPerSecond = 4 << 20;
-    const child: ChildProcess = spawn(process.execPath, [path.join(DIST, 'tsctr.js'), '-a', d.address, 'images', 'pull', '--plain-http', ref], {
-      stdio: 'ignore',
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [path.join(DIST, 'tsctr.js'), '-a', d.address, 'images', 'pull', '--plain-http', ref],
+      {
+        stdio: 'ignore',
+      },
+    );
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    await until(async () => /layer-sha256:\S+\s+[2-9]\.\d+MB|\d\d\.\d+MB/.test((await d.ctr(['content', 'active'])).stdout));
+    await until(async () =>
+      /layer-sha256:\S+\s+[2-9]\.\d+MB|\d\d\.\d+MB/.test((await d.ctr(['content', 'active'])).stdout),
+    );
     await d.kill9();
     expect(await exited).not.toBe(0);
 
@@ -67,14 +79,20 @@ describe('kill -9 of tsctrd in the middle of a pull', () => {
     const dummy = randomBytes(16);
     await d.ctr(['content', 'ingest', 'dummy'], { input: dummy });
     await d.ctr(['content', 'rm', `sha256:${createHash('sha256').update(dummy).digest('hex')}`]);
-    await until(async () => (await d.ctr(['content', 'active'])).stdout.trim() === 'REF\tSIZE\tAGE'.replace(/\t/g, '\t'), 5000).catch(() => undefined);
+    await until(
+      async () =>
+        (await d.ctr(['content', 'active'])).stdout.trim() === 'REF\tSIZE\tAGE'.replace(/\t/g, '\t'),
+      5000,
+    ).catch(() => undefined);
     expect((await d.ctr(['content', 'active'])).stdout).not.toMatch(/sha256/);
     expect((await d.ctr(['leases', 'ls', '-q'])).stdout.trim()).toBe('');
     const snaps = (await d.ctr(['snapshots', 'ls'])).stdout;
     expect(snaps).not.toContain('extract-');
     expect(snaps.match(/Committed/g)?.length).toBe(3);
     await until(async () => (await fs.readdir(path.join(d.root, 'content', 'ingest'))).length === 0, 5000);
-    const dirs = (await fs.readdir(path.join(d.root, 'snapshots', 'overlayfs', 'snapshots'))).filter((n) => /^\d+$/.test(n));
+    const dirs = (await fs.readdir(path.join(d.root, 'snapshots', 'overlayfs', 'snapshots'))).filter((n) =>
+      /^\d+$/.test(n),
+    );
     expect(dirs.length).toBe(3);
   });
 });

@@ -35,7 +35,12 @@ export interface TestImage {
 
 const MTIME = new Date('2024-01-01T00:00:00Z');
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const blob = (mediaType: string, data: Buffer): Blob => ({ mediaType, digest: sha(data), size: data.length, data });
+const blob = (mediaType: string, data: Buffer): Blob => ({
+  mediaType,
+  digest: sha(data),
+  size: data.length,
+  data,
+});
 
 export async function tarOf(entries: Entry[]): Promise<Buffer> {
   const p = pack();
@@ -69,7 +74,11 @@ export async function tarOf(entries: Entry[]): Promise<Buffer> {
 
 /** The base layer: /bin/busybox with its applets as symlinks, /etc/passwd and /etc/group. */
 export function busyboxEntries(): Entry[] {
-  const applets = execFileSync('/bin/busybox', ['--list']).toString().trim().split('\n').filter((a) => a && a !== 'busybox');
+  const applets = execFileSync('/bin/busybox', ['--list'])
+    .toString()
+    .trim()
+    .split('\n')
+    .filter((a) => a && a !== 'busybox');
   return [
     { name: 'bin/', type: 'directory' },
     { name: 'bin/busybox', data: readFileSync('/bin/busybox'), mode: 0o755 },
@@ -77,7 +86,10 @@ export function busyboxEntries(): Entry[] {
     { name: 'dev/', type: 'directory' },
     { name: 'etc/', type: 'directory' },
     { name: 'etc/group', data: 'root:x:0:\nnogroup:x:65534:\n' },
-    { name: 'etc/passwd', data: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' },
+    {
+      name: 'etc/passwd',
+      data: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+    },
     { name: 'proc/', type: 'directory' },
     { name: 'root/', type: 'directory', mode: 0o700 },
     { name: 'sys/', type: 'directory' },
@@ -85,7 +97,10 @@ export function busyboxEntries(): Entry[] {
   ];
 }
 
-export async function buildImage(layers: Entry[][], opts: { cmd?: string[]; platforms?: string[] } = {}): Promise<TestImage> {
+export async function buildImage(
+  layers: Entry[][],
+  opts: { cmd?: string[]; platforms?: string[] } = {},
+): Promise<TestImage> {
   const blobs = new Map<string, Blob>();
   const layerBlobs: Blob[] = [];
   const diffIds: string[] = [];
@@ -132,7 +147,12 @@ export async function buildImage(layers: Entry[][], opts: { cmd?: string[]; plat
           mediaType: 'application/vnd.oci.image.index.v1+json',
           manifests: opts.platforms.map((p) => {
             const [os, architecture] = p.split('/');
-            return { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size, platform: { os, architecture } };
+            return {
+              mediaType: manifest.mediaType,
+              digest: manifest.digest,
+              size: manifest.size,
+              platform: { os, architecture },
+            };
           }),
         }),
       ),

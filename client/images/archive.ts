@@ -20,7 +20,12 @@ export interface ExportOptions {
 }
 
 /** Writes an OCI layout tar of the named images to `out`. */
-export async function exportImages(c: Connection, names: string[], out: Writable, opts: ExportOptions = {}): Promise<void> {
+export async function exportImages(
+  c: Connection,
+  names: string[],
+  out: Writable,
+  opts: ExportOptions = {},
+): Promise<void> {
   const p = pack();
   p.pipe(out);
   const written = new Set<string>();
@@ -28,8 +33,9 @@ export async function exportImages(c: Connection, names: string[], out: Writable
     if (written.has(d.digest)) return;
     written.add(d.digest);
     await new Promise<void>((resolve, reject) => {
-      const entry = p.entry({ name: blobPath(d.digest), size: d.size, mode: 0o444, mtime: new Date(0) }, (err) =>
-        err ? reject(err) : resolve(),
+      const entry = p.entry(
+        { name: blobPath(d.digest), size: d.size, mode: 0o444, mtime: new Date(0) },
+        (err) => (err ? reject(err) : resolve()),
       );
       pipeline(Readable.from(readBlob(c, d.digest)), entry).catch(reject);
     });
@@ -60,13 +66,23 @@ export async function exportImages(c: Connection, names: string[], out: Writable
       mediaType: root.mediaType,
       digest: root.digest,
       size: root.size,
-      annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name.split(':').pop() ?? 'latest' },
+      annotations: {
+        'io.containerd.image.name': name,
+        'org.opencontainers.image.ref.name': name.split(':').pop() ?? 'latest',
+      },
     });
-    dockerManifest.push({ Config: blobPath(manifest.config.digest), RepoTags: [name], Layers: manifest.layers.map((l) => blobPath(l.digest)) });
+    dockerManifest.push({
+      Config: blobPath(manifest.config.digest),
+      RepoTags: [name],
+      Layers: manifest.layers.map((l) => blobPath(l.digest)),
+    });
   }
   const small = (name: string, data: string) => p.entry({ name, mode: 0o444, mtime: new Date(0) }, data);
   small('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  small('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: indexEntries }));
+  small(
+    'index.json',
+    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: indexEntries }),
+  );
   small('manifest.json', JSON.stringify(dockerManifest));
   p.finalize();
   await new Promise<void>((resolve, reject) => out.once('finish', resolve).once('error', reject));
@@ -81,7 +97,11 @@ export interface ImportedImage {
  * Reads an archive into the content store and creates its images. Blobs go in as they stream past;
  * small JSON members are kept to build the image records at the end.
  */
-export async function importArchive(c: Connection, input: Readable, opts: { baseName?: string } = {}): Promise<ImportedImage[]> {
+export async function importArchive(
+  c: Connection,
+  input: Readable,
+  opts: { baseName?: string } = {},
+): Promise<ImportedImage[]> {
   const files = new Map<string, { digest: string; size: number }>();
   const json = new Map<string, Buffer>();
   const ex = extract();
@@ -93,7 +113,12 @@ export async function importArchive(c: Connection, input: Readable, opts: { base
         stream.on('end', () => next());
         return;
       }
-      const isMeta = name === 'index.json' || name === 'manifest.json' || name === 'oci-layout' || name === 'repositories' || name.endsWith('.json');
+      const isMeta =
+        name === 'index.json' ||
+        name === 'manifest.json' ||
+        name === 'oci-layout' ||
+        name === 'repositories' ||
+        name.endsWith('.json');
       const chunks: Buffer[] = [];
       const keep = isMeta && header.size !== undefined && header.size < 4 << 20;
       const capture = async function* (): AsyncIterable<Buffer> {
@@ -128,21 +153,30 @@ export async function importArchive(c: Connection, input: Readable, opts: { base
     out.push({ name, target });
   };
   const label = (digest: string, labels: Record<string, string>) =>
-    c.call(c.content, c.content.update, { info: { digest, size: 0, labels }, updateMask: Object.keys(labels).map((k) => `labels.${k}`) });
+    c.call(c.content, c.content.update, {
+      info: { digest, size: 0, labels },
+      updateMask: Object.keys(labels).map((k) => `labels.${k}`),
+    });
 
   const indexJson = json.get('index.json');
   if (indexJson) {
     const index = JSON.parse(indexJson.toString()) as Index;
     for (const d of index.manifests) {
       await setChildrenLabels(c, d, label);
-      const name = d.annotations?.['io.containerd.image.name'] ?? refName(d.annotations?.['org.opencontainers.image.ref.name'], opts.baseName);
+      const name =
+        d.annotations?.['io.containerd.image.name'] ??
+        refName(d.annotations?.['org.opencontainers.image.ref.name'], opts.baseName);
       if (name) await create(name, { mediaType: d.mediaType, digest: d.digest, size: d.size });
     }
     return out;
   }
   const dockerJson = json.get('manifest.json');
   if (!dockerJson) throw new Error('archive has neither index.json nor manifest.json');
-  for (const m of JSON.parse(dockerJson.toString()) as Array<{ Config: string; RepoTags?: string[]; Layers: string[] }>) {
+  for (const m of JSON.parse(dockerJson.toString()) as Array<{
+    Config: string;
+    RepoTags?: string[];
+    Layers: string[];
+  }>) {
     const config = files.get(m.Config);
     if (!config) throw new Error(`archive lacks ${m.Config}`);
     const layers = m.Layers.map((l) => {
@@ -151,9 +185,17 @@ export async function importArchive(c: Connection, input: Readable, opts: { base
       return { mediaType: MediaType.DockerLayer, digest: f.digest, size: f.size };
     });
     const manifest = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.DockerManifest, config: { mediaType: MediaType.DockerConfig, ...config }, layers }),
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.DockerManifest,
+        config: { mediaType: MediaType.DockerConfig, ...config },
+        layers,
+      }),
     );
-    const r = await writeBlob(c, `tar-manifest-${sha(manifest)}`, Readable.from([manifest]), { total: manifest.length, expected: sha(manifest) });
+    const r = await writeBlob(c, `tar-manifest-${sha(manifest)}`, Readable.from([manifest]), {
+      total: manifest.length,
+      expected: sha(manifest),
+    });
     const desc = { mediaType: MediaType.DockerManifest, digest: r.digest, size: manifest.length };
     await setChildrenLabels(c, desc, label);
     for (const tag of m.RepoTags ?? []) await create(normalizeDockerTag(tag), desc);
@@ -161,7 +203,11 @@ export async function importArchive(c: Connection, input: Readable, opts: { base
   return out;
 }
 
-async function setChildrenLabels(c: Connection, d: Descriptor, label: (digest: string, l: Record<string, string>) => Promise<unknown>): Promise<void> {
+async function setChildrenLabels(
+  c: Connection,
+  d: Descriptor,
+  label: (digest: string, l: Record<string, string>) => Promise<unknown>,
+): Promise<void> {
   if (isIndex(d.mediaType)) {
     const idx = JSON.parse((await readAll(c, d.digest)).toString()) as Index;
     const labels: Record<string, string> = {};

@@ -22,7 +22,8 @@ export interface Fetcher {
   fetch(desc: Descriptor, offset: number): Promise<Readable>;
 }
 
-export type PullStatus = 'waiting' | 'downloading' | 'exists' | 'downloaded' | 'unpacking' | 'unpacked' | 'failed';
+export type PullStatus =
+  'waiting' | 'downloading' | 'exists' | 'downloaded' | 'unpacking' | 'unpacked' | 'failed';
 
 export interface PullProgress {
   digest: string;
@@ -71,35 +72,55 @@ function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
 async function setLabels(c: Connection, digest: string, labels: Record<string, string>): Promise<void> {
   const keys = Object.keys(labels);
   if (keys.length === 0) return;
-  await c.call(c.content, c.content.update, { info: { digest, size: 0, labels }, updateMask: keys.map((k) => `labels.${k}`) });
+  await c.call(c.content, c.content.update, {
+    info: { digest, size: 0, labels },
+    updateMask: keys.map((k) => `labels.${k}`),
+  });
 }
 
-export async function pull(c: Connection, remote: Fetcher, name: string, root: Descriptor, opts: PullOptions = {}): Promise<PullResult> {
+export async function pull(
+  c: Connection,
+  remote: Fetcher,
+  name: string,
+  root: Descriptor,
+  opts: PullOptions = {},
+): Promise<PullResult> {
   const snapshotter = opts.snapshotter ?? 'overlayfs';
   const platform = opts.platform ?? defaultPlatform();
   const report = opts.progress ?? (() => undefined);
   const limit = limiter(opts.concurrency ?? 3);
-  const sourceLabel = { [`containerd.io/distribution.source.${remote.host.replace(/:\d+$/, '')}`]: remote.repository };
+  const sourceLabel = {
+    [`containerd.io/distribution.source.${remote.host.replace(/:\d+$/, '')}`]: remote.repository,
+  };
 
   await dropOrphanLeases(c);
   const lease = leaseId();
   const expire = new Date(Date.now() + 24 * 3600 * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-  await c.call(c.leases, c.leases.create, { id: lease, labels: { 'containerd.io/gc.expire': expire, ...ownerLabels() } });
+  await c.call(c.leases, c.leases.create, {
+    id: lease,
+    labels: { 'containerd.io/gc.expire': expire, ...ownerLabels() },
+  });
   const prevLease = c.lease;
   c.lease = lease;
   try {
     const fetchBlob = async (d: Descriptor, kind: PullProgress['kind']): Promise<void> => {
-      const ev = (status: PullStatus, offset = 0) => report({ digest: d.digest, kind, status, offset, total: d.size });
+      const ev = (status: PullStatus, offset = 0) =>
+        report({ digest: d.digest, kind, status, offset, total: d.size });
       ev('waiting');
       await limit(async () => {
-        const res = await writeBlob(c, `${kind}-${d.digest}`, (offset) => {
-          ev('downloading', offset);
-          return remote.fetch(d, offset);
-        }, {
-          total: d.size,
-          expected: d.digest,
-          progress: (o) => ev('downloading', o),
-        });
+        const res = await writeBlob(
+          c,
+          `${kind}-${d.digest}`,
+          (offset) => {
+            ev('downloading', offset);
+            return remote.fetch(d, offset);
+          },
+          {
+            total: d.size,
+            expected: d.digest,
+            progress: (o) => ev('downloading', o),
+          },
+        );
         ev(res.existed ? 'exists' : 'downloaded', d.size);
       });
       await setLabels(c, d.digest, sourceLabel);
@@ -110,7 +131,9 @@ export async function pull(c: Connection, remote: Fetcher, name: string, root: D
     let manifestDesc = root;
     if (isIndex(root.mediaType)) {
       const index = await readJson<Index>(c, root.digest);
-      const chosen = index.manifests.find((m) => isManifest(m.mediaType) && (!m.platform || platformMatches(platform, m.platform)));
+      const chosen = index.manifests.find(
+        (m) => isManifest(m.mediaType) && (!m.platform || platformMatches(platform, m.platform)),
+      );
       if (!chosen) throw new Error(`${name}: no manifest for platform ${JSON.stringify(platform)}`);
       await fetchBlob(chosen, 'manifest');
       await setLabels(c, root.digest, { 'containerd.io/gc.ref.content.m.0': chosen.digest });
@@ -119,7 +142,9 @@ export async function pull(c: Connection, remote: Fetcher, name: string, root: D
       throw new Error(`${name}: unsupported media type ${root.mediaType}`);
     }
     const manifest = await readJson<Manifest>(c, manifestDesc.digest);
-    const manifestLabels: Record<string, string> = { 'containerd.io/gc.ref.content.config': manifest.config.digest };
+    const manifestLabels: Record<string, string> = {
+      'containerd.io/gc.ref.content.config': manifest.config.digest,
+    };
     manifest.layers.forEach((l, i) => (manifestLabels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
 
     // Config first (it holds the diff IDs), layers in parallel behind it.
@@ -140,15 +165,27 @@ export async function pull(c: Connection, remote: Fetcher, name: string, root: D
         await layersDone[i];
         const d = manifest.layers[i];
         report({ digest: d.digest, kind: 'layer', status: 'unpacking', offset: 0, total: d.size });
-        await unpackLayer(c, snapshotter, { layer: d, diffId: diffIds[i], chainId: chain[i], parent: i > 0 ? chain[i - 1] : '' });
+        await unpackLayer(c, snapshotter, {
+          layer: d,
+          diffId: diffIds[i],
+          chainId: chain[i],
+          parent: i > 0 ? chain[i - 1] : '',
+        });
         report({ digest: d.digest, kind: 'layer', status: 'unpacked', offset: d.size, total: d.size });
       }
-      if (chain.length > 0) await setLabels(c, manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${snapshotter}`]: chain[chain.length - 1] });
+      if (chain.length > 0)
+        await setLabels(c, manifest.config.digest, {
+          [`containerd.io/gc.ref.snapshot.${snapshotter}`]: chain[chain.length - 1],
+        });
     } else {
       await Promise.all(layersDone);
     }
 
-    const image = { name, labels: opts.labels ?? {}, target: { ...root, annotations: root.annotations ?? {} } };
+    const image = {
+      name,
+      labels: opts.labels ?? {},
+      target: { ...root, annotations: root.annotations ?? {} },
+    };
     try {
       await c.call(c.images, c.images.create, { image });
     } catch (e) {

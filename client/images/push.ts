@@ -25,7 +25,13 @@ export async function pushImage(
     const info = (await c.call(c.content, c.content.info, { digest: d.digest })).info;
     const from = info?.labels[sourceKey]?.split(',') ?? [];
     const r = await reg.pushBlob(ref, d, () => Readable.from(readBlob(c, d.digest)), { mountFrom: from });
-    progress({ digest: d.digest, kind, status: r === 'uploaded' ? 'downloaded' : 'exists', offset: d.size, total: d.size });
+    progress({
+      digest: d.digest,
+      kind,
+      status: r === 'uploaded' ? 'downloaded' : 'exists',
+      offset: d.size,
+      total: d.size,
+    });
   };
 
   const pushManifestTree = async (m: Descriptor, tag?: string) => {

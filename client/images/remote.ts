@@ -4,7 +4,12 @@ import type { Connection } from '../connection.js';
 import { type PullOptions, type PullResult, pull } from './pull.js';
 
 /** Resolves `ref` at its registry and pulls it into tsctrd under its normalised name. */
-export async function pullReference(c: Connection, reg: Registry, ref: string, opts: PullOptions = {}): Promise<PullResult> {
+export async function pullReference(
+  c: Connection,
+  reg: Registry,
+  ref: string,
+  opts: PullOptions = {},
+): Promise<PullResult> {
   const parsed = parseReference(ref);
   const resolved = await reg.resolve(parsed);
   return pull(

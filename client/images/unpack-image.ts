@@ -17,12 +17,20 @@ export async function unpackImage(c: Connection, root: Descriptor, snapshotter: 
     const cfg = await imageConfig(c, manifest);
     const chain = chainIds(cfg.rootfs.diff_ids);
     for (let i = 0; i < manifest.layers.length; i++) {
-      await unpackLayer(c, snapshotter, { layer: manifest.layers[i], diffId: cfg.rootfs.diff_ids[i], chainId: chain[i], parent: i ? chain[i - 1] : '' });
+      await unpackLayer(c, snapshotter, {
+        layer: manifest.layers[i],
+        diffId: cfg.rootfs.diff_ids[i],
+        chainId: chain[i],
+        parent: i ? chain[i - 1] : '',
+      });
     }
     const top = chain[chain.length - 1] ?? '';
     if (top) {
       const key = `containerd.io/gc.ref.snapshot.${snapshotter}`;
-      await c.call(c.content, c.content.update, { info: { digest: manifest.config.digest, size: 0, labels: { [key]: top } }, updateMask: [`labels.${key}`] });
+      await c.call(c.content, c.content.update, {
+        info: { digest: manifest.config.digest, size: 0, labels: { [key]: top } },
+        updateMask: [`labels.${key}`],
+      });
     }
     return top;
   } finally {

@@ -36,7 +36,9 @@ async function applyOnce(c: Connection, snapshotter: string, job: LayerJob): Pro
   let mounts;
   for (let attempt = 0; ; attempt++) {
     try {
-      mounts = (await c.call(c.snapshots, c.snapshots.prepare, { snapshotter, key, parent: job.parent, labels: {} })).mounts;
+      mounts = (
+        await c.call(c.snapshots, c.snapshots.prepare, { snapshotter, key, parent: job.parent, labels: {} })
+      ).mounts;
       break;
     } catch (e) {
       if (!isAlreadyExists(e) || attempt > 3) throw e;
@@ -45,12 +47,19 @@ async function applyOnce(c: Connection, snapshotter: string, job: LayerJob): Pro
   }
   try {
     const { applied } = await c.call(c.diff, c.diff.apply, {
-      diff: { mediaType: job.layer.mediaType, digest: job.layer.digest, size: job.layer.size, annotations: job.layer.annotations ?? {} },
+      diff: {
+        mediaType: job.layer.mediaType,
+        digest: job.layer.digest,
+        size: job.layer.size,
+        annotations: job.layer.annotations ?? {},
+      },
       mounts,
       payloads: {},
     });
     if (applied?.digest !== job.diffId) {
-      throw new Error(`wrong diff id calculated on extraction of ${job.layer.digest}: ${applied?.digest}, expected ${job.diffId}`);
+      throw new Error(
+        `wrong diff id calculated on extraction of ${job.layer.digest}: ${applied?.digest}, expected ${job.diffId}`,
+      );
     }
     try {
       await c.call(c.snapshots, c.snapshots.commit, { snapshotter, name: job.chainId, key, labels: {} });

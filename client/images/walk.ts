@@ -68,7 +68,11 @@ export async function checkImage(c: Connection, root: Descriptor): Promise<Image
   const platforms: string[] = [];
   if (isIndex(root.mediaType) && (await hasBlob(c, root.digest))) {
     const idx = await readJson<Index>(c, root.digest);
-    for (const m of idx.manifests) if (m.platform) platforms.push(`${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}`);
+    for (const m of idx.manifests)
+      if (m.platform)
+        platforms.push(
+          `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}`,
+        );
   }
   let m: { desc: Descriptor; manifest: Manifest };
   try {

@@ -26,7 +26,10 @@ export async function withConnection<T>(g: Globals, fn: (c: Connection) => Promi
   }
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }>;
+type OptionSpec = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }
+>;
 
 export function parse<T extends OptionSpec>(args: string[], options: T) {
   try {
@@ -53,11 +56,17 @@ export function print(s: string): void {
 }
 
 export function json(v: unknown): void {
-  process.stdout.write(`${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`,
+  );
 }
 
 /** Dispatches `args[0]` to a subcommand table, with aliases. */
-export function subcommands(name: string, table: Record<string, Command>, aliases: Record<string, string> = {}): Command {
+export function subcommands(
+  name: string,
+  table: Record<string, Command>,
+  aliases: Record<string, string> = {},
+): Command {
   return async (g, args) => {
     const sub = args[0];
     const fn = sub ? table[aliases[sub] ?? sub] : undefined;

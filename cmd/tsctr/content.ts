@@ -1,10 +1,23 @@
 import { createReadStream } from 'node:fs';
-import { type Command, UsageError, json, labelArgs, parse, print, subcommands, tsToDate, withConnection } from './common.js';
+import {
+  type Command,
+  UsageError,
+  json,
+  labelArgs,
+  parse,
+  print,
+  subcommands,
+  tsToDate,
+  withConnection,
+} from './common.js';
 import { readBlob, writeBlob } from '../../client/content.js';
 import { humanDuration, humanSize, labelsText, table } from '../../client/format.js';
 
 const ls: Command = async (g, args) => {
-  const { values, positionals } = parse(args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    quiet: { type: 'boolean', short: 'q' },
+    format: { type: 'string' },
+  });
   await withConnection(g, async (c) => {
     const batches = await c.collect(c.content.list({ filters: positionals }, c.metadata()));
     const infos = batches.flatMap((b) => b.info);
@@ -14,7 +27,12 @@ const ls: Command = async (g, args) => {
     print(
       table(
         ['DIGEST', 'SIZE', 'AGE', 'LABELS'],
-        infos.map((i) => [i.digest, humanSize(i.size), humanDuration(now - tsToDate(i.createdAt).getTime()), labelsText(i.labels)]),
+        infos.map((i) => [
+          i.digest,
+          humanSize(i.size),
+          humanDuration(now - tsToDate(i.createdAt).getTime()),
+          labelsText(i.labels),
+        ]),
       ),
     );
   });
@@ -38,7 +56,8 @@ const ingest: Command = async (g, args) => {
     file: { type: 'string', short: 'f' },
   });
   const ref = positionals[0];
-  if (!ref) throw new UsageError('content ingest [--expected-size N] [--expected-digest D] [-f FILE] REF < data');
+  if (!ref)
+    throw new UsageError('content ingest [--expected-size N] [--expected-digest D] [-f FILE] REF < data');
   const source = values.file ? createReadStream(values.file, { highWaterMark: 1 << 20 }) : process.stdin;
   await withConnection(g, async (c) => {
     const r = await writeBlob(c, ref, source, {
@@ -77,7 +96,12 @@ const label: Command = async (g, args) => {
     const info =
       paths.length === 0
         ? (await c.call(c.content, c.content.info, { digest })).info
-        : (await c.call(c.content, c.content.update, { info: { digest, size: 0, labels }, updateMask: paths })).info;
+        : (
+            await c.call(c.content, c.content.update, {
+              info: { digest, size: 0, labels },
+              updateMask: paths,
+            })
+          ).info;
     print(`${labelsText(info?.labels).replace(/^-$/, '')}\n`);
   });
 };
@@ -92,10 +116,18 @@ const active: Command = async (g, args) => {
     print(
       table(
         ['REF', 'SIZE', 'AGE'],
-        statuses.map((s) => [s.ref, humanSize(s.offset), humanDuration(now - tsToDate(s.startedAt).getTime())]),
+        statuses.map((s) => [
+          s.ref,
+          humanSize(s.offset),
+          humanDuration(now - tsToDate(s.startedAt).getTime()),
+        ]),
       ),
     );
   });
 };
 
-export const content = subcommands('content', { ls, get, ingest, rm, label, active }, { list: 'ls', remove: 'rm', delete: 'rm', del: 'rm' });
+export const content = subcommands(
+  'content',
+  { ls, get, ingest, rm, label, active },
+  { list: 'ls', remove: 'rm', delete: 'rm', del: 'rm' },
+);

@@ -10,10 +10,17 @@ export const events: Command = async (g, args) => {
     process.once('SIGTERM', () => stream.cancel());
     try {
       for await (const env of stream) {
-        const e = env as { timestamp?: { seconds: number; nanos: number }; namespace: string; topic: string; event?: { typeUrl: string; value: Buffer } };
+        const e = env as {
+          timestamp?: { seconds: number; nanos: number };
+          namespace: string;
+          topic: string;
+          event?: { typeUrl: string; value: Buffer };
+        };
         const body = e.event ? describeEvent(e.event) : {};
         if (values.format === 'json') {
-          print(`${JSON.stringify({ timestamp: tsToDate(e.timestamp).toISOString(), namespace: e.namespace, topic: e.topic, event: body })}\n`);
+          print(
+            `${JSON.stringify({ timestamp: tsToDate(e.timestamp).toISOString(), namespace: e.namespace, topic: e.topic, event: body })}\n`,
+          );
         } else {
           print(`${formatTime(e.timestamp)} ${e.namespace} ${e.topic} ${JSON.stringify(body)}\n`);
         }
@@ -28,6 +35,8 @@ export const events: Command = async (g, args) => {
 function formatTime(t: { seconds: number; nanos: number } | undefined): string {
   const d = tsToDate(t);
   const iso = d.toISOString();
-  const nanos = String(t?.nanos ?? 0).padStart(9, '0').replace(/0+$/, '');
+  const nanos = String(t?.nanos ?? 0)
+    .padStart(9, '0')
+    .replace(/0+$/, '');
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${nanos ? `.${nanos}` : ''} +0000 UTC`;
 }

@@ -32,7 +32,8 @@ const pull: Command = async (g, args) => {
     snapshotter: { type: 'string' },
     'skip-unpack': { type: 'boolean' },
   });
-  if (positionals.length !== 1) throw new UsageError('images pull [--plain-http] [--user U:P] [--platform P] REF');
+  if (positionals.length !== 1)
+    throw new UsageError('images pull [--plain-http] [--user U:P] [--platform P] REF');
   const progress = new Progress();
   await withConnection(g, async (c) => {
     try {
@@ -40,7 +41,8 @@ const pull: Command = async (g, args) => {
         snapshotter: values.snapshotter ?? 'overlayfs',
         unpack: !values['skip-unpack'],
         ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
-        progress: (p) => progress.update({ id: p.digest, kind: p.kind, status: p.status, offset: p.offset, total: p.total }),
+        progress: (p) =>
+          progress.update({ id: p.digest, kind: p.kind, status: p.status, offset: p.offset, total: p.total }),
       });
       progress.done();
       print(`${r.name}: ${r.target.digest}\n`);
@@ -51,7 +53,10 @@ const pull: Command = async (g, args) => {
 };
 
 const push: Command = async (g, args) => {
-  const { values, positionals } = parse(args, { 'plain-http': { type: 'boolean' }, user: { type: 'string', short: 'u' } });
+  const { values, positionals } = parse(args, {
+    'plain-http': { type: 'boolean' },
+    user: { type: 'string', short: 'u' },
+  });
   const [remote, local = positionals[0]] = positionals;
   if (!remote) throw new UsageError('images push [--plain-http] [--user U:P] REMOTE [LOCAL]');
   const progress = new Progress();
@@ -69,7 +74,10 @@ const push: Command = async (g, args) => {
 };
 
 const ls: Command = async (g, args) => {
-  const { values, positionals } = parse(args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    quiet: { type: 'boolean', short: 'q' },
+    format: { type: 'string' },
+  });
   await withConnection(g, async (c) => {
     const { images } = await c.call(c.images, c.images.list, { filters: positionals });
     if (values.quiet) return print(images.map((i) => `${i.name}\n`).join(''));
@@ -78,9 +86,25 @@ const ls: Command = async (g, args) => {
     for (const i of images) {
       const t = i.target!;
       const chk = await checkImage(c, t).catch(() => undefined);
-      out.push({ name: i.name, target: t, labels: i.labels, size: chk?.size ?? 0, platforms: chk?.platforms ?? [] });
-      const labels = Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-';
-      rows.push([i.name, t.mediaType, t.digest, chk ? humanSize(chk.size) : '-', chk?.platforms.join(',') ?? '-', labels]);
+      out.push({
+        name: i.name,
+        target: t,
+        labels: i.labels,
+        size: chk?.size ?? 0,
+        platforms: chk?.platforms ?? [],
+      });
+      const labels =
+        Object.entries(i.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',') || '-';
+      rows.push([
+        i.name,
+        t.mediaType,
+        t.digest,
+        chk ? humanSize(chk.size) : '-',
+        chk?.platforms.join(',') ?? '-',
+        labels,
+      ]);
     }
     if (values.format === 'json') return json(out);
     print(table(['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'], rows));
@@ -94,7 +118,10 @@ const rm: Command = async (g, args) => {
     for (let i = 0; i < positionals.length; i++) {
       const name = positionals[i];
       try {
-        await c.call(c.images, c.images.delete, { name, sync: (values.sync ?? false) && i === positionals.length - 1 });
+        await c.call(c.images, c.images.delete, {
+          name,
+          sync: (values.sync ?? false) && i === positionals.length - 1,
+        });
         print(`${name}\n`);
       } catch (e) {
         if (!isNotFound(e)) failed++;
@@ -144,7 +171,14 @@ const check: Command = async (g, args) => {
       } catch {
         unpacked = 'false';
       }
-      rows.push([i.name, i.target!.mediaType, chk.complete ? 'complete' : 'incomplete', `(${chk.present}/${chk.total})`, humanSize(chk.size), unpacked]);
+      rows.push([
+        i.name,
+        i.target!.mediaType,
+        chk.complete ? 'complete' : 'incomplete',
+        `(${chk.present}/${chk.total})`,
+        humanSize(chk.size),
+        unpacked,
+      ]);
     }
     print(table(['REF', 'TYPE', 'STATUS', 'AVAILABLE', 'SIZE', 'UNPACKED'], rows));
   });
@@ -163,7 +197,9 @@ const mount: Command = async (g, args) => {
     const key = target;
     const labels = { 'containerd.io/gc.root': new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
     const req = { snapshotter, key, parent: top, labels };
-    const { mounts } = values.rw ? await c.call(c.snapshots, c.snapshots.prepare, req) : await c.call(c.snapshots, c.snapshots.view, req);
+    const { mounts } = values.rw
+      ? await c.call(c.snapshots, c.snapshots.prepare, req)
+      : await c.call(c.snapshots, c.snapshots.view, req);
     mkdirSync(target, { recursive: true });
     await mountAll(mounts, target);
     print(`${target}\n`);
@@ -176,7 +212,12 @@ const unmount: Command = async (g, args) => {
   if (!target) throw new UsageError('images unmount [--rm] TARGET');
   await run('umount', [target]);
   if (values.rm) {
-    await withConnection(g, (c) => c.call(c.snapshots, c.snapshots.remove, { snapshotter: values.snapshotter ?? 'overlayfs', key: target }));
+    await withConnection(g, (c) =>
+      c.call(c.snapshots, c.snapshots.remove, {
+        snapshotter: values.snapshotter ?? 'overlayfs',
+        key: target,
+      }),
+    );
   }
   print(`${target}\n`);
 };
@@ -186,7 +227,9 @@ const exportCmd: Command = async (g, args) => {
   const [file, ...refs] = positionals;
   if (!file || refs.length === 0) throw new UsageError('images export [--all-platforms] FILE|- REF...');
   await withConnection(g, (c) =>
-    exportImages(c, refs, file === '-' ? process.stdout : createWriteStream(file), { allPlatforms: values['all-platforms'] ?? false }),
+    exportImages(c, refs, file === '-' ? process.stdout : createWriteStream(file), {
+      allPlatforms: values['all-platforms'] ?? false,
+    }),
   );
 };
 

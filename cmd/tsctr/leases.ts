@@ -1,8 +1,20 @@
-import { type Command, json, labelArgs, parse, print, subcommands, tsToDate, withConnection } from './common.js';
+import {
+  type Command,
+  json,
+  labelArgs,
+  parse,
+  print,
+  subcommands,
+  tsToDate,
+  withConnection,
+} from './common.js';
 import { labelsText, table } from '../../client/format.js';
 
 const ls: Command = async (g, args) => {
-  const { values, positionals } = parse(args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    quiet: { type: 'boolean', short: 'q' },
+    format: { type: 'string' },
+  });
   await withConnection(g, async (c) => {
     const { leases } = await c.call(c.leases, c.leases.list, { filters: positionals });
     if (values.format === 'json') return json(leases);
@@ -23,7 +35,8 @@ const create: Command = async (g, args) => {
   });
   const labels = labelArgs(positionals);
   const ms = parseDuration(String(values.expires));
-  if (ms > 0) labels['containerd.io/gc.expire'] = new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  if (ms > 0)
+    labels['containerd.io/gc.expire'] = new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z');
   await withConnection(g, async (c) => {
     const { lease } = await c.call(c.leases, c.leases.create, { id: values.id ?? '', labels });
     print(`${lease?.id}\n`);

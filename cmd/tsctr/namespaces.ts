@@ -1,4 +1,13 @@
-import { type Command, json, labelArgs, parse, print, subcommands, UsageError, withConnection } from './common.js';
+import {
+  type Command,
+  json,
+  labelArgs,
+  parse,
+  print,
+  subcommands,
+  UsageError,
+  withConnection,
+} from './common.js';
 import { labelsText, table } from '../../client/format.js';
 
 const ls: Command = async (g, args) => {
@@ -7,7 +16,12 @@ const ls: Command = async (g, args) => {
     const { namespaces } = await c.call(c.namespaces, c.namespaces.list, { filter: '' });
     if (values.format === 'json') return json(namespaces);
     if (values.quiet) return print(namespaces.map((n) => `${n.name}\n`).join(''));
-    print(table(['NAME', 'LABELS'], namespaces.map((n) => [n.name, labelsText(n.labels).replace(/^-$/, '')])));
+    print(
+      table(
+        ['NAME', 'LABELS'],
+        namespaces.map((n) => [n.name, labelsText(n.labels).replace(/^-$/, '')]),
+      ),
+    );
   });
 };
 
@@ -15,7 +29,9 @@ const create: Command = async (g, args) => {
   const { positionals } = parse(args, {});
   const [name, ...labels] = positionals;
   if (!name) throw new UsageError('namespaces create NAME [KEY=VALUE...]');
-  await withConnection(g, (c) => c.call(c.namespaces, c.namespaces.create, { namespace: { name, labels: labelArgs(labels) } }));
+  await withConnection(g, (c) =>
+    c.call(c.namespaces, c.namespaces.create, { namespace: { name, labels: labelArgs(labels) } }),
+  );
 };
 
 const label: Command = async (g, args) => {
@@ -49,4 +65,8 @@ const rm: Command = async (g, args) => {
   return failed > 0 ? 1 : 0;
 };
 
-export const namespaces = subcommands('namespaces', { ls, create, label, rm }, { list: 'ls', remove: 'rm', delete: 'rm' });
+export const namespaces = subcommands(
+  'namespaces',
+  { ls, create, label, rm },
+  { list: 'ls', remove: 'rm', delete: 'rm' },
+);

@@ -24,14 +24,19 @@ export class Progress {
     const prev = this.jobs.get(j.id);
     this.jobs.set(j.id, j);
     if (!this.tty && prev?.status !== j.status) {
-      process.stderr.write(`${j.kind}-${j.id.slice(7, 19)}: ${j.status}${j.total ? ` (${humanSize(j.total)})` : ''}\n`);
+      process.stderr.write(
+        `${j.kind}-${j.id.slice(7, 19)}: ${j.status}${j.total ? ` (${humanSize(j.total)})` : ''}\n`,
+      );
     }
   }
 
   private line(j: Job): string {
     const width = 30;
     const frac = j.total > 0 ? Math.min(1, j.offset / j.total) : 0;
-    const bar = j.status === 'downloading' ? `[${'='.repeat(Math.round(frac * width)).padEnd(width)}]` : ''.padEnd(width + 2);
+    const bar =
+      j.status === 'downloading'
+        ? `[${'='.repeat(Math.round(frac * width)).padEnd(width)}]`
+        : ''.padEnd(width + 2);
     const name = `${j.kind}-${j.id.slice(7, 19)}`.padEnd(20);
     return `${name} ${j.status.padEnd(11)} ${bar} ${humanSize(j.offset)}/${humanSize(j.total)}`;
   }

@@ -1,9 +1,22 @@
-import { type Command, UsageError, json, labelArgs, parse, print, subcommands, withConnection } from './common.js';
+import {
+  type Command,
+  UsageError,
+  json,
+  labelArgs,
+  parse,
+  print,
+  subcommands,
+  withConnection,
+} from './common.js';
 import { Kind } from '../../api/gen/containerd/services/snapshots/v1/snapshots.js';
 import type { Connection } from '../../client/connection.js';
 import { humanSize, labelsText, table } from '../../client/format.js';
 
-const kindName: Record<number, string> = { [Kind.VIEW]: 'View', [Kind.ACTIVE]: 'Active', [Kind.COMMITTED]: 'Committed' };
+const kindName: Record<number, string> = {
+  [Kind.VIEW]: 'View',
+  [Kind.ACTIVE]: 'Active',
+  [Kind.COMMITTED]: 'Committed',
+};
 
 let snapshotter = process.env.TSCTR_SNAPSHOTTER || 'overlayfs';
 
@@ -17,7 +30,12 @@ const ls: Command = async (g, args) => {
   await withConnection(g, async (c) => {
     const infos = await listAll(c, positionals);
     if (values.format === 'json') return json(infos.map((i) => ({ ...i, kind: kindName[i.kind] })));
-    print(table(['KEY', 'PARENT', 'KIND'], infos.map((i) => [i.name, i.parent, kindName[i.kind] ?? 'Unknown'])));
+    print(
+      table(
+        ['KEY', 'PARENT', 'KIND'],
+        infos.map((i) => [i.name, i.parent, kindName[i.kind] ?? 'Unknown']),
+      ),
+    );
   });
 };
 
@@ -39,11 +57,17 @@ const printMounts = (target: string, mounts: Array<{ type: string; source: strin
 
 function makeCreate(kind: 'prepare' | 'view'): Command {
   return async (g, args) => {
-    const { values, positionals } = parse(args, { target: { type: 'string', short: 't' }, mounts: { type: 'boolean' } });
+    const { values, positionals } = parse(args, {
+      target: { type: 'string', short: 't' },
+      mounts: { type: 'boolean' },
+    });
     const [key, parent = ''] = positionals;
     if (!key) throw new UsageError(`snapshots ${kind} [--target DIR] [--mounts] KEY [PARENT]`);
     await withConnection(g, async (c) => {
-      const labels: Record<string, string> = kind === 'prepare' ? { 'containerd.io/gc.root': new Date().toISOString().replace(/\.\d+Z$/, 'Z') } : {};
+      const labels: Record<string, string> =
+        kind === 'prepare'
+          ? { 'containerd.io/gc.root': new Date().toISOString().replace(/\.\d+Z$/, 'Z') }
+          : {};
       const method = kind === 'prepare' ? c.snapshots.prepare : c.snapshots.view;
       const { mounts } = await c.call(c.snapshots, method, { snapshotter, key, parent, labels });
       if (values.target) printMounts(values.target, mounts);
@@ -124,7 +148,18 @@ const label: Command = async (g, args) => {
 
 const table_ = subcommands(
   'snapshots',
-  { ls, tree, prepare: makeCreate('prepare'), view: makeCreate('view'), mounts, commit, rm, usage, info, label },
+  {
+    ls,
+    tree,
+    prepare: makeCreate('prepare'),
+    view: makeCreate('view'),
+    mounts,
+    commit,
+    rm,
+    usage,
+    info,
+    label,
+  },
   { list: 'ls', remove: 'rm', delete: 'rm', del: 'rm', mount: 'mounts', m: 'mounts' },
 );
 

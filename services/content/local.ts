@@ -81,7 +81,8 @@ export class LocalContentStore {
     try {
       const dir = this.ingestPath(ref);
       const existing = await readOptional(path.join(dir, 'ref'));
-      if (existing !== undefined && existing !== ref) throw failedPrecondition(`ref key does not match: ${existing} != ${ref}`);
+      if (existing !== undefined && existing !== ref)
+        throw failedPrecondition(`ref key does not match: ${existing} != ${ref}`);
       if (existing === undefined) {
         await fs.rm(dir, { recursive: true, force: true });
         await fs.mkdir(dir, { recursive: true });
@@ -190,7 +191,8 @@ export class IngestWriter {
       throw failedPrecondition(`unexpected commit size ${this.offset}, expected ${total}`);
     }
     const digest = this.digest();
-    if (expected && expected !== digest) throw failedPrecondition(`unexpected commit digest ${digest}, expected ${expected}`);
+    if (expected && expected !== digest)
+      throw failedPrecondition(`unexpected commit digest ${digest}, expected ${expected}`);
     return { digest, size: this.offset };
   }
 

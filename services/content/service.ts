@@ -39,7 +39,9 @@ export interface ContentServiceHooks {
 
 export function contentService(edge: Edge, store: ContentStore, hooks: ContentServiceHooks): ContentServer {
   return {
-    info: edge.unary('Content.Info', async (req, ctx) => ({ info: infoMsg(await store.info(ctx.ns(), req.digest)) })),
+    info: edge.unary('Content.Info', async (req, ctx) => ({
+      info: infoMsg(await store.info(ctx.ns(), req.digest)),
+    })),
 
     update: edge.unary('Content.Update', async (req, ctx) => {
       if (!req.info) throw invalidArgument('info is required');
@@ -72,7 +74,9 @@ export function contentService(edge: Edge, store: ContentStore, hooks: ContentSe
       }
     }),
 
-    status: edge.unary('Content.Status', async (req, ctx) => ({ status: statusMsg(await store.status(ctx.ns(), req.ref)) })),
+    status: edge.unary('Content.Status', async (req, ctx) => ({
+      status: statusMsg(await store.status(ctx.ns(), req.ref)),
+    })),
 
     listStatuses: edge.unary('Content.ListStatuses', async (req, ctx) => ({
       statuses: (await store.listStatuses(ctx.ns(), req.filters)).map(statusMsg),
@@ -96,7 +100,11 @@ export function contentService(edge: Edge, store: ContentStore, hooks: ContentSe
             ns = ctx.ns();
             if (!req.ref) throw invalidArgument('first message must have a reference');
             ctx.log.debug({ ref: req.ref, total: req.total, expected: req.expected }, 'write started');
-            w = await store.writer(ns, req.ref, { total: req.total, expected: req.expected, lease: ctx.lease() });
+            w = await store.writer(ns, req.ref, {
+              total: req.total,
+              expected: req.expected,
+              lease: ctx.lease(),
+            });
             total = w.total;
             expected = w.expected;
           }

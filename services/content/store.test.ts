@@ -61,7 +61,9 @@ describe('ContentStore', () => {
   it('refuses a commit whose digest or size does not match, keeping nothing', async () => {
     const w = await store.writer('ns1', 'ref3', { total: 0, expected: '' });
     await w.write(0, Buffer.from('abc'));
-    await expect(w.commit(0, sha(Buffer.from('xyz')), {})).rejects.toMatchObject({ kind: 'FailedPrecondition' });
+    await expect(w.commit(0, sha(Buffer.from('xyz')), {})).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+    });
     await expect(w.commit(99, '', {})).rejects.toMatchObject({ kind: 'FailedPrecondition' });
     await w.close();
     expect(existsSync(store.local.blobPath(sha(Buffer.from('abc'))))).toBe(false);
@@ -84,7 +86,9 @@ describe('ContentStore', () => {
 
   it('locks a ref to one writer at a time', async () => {
     const w = await store.writer('ns1', 'busy', { total: 0, expected: '' });
-    await expect(store.writer('ns1', 'busy', { total: 0, expected: '' })).rejects.toMatchObject({ kind: 'Unavailable' });
+    await expect(store.writer('ns1', 'busy', { total: 0, expected: '' })).rejects.toMatchObject({
+      kind: 'Unavailable',
+    });
     await w.close();
     const again = await store.writer('ns1', 'busy', { total: 0, expected: '' });
     await again.close();
@@ -107,7 +111,9 @@ describe('ContentStore', () => {
     const w = await store.writer('ns1', 'x', { total: 0, expected: '' });
     await w.write(0, data);
     await w.commit(0, '', {});
-    await expect(store.writer('ns1', 'y', { total: 0, expected: sha(data) })).rejects.toMatchObject({ kind: 'AlreadyExists' });
+    await expect(store.writer('ns1', 'y', { total: 0, expected: sha(data) })).rejects.toMatchObject({
+      kind: 'AlreadyExists',
+    });
   });
 
   it('publishes /content/delete when a blob is deleted', async () => {

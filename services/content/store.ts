@@ -112,9 +112,16 @@ export class ContentStore {
     return { path: this.local.blobPath(digest), size: info.size };
   }
 
-  async *readRange(ns: string, digest: string, offset: number, size: number, chunk = 1 << 20): AsyncIterable<[number, Buffer]> {
+  async *readRange(
+    ns: string,
+    digest: string,
+    offset: number,
+    size: number,
+    chunk = 1 << 20,
+  ): AsyncIterable<[number, Buffer]> {
     const blob = await this.open(ns, digest);
-    if (offset < 0 || offset > blob.size) throw outOfRange(`offset ${offset} beyond end of blob ${digest} (${blob.size} bytes)`);
+    if (offset < 0 || offset > blob.size)
+      throw outOfRange(`offset ${offset} beyond end of blob ${digest} (${blob.size} bytes)`);
     const end = size <= 0 || offset + size > blob.size ? blob.size : offset + size;
     const fh = await fs.open(blob.path, 'r');
     try {
@@ -159,7 +166,14 @@ export class ContentStore {
 
   private async statusOf(ref: string, rec: IngestRecord): Promise<ContentStatus> {
     const st = await this.local.status(rec.backendRef);
-    return { ref, offset: st.offset, total: st.total, expected: rec.expected, startedAt: st.startedAt, updatedAt: st.updatedAt };
+    return {
+      ref,
+      offset: st.offset,
+      total: st.total,
+      expected: rec.expected,
+      startedAt: st.startedAt,
+      updatedAt: st.updatedAt,
+    };
   }
 
   async abort(ns: string, ref: string): Promise<void> {
@@ -206,7 +220,8 @@ export class ContentStore {
     let shared: { digest: string; size: number } | undefined;
     if (record.expected && w.offset === 0) {
       const size = await this.local.blobSize(record.expected);
-      if (size !== undefined && (opts.total <= 0 || opts.total === size)) shared = { digest: record.expected, size };
+      if (size !== undefined && (opts.total <= 0 || opts.total === size))
+        shared = { digest: record.expected, size };
     }
     return new ContentWriter(this, ns, ref, w, record, status.startedAt, opts.total, opts.lease, shared);
   }
@@ -283,27 +298,30 @@ export class ContentWriter {
     const { digest, size } = this.shared
       ? { digest: this.shared.digest, size: this.shared.size }
       : await this.w.verify(total, expected || this.record.expected);
-    if (this.shared && total > 0 && total !== size) throw outOfRange(`unexpected commit size ${size}, expected ${total}`);
+    if (this.shared && total > 0 && total !== size)
+      throw outOfRange(`unexpected commit size ${size}, expected ${total}`);
     const db = this.store.db;
-    await db.update(async (tx) => {
-      const key = keys.object(this.ns, 'content', digest);
-      tx.del(keys.object(this.ns, 'ingest', this.ref));
-      if (await tx.get(key)) throw alreadyExists(`content ${digest}`);
-      // Rename into blobs/ while holding the GC lock shared, so the orphan sweep cannot see it half-done.
-      if (this.shared) await this.discard();
-      else await this.w.publish(digest);
-      const now = toRecord(nowNanos());
-      tx.put(key, { size, createdAt: now, updatedAt: now, labels: clean } satisfies BlobRecord);
-      await tx.ensureNamespace(this.ns);
-      await attachToLease(tx, this.ns, this.lease, { type: 'content', id: digest });
-    }).catch(async (e: unknown) => {
-      if (isAlreadyExists(e)) {
-        // The record was dropped with the failed transaction; drop the ingest too.
-        await db.update(async (tx) => tx.del(keys.object(this.ns, 'ingest', this.ref)));
-        await this.discard();
-      }
-      throw e;
-    });
+    await db
+      .update(async (tx) => {
+        const key = keys.object(this.ns, 'content', digest);
+        tx.del(keys.object(this.ns, 'ingest', this.ref));
+        if (await tx.get(key)) throw alreadyExists(`content ${digest}`);
+        // Rename into blobs/ while holding the GC lock shared, so the orphan sweep cannot see it half-done.
+        if (this.shared) await this.discard();
+        else await this.w.publish(digest);
+        const now = toRecord(nowNanos());
+        tx.put(key, { size, createdAt: now, updatedAt: now, labels: clean } satisfies BlobRecord);
+        await tx.ensureNamespace(this.ns);
+        await attachToLease(tx, this.ns, this.lease, { type: 'content', id: digest });
+      })
+      .catch(async (e: unknown) => {
+        if (isAlreadyExists(e)) {
+          // The record was dropped with the failed transaction; drop the ingest too.
+          await db.update(async (tx) => tx.del(keys.object(this.ns, 'ingest', this.ref)));
+          await this.discard();
+        }
+        throw e;
+      });
     return digest;
   }
 

@@ -30,7 +30,9 @@ export function validateTopic(topic: string): void {
   if (topic.length === 1) throw invalidArgument('must have at least one component: topic');
   for (const part of topic.slice(1).split('/')) {
     if (!/^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/.test(part)) {
-      throw invalidArgument(`failed validation on component ${JSON.stringify(part)}: topic ${JSON.stringify(topic)}`);
+      throw invalidArgument(
+        `failed validation on component ${JSON.stringify(part)}: topic ${JSON.stringify(topic)}`,
+      );
     }
   }
 }

@@ -1,4 +1,7 @@
-import type { Envelope as EnvelopeMsg, EventsServer } from '../../api/gen/containerd/services/events/v1/events.js';
+import type {
+  Envelope as EnvelopeMsg,
+  EventsServer,
+} from '../../api/gen/containerd/services/events/v1/events.js';
 import type { Empty } from '../../api/gen/google/protobuf/empty.js';
 import { invalidArgument } from '../../api/errdefs.js';
 import { fromProto, toProto } from '../metadata/time.js';
@@ -22,7 +25,12 @@ export function eventsService(edge: Edge, exchange: Exchange): EventsServer {
     forward: edge.unary('Events.Forward', async (req): Promise<Empty> => {
       const env = req.envelope;
       if (!env?.event) throw invalidArgument('envelope with an event is required');
-      exchange.forward({ timestamp: fromProto(env.timestamp), namespace: env.namespace, topic: env.topic, event: env.event });
+      exchange.forward({
+        timestamp: fromProto(env.timestamp),
+        namespace: env.namespace,
+        topic: env.topic,
+        event: env.event,
+      });
       return {};
     }),
     subscribe: edge.stream('Events.Subscribe', async (req, _ctx, call) => {

@@ -20,8 +20,12 @@ export interface ImageServiceHooks {
 
 export function imagesService(edge: Edge, store: ImageStore, hooks: ImageServiceHooks): ImagesServer {
   return {
-    get: edge.unary('Images.Get', async (req, ctx) => ({ image: imageMsg(await store.get(ctx.ns(), req.name)) })),
-    list: edge.unary('Images.List', async (req, ctx) => ({ images: (await store.list(ctx.ns(), req.filters)).map(imageMsg) })),
+    get: edge.unary('Images.Get', async (req, ctx) => ({
+      image: imageMsg(await store.get(ctx.ns(), req.name)),
+    })),
+    list: edge.unary('Images.List', async (req, ctx) => ({
+      images: (await store.list(ctx.ns(), req.filters)).map(imageMsg),
+    })),
     create: edge.unary('Images.Create', async (req, ctx) => {
       if (!req.image) throw invalidArgument('image is required');
       return { image: imageMsg(await store.create(ctx.ns(), req.image)) };

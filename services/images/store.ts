@@ -33,7 +33,8 @@ interface ImageRecord {
 
 function checkName(name: string): string {
   if (!name) throw invalidArgument('image name must not be empty');
-  if (name.includes('\x00') || name.length > 4096) throw invalidArgument(`image name ${JSON.stringify(name.slice(0, 80))} is not valid`);
+  if (name.includes('\x00') || name.length > 4096)
+    throw invalidArgument(`image name ${JSON.stringify(name.slice(0, 80))} is not valid`);
   return name;
 }
 
@@ -95,12 +96,18 @@ export class ImageStore {
       const rec: ImageRecord = { labels, target, createdAt: now, updatedAt: now };
       tx.put(key, rec);
       await tx.ensureNamespace(ns);
-      tx.afterCommit(() => this.events.publish(ns, '/images/create', 'ImageCreate', { name: img.name, labels }));
+      tx.afterCommit(() =>
+        this.events.publish(ns, '/images/create', 'ImageCreate', { name: img.name, labels }),
+      );
       return toImage(img.name, rec);
     });
   }
 
-  async update(ns: string, img: { name: string; labels: Labels; target?: Descriptor }, paths: string[]): Promise<Image> {
+  async update(
+    ns: string,
+    img: { name: string; labels: Labels; target?: Descriptor },
+    paths: string[],
+  ): Promise<Image> {
     validate.identifier('namespace', ns);
     checkName(img.name);
     return this.db.update(async (tx) => {
@@ -115,13 +122,17 @@ export class ImageStore {
         for (const p of paths) {
           if (p === 'target') next.target = checkTarget(img.target);
           else if (p === 'annotations' || p.startsWith('annotations.')) {
-            const annotations = updateLabels(next.target.annotations ?? {}, img.target?.annotations ?? {}, [p.replace(/^annotations/, 'labels')]);
+            const annotations = updateLabels(next.target.annotations ?? {}, img.target?.annotations ?? {}, [
+              p.replace(/^annotations/, 'labels'),
+            ]);
             next.target = { ...next.target, annotations };
           } else next.labels = updateLabels(next.labels ?? {}, img.labels ?? {}, [p]);
         }
       }
       tx.put(key, next);
-      tx.afterCommit(() => this.events.publish(ns, '/images/update', 'ImageUpdate', { name: img.name, labels: next.labels }));
+      tx.afterCommit(() =>
+        this.events.publish(ns, '/images/update', 'ImageUpdate', { name: img.name, labels: next.labels }),
+      );
       return toImage(img.name, next);
     });
   }

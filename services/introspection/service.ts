@@ -1,4 +1,7 @@
-import type { IntrospectionServer, Plugin } from '../../api/gen/containerd/services/introspection/v1/introspection.js';
+import type {
+  IntrospectionServer,
+  Plugin,
+} from '../../api/gen/containerd/services/introspection/v1/introspection.js';
 import { adapt, parseFilters } from '../filters/index.js';
 import type { Edge } from '../server/grpc.js';
 
@@ -11,8 +14,16 @@ export interface PluginInfo {
 }
 
 /** Introspection: the server UUID and the plugins tsctrd really runs. */
-export function introspectionService(edge: Edge, uuid: string, plugins: () => PluginInfo[]): IntrospectionServer {
-  const platform = { os: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch, variant: '' };
+export function introspectionService(
+  edge: Edge,
+  uuid: string,
+  plugins: () => PluginInfo[],
+): IntrospectionServer {
+  const platform = {
+    os: 'linux',
+    architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+    variant: '',
+  };
   return {
     server: edge.unary('Server', async () => ({ uuid })),
     plugins: edge.unary('Plugins', async (req) => {
@@ -20,7 +31,11 @@ export function introspectionService(edge: Edge, uuid: string, plugins: () => Pl
       const out: Plugin[] = [];
       for (const p of plugins()) {
         const caps = p.capabilities ?? [];
-        const fields = adapt({ type: p.type, id: p.id, capabilities: (path) => (caps.includes(path.join('.')) ? path.join('.') : undefined) });
+        const fields = adapt({
+          type: p.type,
+          id: p.id,
+          capabilities: (path) => (caps.includes(path.join('.')) ? path.join('.') : undefined),
+        });
         if (!filter.match(fields)) continue;
         out.push({
           type: p.type,

@@ -28,7 +28,9 @@ export function leasesService(edge: Edge, store: LeaseStore, hooks: LeaseService
     list: edge.unary('Leases.List', async (req, ctx) => {
       const filter = parseFilters(req.filters);
       const leases = await store.list(ctx.ns());
-      return { leases: leases.filter((l) => filter.match(adapt({ id: l.id }, { labels: l.labels }))).map(toMsg) };
+      return {
+        leases: leases.filter((l) => filter.match(adapt({ id: l.id }, { labels: l.labels }))).map(toMsg),
+      };
     }),
     addResource: edge.unary('Leases.AddResource', async (req, ctx): Promise<Empty> => {
       if (!req.resource) throw invalidArgument('resource is required');

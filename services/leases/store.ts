@@ -45,9 +45,15 @@ export function checkResource(r: LeaseResource): LeaseResource {
 }
 
 /** Attaches a resource to the request's lease inside the caller's transaction (no-op without one). */
-export async function attachToLease(tx: Tx, ns: string, lease: string | undefined, r: LeaseResource): Promise<void> {
+export async function attachToLease(
+  tx: Tx,
+  ns: string,
+  lease: string | undefined,
+  r: LeaseResource,
+): Promise<void> {
   if (!lease) return;
-  if ((await tx.get(keys.object(ns, 'lease', lease))) === undefined) throw notFound(`lease ${JSON.stringify(lease)}`);
+  if ((await tx.get(keys.object(ns, 'lease', lease))) === undefined)
+    throw notFound(`lease ${JSON.stringify(lease)}`);
   tx.put(keys.leaseResource(ns, lease, r.type, r.id), 1);
 }
 
@@ -99,7 +105,8 @@ export class LevelLeaseStore implements LeaseStore {
     validate.identifier('namespace', ns);
     checkResource(r);
     await this.db.update(async (tx) => {
-      if ((await tx.get(keys.object(ns, 'lease', id))) === undefined) throw notFound(`lease ${JSON.stringify(id)}`);
+      if ((await tx.get(keys.object(ns, 'lease', id))) === undefined)
+        throw notFound(`lease ${JSON.stringify(id)}`);
       tx.del(keys.leaseResource(ns, id, r.type, r.id));
       tx.markDeleted();
     });
@@ -107,7 +114,8 @@ export class LevelLeaseStore implements LeaseStore {
 
   async listResources(ns: string, id: string): Promise<LeaseResource[]> {
     validate.identifier('namespace', ns);
-    if ((await this.db.get(keys.object(ns, 'lease', id))) === undefined) throw notFound(`lease ${JSON.stringify(id)}`);
+    if ((await this.db.get(keys.object(ns, 'lease', id))) === undefined)
+      throw notFound(`lease ${JSON.stringify(id)}`);
     const prefix = keys.leaseResources(ns, id);
     const out: LeaseResource[] = [];
     for await (const [k] of this.db.scan(prefix)) {

@@ -6,7 +6,8 @@ export const GC_FLAT = 'containerd.io/gc.flat';
 const REF_CONTENT = 'containerd.io/gc.ref.content';
 const REF_SNAPSHOT = 'containerd.io/gc.ref.snapshot.';
 
-export type Ref = { kind: 'content'; digest: string } | { kind: 'snapshot'; snapshotter: string; key: string };
+export type Ref =
+  { kind: 'content'; digest: string } | { kind: 'snapshot'; snapshotter: string; key: string };
 
 /** The objects a set of labels references through `containerd.io/gc.ref.*`. */
 export function labelRefs(labels: Record<string, string> | undefined): Ref[] {

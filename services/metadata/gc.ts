@@ -104,7 +104,12 @@ export class GarbageCollector {
       }
       for (const r of leaseRes) {
         if (expiredLeases.has(r.lease)) continue;
-        const kind = r.type === 'ingests' ? 'ingest' : r.type.startsWith('snapshots/') ? `snapshot/${r.type.slice(10)}` : r.type;
+        const kind =
+          r.type === 'ingests'
+            ? 'ingest'
+            : r.type.startsWith('snapshots/')
+              ? `snapshot/${r.type.slice(10)}`
+              : r.type;
         const n = node(ns, kind, r.id);
         if (flat.has(r.lease)) reached.add(n);
         else reach(n);
@@ -199,7 +204,9 @@ export class GcScheduler {
     this.dirty = false;
     this.mutations = 0;
     const waiters = this.waiters.splice(0);
-    this.running = new Promise<GcStats>((resolve, reject) => setImmediate(() => this.gc.collect().then(resolve, reject)));
+    this.running = new Promise<GcStats>((resolve, reject) =>
+      setImmediate(() => this.gc.collect().then(resolve, reject)),
+    );
     waiters.forEach((w) => w());
     this.running
       .catch((e: unknown) => this.log.error({ err: e }, 'garbage collection failed'))

@@ -8,7 +8,8 @@
 
 export const SEP = '\x00';
 
-export type ObjectKind = 'content' | 'ingest' | 'lease' | 'leaseres' | 'image' | 'container' | `snapshot/${string}`;
+export type ObjectKind =
+  'content' | 'ingest' | 'lease' | 'leaseres' | 'image' | 'container' | `snapshot/${string}`;
 
 export const keys = {
   namespace: (ns: string): string => `ns${SEP}${ns}`,

@@ -16,7 +16,12 @@ export function cleanLabels(l: Labels | undefined): Labels {
  * Applies a labels update. `paths` is the update mask; with no paths the labels are replaced.
  * `otherPaths` lists the non-label fields the caller handles itself (they are ignored here).
  */
-export function updateLabels(current: Labels, incoming: Labels, paths: string[], otherPaths: string[] = []): Labels {
+export function updateLabels(
+  current: Labels,
+  incoming: Labels,
+  paths: string[],
+  otherPaths: string[] = [],
+): Labels {
   if (paths.length === 0) return cleanLabels(incoming);
   let next: Labels = { ...current };
   for (const p of paths) {

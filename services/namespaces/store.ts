@@ -93,7 +93,9 @@ export class LevelNamespaceStore implements NamespaceStore {
         left.push(`snapshots on ${JSON.stringify(snapshotter)} snapshotter`);
       }
       if (left.length > 0) {
-        throw failedPrecondition(`namespace ${JSON.stringify(name)} must be empty, but it still has ${left.join(', ')}`);
+        throw failedPrecondition(
+          `namespace ${JSON.stringify(name)} must be empty, but it still has ${left.join(', ')}`,
+        );
       }
       // Leases and unfinished ingests go with the namespace.
       for await (const [k] of tx.scan(keys.objects(name))) tx.del(k);
@@ -103,7 +105,10 @@ export class LevelNamespaceStore implements NamespaceStore {
     });
   }
 
-  private async snapshottersWithSnapshots(tx: { scan<T>(p: string): AsyncIterable<[string, T]> }, ns: string) {
+  private async snapshottersWithSnapshots(
+    tx: { scan<T>(p: string): AsyncIterable<[string, T]> },
+    ns: string,
+  ) {
     const found = new Set<string>();
     const prefix = keys.objects(ns);
     for await (const [k] of tx.scan(prefix)) {

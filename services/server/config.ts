@@ -33,14 +33,16 @@ function str(t: Toml, key: string, fallback: string): string {
 function num(t: Toml, key: string, fallback: number): number {
   const v = t[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalidArgument(`config: ${key} must be a non-negative number`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw invalidArgument(`config: ${key} must be a non-negative number`);
   return v;
 }
 
 function table(t: Toml, key: string): Toml {
   const v = t[key];
   if (v === undefined) return {};
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgument(`config: [${key}] must be a table`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalidArgument(`config: [${key}] must be a table`);
   return v as Toml;
 }
 

@@ -59,7 +59,9 @@ async function openMetadata(root: string): Promise<MetadataDB> {
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String((e as { cause?: unknown }).cause ?? e))) {
-      throw failedPrecondition(`another tsctrd is already using root ${root} (its metadata database is locked)`);
+      throw failedPrecondition(
+        `another tsctrd is already using root ${root} (its metadata database is locked)`,
+      );
     }
     throw e;
   }
@@ -114,7 +116,18 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
     { type: 'io.containerd.event.v1', id: 'exchange' },
     ...[...backends.keys()].map((id) => ({ type: 'io.containerd.snapshotter.v1', id })),
     { type: 'io.containerd.differ.v1', id: 'walking' },
-    ...['content', 'diff', 'events', 'images', 'introspection', 'leases', 'namespaces', 'snapshots', 'version', 'healthcheck'].map((id) => ({
+    ...[
+      'content',
+      'diff',
+      'events',
+      'images',
+      'introspection',
+      'leases',
+      'namespaces',
+      'snapshots',
+      'version',
+      'healthcheck',
+    ].map((id) => ({
       type: 'io.containerd.grpc.v1',
       id,
     })),
@@ -126,29 +139,49 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
     'grpc.max_send_message_length': MAX_MESSAGE,
   });
   server.addService(VersionService, versionService(edge, VERSION));
-  server.addService(IntrospectionService, introspectionService(edge, uuid, () => plugins));
+  server.addService(
+    IntrospectionService,
+    introspectionService(edge, uuid, () => plugins),
+  );
   server.addService(HealthService, healthService(edge));
   server.addService(NamespacesService, namespacesService(edge, namespaces));
   server.addService(EventsService, eventsService(edge, exchange));
   server.addService(
     LeasesService,
-    leasesService(edge, leases, { afterDelete: async (sync) => void (sync ? await scheduler.runNow() : undefined) }),
+    leasesService(edge, leases, {
+      afterDelete: async (sync) => void (sync ? await scheduler.runNow() : undefined),
+    }),
   );
   server.addService(ContentService, contentService(edge, content, { afterDelete: async () => undefined }));
   const afterDelete = async (sync: boolean) => void (sync ? await scheduler.runNow() : undefined);
   server.addService(ImagesService, imagesService(edge, images, { afterDelete }));
   server.addService(
     SnapshotsService,
-    snapshotsService(edge, snapshots, { afterRemove: async () => undefined, cleanup: async () => void (await scheduler.runNow()) }),
+    snapshotsService(edge, snapshots, {
+      afterRemove: async () => undefined,
+      cleanup: async () => void (await scheduler.runNow()),
+    }),
   );
-  server.addService(DiffService, diffService(edge, content, [...backends.values()].map((b) => b.snapshotsDir)));
+  server.addService(
+    DiffService,
+    diffService(
+      edge,
+      content,
+      [...backends.values()].map((b) => b.snapshotsDir),
+    ),
+  );
 
   await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${cfg.address}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    server.bindAsync(`unix://${cfg.address}`, ServerCredentials.createInsecure(), (err) =>
+      err ? reject(err) : resolve(),
+    ),
   );
   await fs.chmod(cfg.address, 0o660);
   scheduler.start();
-  log.info({ address: cfg.address, root: cfg.root, state: cfg.state, ms: Math.round(performance.now() - started) }, 'tsctrd serving');
+  log.info(
+    { address: cfg.address, root: cfg.root, state: cfg.state, ms: Math.round(performance.now() - started) },
+    'tsctrd serving',
+  );
 
   return {
     address: cfg.address,

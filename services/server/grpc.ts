@@ -49,7 +49,13 @@ export function toServiceError(e: unknown, log: Logger, method: string): Partial
   if (e instanceof TsctrError) {
     return { code: grpcCodeOf[e.kind], details: wireMessage(e), message: wireMessage(e) };
   }
-  if (typeof e === 'object' && e !== null && 'code' in e && typeof (e as ServiceError).code === 'number' && 'details' in e) {
+  if (
+    typeof e === 'object' &&
+    e !== null &&
+    'code' in e &&
+    typeof (e as ServiceError).code === 'number' &&
+    'details' in e
+  ) {
     return e as ServiceError;
   }
   log.error({ err: e, method }, 'request failed');
@@ -63,10 +69,16 @@ export class Edge {
 
   private context(method: string, md: Metadata): RequestContext {
     const ns = md.get(NAMESPACE_HEADER)[0];
-    return new RequestContext(md, this.log.child({ method, ...(typeof ns === 'string' && ns ? { namespace: ns } : {}) }));
+    return new RequestContext(
+      md,
+      this.log.child({ method, ...(typeof ns === 'string' && ns ? { namespace: ns } : {}) }),
+    );
   }
 
-  unary<Req, Res>(method: string, fn: (req: Req, ctx: RequestContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+  unary<Req, Res>(
+    method: string,
+    fn: (req: Req, ctx: RequestContext) => Promise<Res>,
+  ): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, cb) => {
       const ctx = this.context(method, call.metadata);
       fn(call.request, ctx).then(
@@ -104,7 +116,10 @@ export class Edge {
 }
 
 /** Writes a message on a server stream, waiting when the transport pushes back. */
-export function send<T>(call: { write(m: T): boolean; once(ev: 'drain', f: () => void): unknown }, msg: T): Promise<void> {
+export function send<T>(
+  call: { write(m: T): boolean; once(ev: 'drain', f: () => void): unknown },
+  msg: T,
+): Promise<void> {
   if (call.write(msg)) return Promise.resolve();
   return new Promise((resolve) => call.once('drain', () => resolve()));
 }
@@ -113,7 +128,9 @@ export function send<T>(call: { write(m: T): boolean; once(ev: 'drain', f: () =>
  * Reads a client stream message by message without destroying it when the reader stops early
  * (a `for await` over the call would, and the status could then never be sent).
  */
-export async function* incoming<T>(call: NodeJS.EventEmitter & { pause(): unknown; resume(): unknown }): AsyncGenerator<T> {
+export async function* incoming<T>(
+  call: NodeJS.EventEmitter & { pause(): unknown; resume(): unknown },
+): AsyncGenerator<T> {
   const queue: T[] = [];
   let ended = false;
   let failure: unknown;

@@ -56,7 +56,9 @@ abstract class DirBackend {
 
   /** A rename to `rm-<id>` (instant, so the GC holds its lock briefly); `purge` deletes later. */
   async remove(id: string): Promise<void> {
-    await fs.rename(path.join(this.snapshotsDir, id), path.join(this.snapshotsDir, `rm-${id}`)).catch(() => undefined);
+    await fs
+      .rename(path.join(this.snapshotsDir, id), path.join(this.snapshotsDir, `rm-${id}`))
+      .catch(() => undefined);
   }
 
   /** Deletes what `remove` moved aside, and leftovers of creates interrupted by a crash. */

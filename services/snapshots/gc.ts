@@ -12,7 +12,8 @@ export function snapshotGcBackend(store: SnapshotStore, backend: SnapshotBackend
       const live = new Set<string>(store.busyIds());
       for await (const [nsKey] of view.scan(keys.namespaces())) {
         const ns = splitId(nsKey, keys.namespaces())[0];
-        for await (const [, r] of view.scan<SnapshotRecord>(keys.objects(ns, `snapshot/${backend.name}`))) live.add(r.id);
+        for await (const [, r] of view.scan<SnapshotRecord>(keys.objects(ns, `snapshot/${backend.name}`)))
+          live.add(r.id);
       }
       let removed = 0;
       for (const id of await backend.ids()) {

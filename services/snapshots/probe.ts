@@ -11,7 +11,14 @@ export async function overlayWorks(under: string): Promise<boolean> {
   const [lower, upper, work, merged] = ['l', 'u', 'w', 'm'].map((d) => path.join(dir, d));
   try {
     for (const d of [lower, upper, work, merged]) await fs.mkdir(d, { recursive: true });
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]);
+    await run('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
+      merged,
+    ]);
     await run('umount', [merged]);
     return true;
   } catch {

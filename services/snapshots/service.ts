@@ -10,7 +10,11 @@ import { type Edge, send } from '../server/grpc.js';
 import type { SnapshotKind } from './backend.js';
 import type { SnapshotInfo, SnapshotStore } from './store.js';
 
-const kindMsg: Record<SnapshotKind, Kind> = { view: Kind.VIEW, active: Kind.ACTIVE, committed: Kind.COMMITTED };
+const kindMsg: Record<SnapshotKind, Kind> = {
+  view: Kind.VIEW,
+  active: Kind.ACTIVE,
+  committed: Kind.COMMITTED,
+};
 
 const infoMsg = (i: SnapshotInfo): Info => ({
   name: i.name,
@@ -26,7 +30,11 @@ export interface SnapshotServiceHooks {
   cleanup(): Promise<void>;
 }
 
-export function snapshotsService(edge: Edge, store: SnapshotStore, hooks: SnapshotServiceHooks): SnapshotsServer {
+export function snapshotsService(
+  edge: Edge,
+  store: SnapshotStore,
+  hooks: SnapshotServiceHooks,
+): SnapshotsServer {
   return {
     prepare: edge.unary('Snapshots.Prepare', async (req, ctx) => ({
       mounts: await store.prepare(ctx.ns(), req.snapshotter, req.key, req.parent, req.labels, ctx.lease()),
@@ -34,7 +42,9 @@ export function snapshotsService(edge: Edge, store: SnapshotStore, hooks: Snapsh
     view: edge.unary('Snapshots.View', async (req, ctx) => ({
       mounts: await store.view(ctx.ns(), req.snapshotter, req.key, req.parent, req.labels, ctx.lease()),
     })),
-    mounts: edge.unary('Snapshots.Mounts', async (req, ctx) => ({ mounts: await store.mounts(ctx.ns(), req.snapshotter, req.key) })),
+    mounts: edge.unary('Snapshots.Mounts', async (req, ctx) => ({
+      mounts: await store.mounts(ctx.ns(), req.snapshotter, req.key),
+    })),
     commit: edge.unary('Snapshots.Commit', async (req, ctx): Promise<Empty> => {
       await store.commit(ctx.ns(), req.snapshotter, req.name, req.key, req.labels, ctx.lease());
       return {};
@@ -44,10 +54,16 @@ export function snapshotsService(edge: Edge, store: SnapshotStore, hooks: Snapsh
       await hooks.afterRemove();
       return {};
     }),
-    stat: edge.unary('Snapshots.Stat', async (req, ctx) => ({ info: infoMsg(await store.stat(ctx.ns(), req.snapshotter, req.key)) })),
+    stat: edge.unary('Snapshots.Stat', async (req, ctx) => ({
+      info: infoMsg(await store.stat(ctx.ns(), req.snapshotter, req.key)),
+    })),
     update: edge.unary('Snapshots.Update', async (req, ctx) => {
       if (!req.info) throw invalidArgument('info is required');
-      return { info: infoMsg(await store.update(ctx.ns(), req.snapshotter, req.info.name, req.info.labels, req.updateMask ?? [])) };
+      return {
+        info: infoMsg(
+          await store.update(ctx.ns(), req.snapshotter, req.info.name, req.info.labels, req.updateMask ?? []),
+        ),
+      };
     }),
     list: edge.stream('Snapshots.List', async (req, ctx, call) => {
       let batch: Info[] = [];

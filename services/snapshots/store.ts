@@ -97,15 +97,37 @@ export class SnapshotStore {
     return ids;
   }
 
-  async prepare(ns: string, sn: string, key: string, parent: string, labels: Labels, lease?: string): Promise<Mount[]> {
+  async prepare(
+    ns: string,
+    sn: string,
+    key: string,
+    parent: string,
+    labels: Labels,
+    lease?: string,
+  ): Promise<Mount[]> {
     return this.create(ns, sn, 'active', key, parent, labels, lease);
   }
 
-  async view(ns: string, sn: string, key: string, parent: string, labels: Labels, lease?: string): Promise<Mount[]> {
+  async view(
+    ns: string,
+    sn: string,
+    key: string,
+    parent: string,
+    labels: Labels,
+    lease?: string,
+  ): Promise<Mount[]> {
     return this.create(ns, sn, 'view', key, parent, labels, lease);
   }
 
-  private async create(ns: string, sn: string, kind: SnapshotKind, key: string, parent: string, labels: Labels, lease?: string): Promise<Mount[]> {
+  private async create(
+    ns: string,
+    sn: string,
+    kind: SnapshotKind,
+    key: string,
+    parent: string,
+    labels: Labels,
+    lease?: string,
+  ): Promise<Mount[]> {
     validate.identifier('namespace', ns);
     const b = this.backend(sn);
     checkKey('key', key);
@@ -127,7 +149,14 @@ export class SnapshotStore {
         tx.afterCommit(() => void this.inFlight.delete(id));
       }
       const now = toRecord(nowNanos());
-      tx.put(this.key(ns, sn, key), { id, kind, parent, labels: clean, createdAt: now, updatedAt: now } satisfies SnapshotRecord);
+      tx.put(this.key(ns, sn, key), {
+        id,
+        kind,
+        parent,
+        labels: clean,
+        createdAt: now,
+        updatedAt: now,
+      } satisfies SnapshotRecord);
       await tx.ensureNamespace(ns);
       await attachToLease(tx, ns, lease, { type: `snapshots/${sn}`, id: key });
       tx.afterCommit(() => this.events.publish(ns, '/snapshot/prepare', 'SnapshotPrepare', { key, parent }));
@@ -149,7 +178,14 @@ export class SnapshotStore {
     return b.mounts(r.id, r.kind, await this.parentIds(this.db, ns, sn, r.parent));
   }
 
-  async commit(ns: string, sn: string, name: string, key: string, labels: Labels, lease?: string): Promise<void> {
+  async commit(
+    ns: string,
+    sn: string,
+    name: string,
+    key: string,
+    labels: Labels,
+    lease?: string,
+  ): Promise<void> {
     validate.identifier('namespace', ns);
     const b = this.backend(sn);
     checkKey('name', name);
@@ -208,7 +244,11 @@ export class SnapshotStore {
     checkKey('key', key);
     return this.db.update(async (tx) => {
       const r = await this.record(tx, ns, sn, key);
-      const next: SnapshotRecord = { ...r, labels: updateLabels(r.labels ?? {}, labels, paths), updatedAt: toRecord(nowNanos()) };
+      const next: SnapshotRecord = {
+        ...r,
+        labels: updateLabels(r.labels ?? {}, labels, paths),
+        updatedAt: toRecord(nowNanos()),
+      };
       tx.put(this.key(ns, sn, key), next);
       return toInfo(key, next);
     });
@@ -221,7 +261,10 @@ export class SnapshotStore {
     const prefix = keys.objects(ns, `snapshot/${sn}`);
     for await (const [k, r] of this.db.scan<SnapshotRecord>(prefix)) {
       const info = toInfo(splitId(k, prefix)[0], r);
-      const a = adapt({ kind: info.kind, name: present(info.name), parent: present(info.parent) }, { labels: info.labels });
+      const a = adapt(
+        { kind: info.kind, name: present(info.name), parent: present(info.parent) },
+        { labels: info.labels },
+      );
       if (filter.match(a)) yield info;
     }
   }

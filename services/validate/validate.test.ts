@@ -6,14 +6,23 @@ describe('validation', () => {
   it('accepts identifiers containerd accepts and refuses the rest', () => {
     for (const ok of ['default', 'k8s.io', 'a-b_c.d', 'A1']) expect(v.identifier('namespace', ok)).toBe(ok);
     for (const bad of ['', 'a/b', '-a', 'a..b', 'a b', 'x'.repeat(77), '../x']) {
-      expect(() => v.identifier('namespace', bad)).toThrow(expect.objectContaining({ kind: 'InvalidArgument' }));
+      expect(() => v.identifier('namespace', bad)).toThrow(
+        expect.objectContaining({ kind: 'InvalidArgument' }),
+      );
     }
   });
 
   it('accepts sha256 digests only in canonical form', () => {
     const hex = 'a'.repeat(64);
     expect(v.digest(`sha256:${hex}`)).toBe(`sha256:${hex}`);
-    for (const bad of ['sha256:zz', `sha256:${hex.toUpperCase()}`, `sha256:${hex}0`, 'sha256:../x', hex, `sha512:${'a'.repeat(128)}`]) {
+    for (const bad of [
+      'sha256:zz',
+      `sha256:${hex.toUpperCase()}`,
+      `sha256:${hex}0`,
+      'sha256:../x',
+      hex,
+      `sha512:${'a'.repeat(128)}`,
+    ]) {
       expect(() => v.digest(bad)).toThrow(expect.objectContaining({ kind: 'InvalidArgument' }));
     }
   });
@@ -34,7 +43,9 @@ describe('validation', () => {
 
   it('limits a label to 4096 bytes of key and value', () => {
     expect(() => v.label('k', 'x'.repeat(4095))).not.toThrow();
-    expect(() => v.label('k', 'x'.repeat(4096))).toThrow(expect.objectContaining({ kind: 'InvalidArgument' }));
+    expect(() => v.label('k', 'x'.repeat(4096))).toThrow(
+      expect.objectContaining({ kind: 'InvalidArgument' }),
+    );
   });
 
   it('applies label updates as containerd does under a field mask', () => {
@@ -43,6 +54,8 @@ describe('validation', () => {
     expect(updateLabels(cur, {}, ['labels.b'])).toEqual({ a: '1' });
     expect(updateLabels(cur, { c: '3' }, ['labels'])).toEqual({ c: '3' });
     expect(updateLabels(cur, { c: '3', d: '' }, [])).toEqual({ c: '3' });
-    expect(() => updateLabels(cur, {}, ['size'])).toThrow(expect.objectContaining({ kind: 'InvalidArgument' }));
+    expect(() => updateLabels(cur, {}, ['size'])).toThrow(
+      expect.objectContaining({ kind: 'InvalidArgument' }),
+    );
   });
 });

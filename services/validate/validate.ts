@@ -9,7 +9,9 @@ const MAX_IDENTIFIER = 76;
 export function identifier(kind: string, s: string): string {
   if (s === '') throw invalidArgument(`${kind}: identifier must not be empty`);
   if (s.length > MAX_IDENTIFIER) {
-    throw invalidArgument(`${kind}: identifier ${JSON.stringify(trim(s))} greater than maximum length (${MAX_IDENTIFIER} characters)`);
+    throw invalidArgument(
+      `${kind}: identifier ${JSON.stringify(trim(s))} greater than maximum length (${MAX_IDENTIFIER} characters)`,
+    );
   }
   if (!IDENTIFIER.test(s)) {
     throw invalidArgument(`${kind}: identifier ${JSON.stringify(trim(s))} must match ${IDENTIFIER.source}`);
@@ -24,8 +26,8 @@ export function identifier(kind: string, s: string): string {
 export function leaseId(s: string): string {
   if (s === '') throw invalidArgument('lease id must not be empty');
   if (s.length > 256) throw invalidArgument('lease id is longer than 256 characters');
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x20\x7f]/.test(s)) throw invalidArgument(`lease id ${JSON.stringify(trim(s))} contains spaces or control characters`);
+  if (/[\x00-\x20\x7f]/.test(s))
+    throw invalidArgument(`lease id ${JSON.stringify(trim(s))} contains spaces or control characters`);
   return s;
 }
 
@@ -37,9 +39,12 @@ export function digest(s: string): string {
   if (!m) throw invalidArgument(`invalid digest ${JSON.stringify(trim(s))}: invalid checksum digest format`);
   const [, alg, hex] = m;
   const len = DIGEST_HEX[alg];
-  if (len === undefined) throw invalidArgument(`invalid digest ${JSON.stringify(trim(s))}: unsupported digest algorithm`);
+  if (len === undefined)
+    throw invalidArgument(`invalid digest ${JSON.stringify(trim(s))}: unsupported digest algorithm`);
   if (hex.length !== len || !/^[a-f0-9]+$/.test(hex)) {
-    throw invalidArgument(`invalid digest ${JSON.stringify(trim(s))}: invalid checksum digest length or characters`);
+    throw invalidArgument(
+      `invalid digest ${JSON.stringify(trim(s))}: invalid checksum digest length or characters`,
+    );
   }
   if (alg !== 'sha256') throw invalidArgument(`digest ${s}: only sha256 is supported`);
   return s;
@@ -54,10 +59,12 @@ const MAX_REF = 1024;
 export function ref(s: string): string {
   if (s === '') throw invalidArgument('ref must not be empty');
   if (s.length > MAX_REF) throw invalidArgument(`ref is longer than ${MAX_REF} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(s)) throw invalidArgument(`ref ${JSON.stringify(trim(s))} contains control characters`);
+  if (/[\x00-\x1f\x7f]/.test(s))
+    throw invalidArgument(`ref ${JSON.stringify(trim(s))} contains control characters`);
   if (s.split('/').some((p) => p === '..' || p === '.') || s.startsWith('/')) {
-    throw invalidArgument(`ref ${JSON.stringify(trim(s))} must not contain "." or ".." path elements or start with "/"`);
+    throw invalidArgument(
+      `ref ${JSON.stringify(trim(s))} must not contain "." or ".." path elements or start with "/"`,
+    );
   }
   return s;
 }
@@ -77,9 +84,10 @@ export function labels(l: Record<string, string> | undefined): Record<string, st
 export function label(k: string, v: string): void {
   if (k === '') throw invalidArgument('label key must not be empty');
   if (Buffer.byteLength(k) + Buffer.byteLength(v) > MAX_LABEL) {
-    throw invalidArgument(`label key and value length (${Buffer.byteLength(k) + Buffer.byteLength(v)} bytes) greater than maximum size (${MAX_LABEL} bytes), key: ${trim(k)}`);
+    throw invalidArgument(
+      `label key and value length (${Buffer.byteLength(k) + Buffer.byteLength(v)} bytes) greater than maximum size (${MAX_LABEL} bytes), key: ${trim(k)}`,
+    );
   }
-  // eslint-disable-next-line no-control-regex
   if (/\x00/.test(k) || /\x00/.test(v)) throw invalidArgument(`label ${trim(k)} contains a NUL byte`);
 }
 
