@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import koffi from 'koffi';
 
 const libc = koffi.load('libc.so.6');
-const timespec = koffi.struct('tsctr_timespec', { tv_sec: 'int64_t', tv_nsec: 'int64_t' });
+const timespec = koffi.struct({ tv_sec: 'int64_t', tv_nsec: 'int64_t' });
 
 const cMknod = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)') as unknown as (
   path: string,
@@ -14,18 +14,31 @@ const cMknod = libc.func('int mknod(const char *path, uint32_t mode, uint64_t de
 const cLsetxattr = libc.func(
   'int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
 ) as unknown as (path: string, name: string, value: Buffer, size: number, flags: number) => number;
+const cFsetxattr = libc.func(
+  'int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)',
+) as unknown as (fd: number, name: string, value: Buffer, size: number, flags: number) => number;
 const cLgetxattr = libc.func(
   'intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)',
 ) as unknown as (path: string, name: string, value: Buffer | null, size: number) => number;
-const cLlistxattr = libc.func('intptr_t llistxattr(const char *path, void *list, size_t size)') as unknown as (
+const cLlistxattr = libc.func(
+  'intptr_t llistxattr(const char *path, void *list, size_t size)',
+) as unknown as (path: string, list: Buffer | null, size: number) => number;
+const cUtimensat = libc.func('utimensat', 'int', [
+  'int',
+  'const char *',
+  koffi.pointer(timespec),
+  'int',
+]) as unknown as (
+  dirfd: number,
   path: string,
-  list: Buffer | null,
-  size: number,
+  times: { tv_sec: bigint; tv_nsec: bigint }[],
+  flags: number,
 ) => number;
-const cUtimensat = libc.func(
-  'int utimensat(int dirfd, const char *path, const tsctr_timespec *times, int flags)',
-) as unknown as (dirfd: number, path: string, times: { tv_sec: bigint; tv_nsec: bigint }[], flags: number) => number;
-void timespec;
+
+const cFutimens = libc.func('futimens', 'int', ['int', koffi.pointer(timespec)]) as unknown as (
+  fd: number,
+  times: { tv_sec: bigint; tv_nsec: bigint }[],
+) => number;
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -73,6 +86,11 @@ export function lsetxattr(path: string, name: string, value: Buffer): void {
   if (cLsetxattr(path, name, value, value.length, 0) !== 0) fail('lsetxattr', `${path} (${name})`);
 }
 
+/** fsetxattr(2) on an open file. */
+export function fsetxattr(fd: number, name: string, value: Buffer, path: string): void {
+  if (cFsetxattr(fd, name, value, value.length, 0) !== 0) fail('fsetxattr', `${path} (${name})`);
+}
+
 /** lgetxattr(2); undefined when the attribute is absent or xattrs are unsupported. */
 export function lgetxattr(path: string, name: string): Buffer | undefined {
   for (;;) {
@@ -110,18 +128,24 @@ function absentOrFail(call: string, path: string): undefined {
   return fail(call, path);
 }
 
+function split(ns: bigint): { tv_sec: bigint; tv_nsec: bigint } {
+  let sec = ns / 1_000_000_000n;
+  let nsec = ns % 1_000_000_000n;
+  if (nsec < 0n) {
+    sec -= 1n;
+    nsec += 1_000_000_000n;
+  }
+  return { tv_sec: sec, tv_nsec: nsec };
+}
+
 /** utimensat(2) with AT_SYMLINK_NOFOLLOW; times in nanoseconds since the epoch. */
 export function lutimesNs(path: string, atimeNs: bigint, mtimeNs: bigint): void {
-  const split = (ns: bigint) => {
-    let sec = ns / 1_000_000_000n;
-    let nsec = ns % 1_000_000_000n;
-    if (nsec < 0n) {
-      sec -= 1n;
-      nsec += 1_000_000_000n;
-    }
-    return { tv_sec: sec, tv_nsec: nsec };
-  };
   if (cUtimensat(AT_FDCWD, path, [split(atimeNs), split(mtimeNs)], AT_SYMLINK_NOFOLLOW) !== 0) {
     fail('utimensat', path);
   }
+}
+
+/** futimens(2) on an open file; times in nanoseconds since the epoch. */
+export function futimesNs(fd: number, atimeNs: bigint, mtimeNs: bigint, path: string): void {
+  if (cFutimens(fd, [split(atimeNs), split(mtimeNs)]) !== 0) fail('futimens', path);
 }
