@@ -15,6 +15,7 @@ import { LeasesClient } from '../api/gen/containerd/services/leases/v1/leases.js
 import { NamespacesClient } from '../api/gen/containerd/services/namespaces/v1/namespace.js';
 import { VersionClient } from '../api/gen/containerd/services/version/v1/version.js';
 import { DiffClient } from '../api/gen/containerd/services/diff/v1/diff.js';
+import { ContainersClient } from '../api/gen/containerd/services/containers/v1/containers.js';
 import { ImagesClient } from '../api/gen/containerd/services/images/v1/images.js';
 import { SnapshotsClient } from '../api/gen/containerd/services/snapshots/v1/snapshots.js';
 import { fromStatus } from '../api/errdefs.js';
@@ -92,6 +93,9 @@ export class Connection {
   }
   get version(): VersionClient {
     return this.get('version', VersionClient);
+  }
+  get containers(): ContainersClient {
+    return this.get('containers', ContainersClient);
   }
   get diff(): DiffClient {
     return this.get('diff', DiffClient);

@@ -14,6 +14,9 @@ import { HealthService } from '../../api/gen/grpc/health/v1/health.js';
 import { ImagesService } from '../../api/gen/containerd/services/images/v1/images.js';
 import { SnapshotsService } from '../../api/gen/containerd/services/snapshots/v1/snapshots.js';
 import { DiffService } from '../../api/gen/containerd/services/diff/v1/diff.js';
+import { ContainersService } from '../../api/gen/containerd/services/containers/v1/containers.js';
+import { containersService } from '../containers/service.js';
+import { ContainerStore } from '../containers/store.js';
 import { failedPrecondition } from '../../api/errdefs.js';
 import { contentGcBackend } from '../content/gc.js';
 import { LocalContentStore } from '../content/local.js';
@@ -86,6 +89,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   const namespaces = new LevelNamespaceStore(db, exchange);
   const leases = new LevelLeaseStore(db);
   const images = new ImageStore(db, exchange);
+  const containers = new ContainerStore(db, exchange);
   const backends = new Map<string, SnapshotBackend>();
   const overlay = new OverlayBackend(path.join(cfg.root, 'snapshots', 'overlayfs'));
   const native = new NativeBackend(path.join(cfg.root, 'snapshots', 'native'));
@@ -155,6 +159,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   server.addService(ContentService, contentService(edge, content, { afterDelete: async () => undefined }));
   const afterDelete = async (sync: boolean) => void (sync ? await scheduler.runNow() : undefined);
   server.addService(ImagesService, imagesService(edge, images, { afterDelete }));
+  server.addService(ContainersService, containersService(edge, containers, { afterDelete: async () => undefined }));
   server.addService(
     SnapshotsService,
     snapshotsService(edge, snapshots, {
