@@ -1,5 +1,6 @@
 // Diff.Apply's engine: decompress a layer blob, hash the uncompressed tar (the diffID) and unpack it
 // into a snapshot directory, entry by entry, confined to that directory.
+import { readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { invalidArgument } from '../../api/errdefs.js';
@@ -77,6 +78,14 @@ export async function applyLayer(blob: Readable, mediaType: string, target: Appl
 class Unpacker {
   private readonly unpacked = new UnpackedPaths();
   private readonly dirTimes: DirTimes[] = [];
+  /**
+   * Directories known to hold only what this layer put there (the root when it started empty, and
+   * every directory this layer created): an entry in one of them that this layer has not written
+   * cannot exist yet, so no lstat is needed to find out.
+   */
+  private readonly fresh = new Set<string>();
+  /** Paths where this layer put a whiteout device (they exist though nothing was "unpacked" there). */
+  private readonly whiteouts = new Set<string>();
 
   private constructor(
     private readonly guard: RootGuard,
@@ -86,13 +95,22 @@ class Unpacker {
 
   static async open(target: ApplyTarget): Promise<Unpacker> {
     const lowers = target.mode === 'overlay' ? target.lowers : [];
-    return new Unpacker(await RootGuard.open(target.root), target.mode, lowers);
+    const u = new Unpacker(await RootGuard.open(target.root), target.mode, lowers);
+    if ((await readdir(target.root)).length === 0) u.fresh.add('');
+    return u;
+  }
+
+  private lstatExisting(rel: string) {
+    if (this.fresh.has(parentOf(rel)) && !this.unpacked.has(rel) && !this.whiteouts.has(rel))
+      return undefined;
+    return this.guard.lstat(rel);
   }
 
   /** A parent directory the layer needs but does not list (before it, or at all). */
   private readonly makeParent = (rel: string): void => {
     const times = makeParent(this.guard.abs(rel), rel, this.lowers);
     if (times) this.dirTimes.push(times);
+    this.fresh.add(rel);
     this.unpacked.add(rel);
   };
 
@@ -104,13 +122,18 @@ class Unpacker {
     const base = baseOf(rel);
     const ctx = { guard: this.guard, mode: this.mode, unpacked: this.unpacked };
     if (base === OPAQUE_MARKER) return applyOpaque(ctx, parentOf(rel));
-    if (base.startsWith(WHITEOUT_PREFIX))
-      return applyWhiteout(ctx, parentOf(rel), whitedOutName(base, h.name), h);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      const name = whitedOutName(base, h.name);
+      const dir = parentOf(rel);
+      this.whiteouts.add(dir === '' ? name : `${dir}/${name}`);
+      return applyWhiteout(ctx, dir, name, h);
+    }
 
     const linkTarget = h.type === 'link' ? this.linkTarget(rel, h.name, h.linkname) : undefined;
-    const existing = this.guard.lstat(rel);
+    const existing = this.lstatExisting(rel);
     if (existing && !(existing.isDirectory() && h.type === 'dir')) this.guard.remove(rel);
     await createEntry(this.guard.abs(rel), h, entry.body, linkTarget);
+    if (h.type === 'dir' && !existing) this.fresh.add(rel);
     // A directory re-created where this layer whited one out must not show the lower one's contents.
     if (
       this.mode === 'overlay' &&
