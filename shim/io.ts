@@ -1,0 +1,65 @@
+// The client's stdio FIFOs, the way a shim must open them: never blocking on open, never failing a
+// write because a reader left. stdout/stderr are opened read-write and handed to the process
+// directly (no copying); stdin is copied from the FIFO into a pipe, so the process sees EOF only
+// when the client says CloseIO.
+import { closeSync, constants, openSync } from 'node:fs';
+import net from 'node:net';
+import { pipe } from './sys.js';
+
+export interface ProcessIO {
+  /** Descriptors for the process's 0, 1, 2 ('ignore' = /dev/null). */
+  stdio: Array<number | 'ignore'>;
+  /** Our ends to close once the process holds its own. */
+  afterStart(): void;
+  closeStdin(): void;
+  close(): void;
+}
+
+function openFifo(path: string): number {
+  return openSync(path.replace(/^fifo:\/\//, ''), constants.O_RDWR | constants.O_NONBLOCK);
+}
+
+export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO {
+  const mine: number[] = [];
+  const passOnly: number[] = [];
+  let stdinCopy: { fifo: net.Socket; sink: net.Socket } | undefined;
+  const out = stdout ? openFifo(stdout) : undefined;
+  const err = stderr ? (stderr === stdout ? out : openFifo(stderr)) : undefined;
+  if (out !== undefined) passOnly.push(out);
+  if (err !== undefined && err !== out) passOnly.push(err);
+  let inRead: number | undefined;
+  if (stdin) {
+    const [r, w] = pipe();
+    inRead = r;
+    passOnly.push(r);
+    const fifoFd = openFifo(stdin);
+    const fifo = new net.Socket({ fd: fifoFd, readable: true, writable: false });
+    const sink = new net.Socket({ fd: w, readable: false, writable: true });
+    fifo.pipe(sink);
+    sink.on('error', () => fifo.destroy());
+    fifo.on('error', () => sink.end());
+    stdinCopy = { fifo, sink };
+  }
+  return {
+    stdio: [inRead ?? 'ignore', out ?? 'ignore', err ?? 'ignore'],
+    afterStart() {
+      for (const fd of passOnly.splice(0)) closeSync(fd);
+    },
+    closeStdin() {
+      if (!stdinCopy) return;
+      stdinCopy.fifo.unpipe();
+      stdinCopy.fifo.destroy();
+      stdinCopy.sink.end();
+    },
+    close() {
+      for (const fd of [...passOnly.splice(0), ...mine.splice(0)]) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+      }
+      this.closeStdin();
+    },
+  };
+}

@@ -1,0 +1,268 @@
+// containerd.task.v2.Task for one container: runc does the work, this keeps the state. Exits are
+// found by reaping our own pids (we are the subreaper), never with waitpid(-1).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { TaskService, type StateResponse } from '../api/gen/containerd/runtime/task/v2/shim.js';
+import { Status } from '../api/gen/containerd/types/task/task.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, notImplemented } from '../api/errdefs.js';
+import type { ServiceImplementation } from '../api/ttrpc/index.js';
+import type { EventForwarder } from './events.js';
+import { openIO } from './io.js';
+import { type Exit, Proc } from './process.js';
+import { Runc } from './runc.js';
+import { reap } from './sys.js';
+
+const run = promisify(execFile);
+
+const statusOf: Record<Proc['status'], Status> = {
+  created: Status.CREATED,
+  running: Status.RUNNING,
+  stopped: Status.STOPPED,
+  paused: Status.PAUSED,
+};
+
+const ts = (n: bigint | undefined) => (n === undefined ? undefined : { seconds: Number(n / 1_000_000_000n), nanos: Number(n % 1_000_000_000n) });
+
+export interface ShimContext {
+  id: string;
+  namespace: string;
+  bundle: string;
+  runcBinary: string;
+  runcRoot: string;
+  events: EventForwarder;
+  /** Called when the task is deleted and the shim may go. */
+  shutdown(): void;
+}
+
+export class ShimTask {
+  init: Proc | undefined;
+  readonly execs = new Map<string, Proc>();
+  readonly runc: Runc;
+  private rootfsMounted = false;
+
+  constructor(private readonly c: ShimContext) {
+    this.runc = new Runc({ binary: c.runcBinary, root: c.runcRoot, bundle: c.bundle, id: c.id });
+  }
+
+  private proc(execId: string): Proc {
+    const p = execId ? this.execs.get(execId) : this.init;
+    if (!p) throw notFound(execId ? `process ${execId} does not exist` : `task ${this.c.id} not found`);
+    return p;
+  }
+
+  /** Looks for exits of every process we track (on SIGCHLD, and on a slow timer as a safety net). */
+  checkExits(): void {
+    for (const p of [this.init, ...this.execs.values()]) {
+      if (!p || p.exit || p.pid === 0) continue;
+      const status = reap(p.pid);
+      if (status === undefined) continue;
+      this.onExit(p, status);
+    }
+  }
+
+  private onExit(p: Proc, status: number): void {
+    const e = p.exited(status);
+    this.c.events.publish('/tasks/exit', 'TaskExit', {
+      containerId: this.c.id,
+      id: p.execId || this.c.id,
+      pid: p.pid,
+      exitStatus: e.status,
+      exitedAt: ts(e.at),
+    });
+    // With the init gone, execs still running in its namespaces are killed by the kernel (pid ns).
+  }
+
+  private async mountRootfs(mounts: Array<{ type: string; source: string; options: string[] }>): Promise<void> {
+    if (mounts.length === 0) return;
+    const target = path.join(this.c.bundle, 'rootfs');
+    mkdirSync(target, { recursive: true });
+    for (const m of mounts) {
+      if (m.type === 'bind') {
+        await run('mount', ['--rbind', m.source, target]);
+        if (m.options.includes('ro')) await run('mount', ['-o', 'remount,bind,ro', target]);
+      } else {
+        await run('mount', ['-t', m.type, m.source, target, '-o', m.options.join(',')]);
+      }
+    }
+    this.rootfsMounted = true;
+  }
+
+  private async unmountRootfs(): Promise<void> {
+    if (!this.rootfsMounted) return;
+    const target = path.join(this.c.bundle, 'rootfs');
+    await run('umount', ['-l', target]).catch(() => undefined);
+    this.rootfsMounted = false;
+  }
+
+  service(): Partial<ServiceImplementation<typeof TaskService>> {
+    return {
+      create: async (req) => {
+        if (this.init) throw alreadyExists(`task ${req.id}`);
+        if (req.terminal) throw notImplemented('terminal tasks are not supported by this shim yet');
+        const p = new Proc(req.id, '', req.bundle || this.c.bundle, req.stdin, req.stdout, req.stderr, req.terminal);
+        await this.mountRootfs(req.rootfs);
+        p.io = openIO(req.stdin, req.stdout, req.stderr);
+        const pidFile = path.join(this.c.bundle, 'init.pid');
+        try {
+          await this.runc.create(pidFile, p.io.stdio, {});
+        } catch (e) {
+          p.io.close();
+          await this.unmountRootfs();
+          throw e;
+        }
+        p.io.afterStart();
+        p.pid = Number(readFileSync(pidFile, 'utf8').trim());
+        this.init = p;
+        this.checkExits();
+        this.c.events.publish('/tasks/create', 'TaskCreate', {
+          containerId: req.id,
+          bundle: this.c.bundle,
+          rootfs: req.rootfs,
+          io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
+          pid: p.pid,
+        });
+        return { pid: p.pid };
+      },
+
+      start: async (req) => {
+        const p = this.proc(req.execId);
+        if (p.status !== 'created') throw failedPrecondition(`process ${req.execId || req.id} is not in the created state`);
+        if (!req.execId) {
+          await this.runc.start();
+          p.status = p.exit ? 'stopped' : 'running';
+          this.c.events.publish('/tasks/start', 'TaskStart', { containerId: this.c.id, pid: p.pid });
+        } else {
+          const pidFile = path.join(this.c.bundle, `${req.execId}.pid`);
+          const specFile = path.join(this.c.bundle, `${req.execId}.process.json`);
+          await this.runc.exec(specFile, pidFile, p.io!.stdio);
+          p.io!.afterStart();
+          p.pid = Number(readFileSync(pidFile, 'utf8').trim());
+          p.status = 'running';
+          this.checkExits();
+          this.c.events.publish('/tasks/exec-started', 'TaskExecStarted', { containerId: this.c.id, execId: req.execId, pid: p.pid });
+        }
+        return { pid: p.pid };
+      },
+
+      exec: async (req) => {
+        if (!this.init) throw notFound(`task ${req.id} not found`);
+        if (this.execs.has(req.execId)) throw alreadyExists(`id ${req.execId}`);
+        if (!req.execId) throw invalidArgument('exec id must not be empty');
+        if (req.terminal) throw notImplemented('terminal execs are not supported by this shim yet');
+        if (!req.spec) throw invalidArgument('exec process spec is required');
+        writeFileSync(path.join(this.c.bundle, `${req.execId}.process.json`), req.spec.value);
+        const p = new Proc(req.id, req.execId, this.c.bundle, req.stdin, req.stdout, req.stderr, req.terminal);
+        p.io = openIO(req.stdin, req.stdout, req.stderr);
+        this.execs.set(req.execId, p);
+        this.c.events.publish('/tasks/exec-added', 'TaskExecAdded', { containerId: this.c.id, execId: req.execId });
+        return {};
+      },
+
+      state: async (req): Promise<StateResponse> => {
+        const p = this.proc(req.execId);
+        return {
+          id: p.execId || this.c.id,
+          bundle: this.c.bundle,
+          pid: p.pid,
+          status: statusOf[p.status],
+          stdin: p.stdin,
+          stdout: p.stdout,
+          stderr: p.stderr,
+          terminal: p.terminal,
+          exitStatus: p.exit?.status ?? 0,
+          exitedAt: ts(p.exit?.at),
+          execId: p.execId,
+        };
+      },
+
+      wait: async (req) => {
+        const e: Exit = await this.proc(req.execId).wait();
+        return { exitStatus: e.status, exitedAt: ts(e.at) };
+      },
+
+      kill: async (req) => {
+        const p = this.proc(req.execId);
+        if (p.exit && !req.all) throw notFound('process already finished');
+        if (!req.execId) await this.runc.kill(req.signal, req.all);
+        else process.kill(p.pid, req.signal);
+        return {};
+      },
+
+      delete: async (req) => {
+        const p = this.proc(req.execId);
+        if (req.execId) {
+          if (!p.exit) throw failedPrecondition(`cannot delete a running process: ${req.execId}`);
+          this.execs.delete(req.execId);
+          p.io?.close();
+          return { pid: p.pid, exitStatus: p.exit.status, exitedAt: ts(p.exit.at) };
+        }
+        if (p.status === 'running' || p.status === 'paused') throw failedPrecondition(`task ${this.c.id} must be stopped before deletion: ${p.status}`);
+        await this.runc.delete(true).catch(() => undefined);
+        await this.unmountRootfs();
+        p.io?.close();
+        const exit = p.exit ?? { status: 0, at: BigInt(Date.now()) * 1_000_000n };
+        this.init = undefined;
+        this.c.events.publish('/tasks/delete', 'TaskDelete', {
+          containerId: this.c.id,
+          pid: p.pid,
+          exitStatus: exit.status,
+          exitedAt: ts(exit.at),
+          id: this.c.id,
+        });
+        return { pid: p.pid, exitStatus: exit.status, exitedAt: ts(exit.at) };
+      },
+
+      pids: async () => {
+        const pids = await this.runc.ps();
+        return { processes: pids.map((pid) => ({ pid, info: undefined })) };
+      },
+
+      pause: async () => {
+        await this.runc.pause();
+        if (this.init) this.init.status = 'paused';
+        this.c.events.publish('/tasks/paused', 'TaskPaused', { containerId: this.c.id });
+        return {};
+      },
+
+      resume: async () => {
+        await this.runc.resume();
+        if (this.init && !this.init.exit) this.init.status = 'running';
+        this.c.events.publish('/tasks/resumed', 'TaskResumed', { containerId: this.c.id });
+        return {};
+      },
+
+      closeIo: async (req) => {
+        if (req.stdin) this.proc(req.execId).io?.closeStdin();
+        return {};
+      },
+
+      resizePty: async () => {
+        throw notImplemented('terminals are not supported by this shim yet');
+      },
+
+      update: async (req) => {
+        if (!req.resources) throw invalidArgument('resources are required');
+        await this.runc.update(Buffer.from(req.resources.value).toString());
+        return {};
+      },
+
+      connect: async () => ({ shimPid: process.pid, taskPid: this.init?.pid ?? 0, version: 'tsctr-shim 1' }),
+
+      shutdown: async (req) => {
+        if (this.init && !req.now) return {};
+        setImmediate(() => this.c.shutdown());
+        return {};
+      },
+    };
+  }
+
+  /** After a restart of the shim itself nothing is known; a stale exit file still tells the status. */
+  static lastExit(bundle: string, execId = ''): Exit | undefined {
+    const f = path.join(bundle, `exit-${execId || 'init'}.json`);
+    if (!existsSync(f)) return undefined;
+    const j = JSON.parse(readFileSync(f, 'utf8')) as { status: number; at: string };
+    return { status: j.status, at: BigInt(j.at) };
+  }
+}
