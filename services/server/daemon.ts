@@ -16,6 +16,11 @@ import { SnapshotsService } from '../../api/gen/containerd/services/snapshots/v1
 import { DiffService } from '../../api/gen/containerd/services/diff/v1/diff.js';
 import { ContainersService } from '../../api/gen/containerd/services/containers/v1/containers.js';
 import { containersService } from '../containers/service.js';
+import { TasksService } from '../../api/gen/containerd/services/tasks/v1/tasks.js';
+import { shimEventsServer } from '../tasks/events-ttrpc.js';
+import { TaskManager } from '../tasks/manager.js';
+import { tasksService } from '../tasks/service.js';
+import { ShimLauncher } from '../tasks/shims.js';
 import { ContainerStore } from '../containers/store.js';
 import { failedPrecondition } from '../../api/errdefs.js';
 import { contentGcBackend } from '../content/gc.js';
@@ -90,6 +95,18 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   const leases = new LevelLeaseStore(db);
   const images = new ImageStore(db, exchange);
   const containers = new ContainerStore(db, exchange);
+  const ttrpcAddress = `${cfg.address}.ttrpc`;
+  const launcher = new ShimLauncher({
+    address: cfg.address,
+    ttrpcAddress,
+    state: cfg.state,
+    shimBinary: path.join(path.dirname(process.argv[1] ?? ''), 'tsctr-shim.js'),
+  });
+  const tasks = new TaskManager(launcher, containers, exchange, log.child({ component: 'tasks' }));
+  containers.tasks = { hasTask: async (ns, id) => tasks.has(ns, id) };
+  await fs.rm(ttrpcAddress, { force: true });
+  const shimEvents = shimEventsServer(exchange);
+  await shimEvents.listen(ttrpcAddress, { mode: 0o600 });
   const backends = new Map<string, SnapshotBackend>();
   const overlay = new OverlayBackend(path.join(cfg.root, 'snapshots', 'overlayfs'));
   const native = new NativeBackend(path.join(cfg.root, 'snapshots', 'native'));
@@ -160,6 +177,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   const afterDelete = async (sync: boolean) => void (sync ? await scheduler.runNow() : undefined);
   server.addService(ImagesService, imagesService(edge, images, { afterDelete }));
   server.addService(ContainersService, containersService(edge, containers, { afterDelete: async () => undefined }));
+  server.addService(TasksService, tasksService(edge, tasks));
   server.addService(
     SnapshotsService,
     snapshotsService(edge, snapshots, {
@@ -183,6 +201,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   );
   await fs.chmod(cfg.address, 0o660);
   scheduler.start();
+  // Shims outlive tsctrd: find them again (in parallel, short timeouts) and collect exits we missed.
+  const recovered = await tasks.recover();
+  if (recovered.live + recovered.dead > 0) log.info(recovered, 'reconnected to shims');
   log.info(
     { address: cfg.address, root: cfg.root, state: cfg.state, ms: Math.round(performance.now() - started) },
     'tsctrd serving',
@@ -203,6 +224,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
         });
       });
       await scheduler.idle();
+      await shimEvents.close({ timeoutMs: 500 }).catch(() => undefined);
       await db.close();
       await fs.rm(cfg.address, { force: true });
       log.info('tsctrd stopped');

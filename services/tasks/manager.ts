@@ -1,0 +1,267 @@
+// Tasks: one shim per container. The manager starts shims, forwards calls to them, and notices
+// when one dies (its ttrpc connection closes): the task then reads STOPPED with status 255, its
+// container is force-deleted and its mounts cleaned, and TaskExit is published.
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Mount } from '../../api/gen/containerd/types/mount.js';
+import { Status } from '../../api/gen/containerd/types/task/task.js';
+import type { Any } from '../../api/gen/google/protobuf/any.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../api/errdefs.js';
+import type { ContainerStore } from '../containers/store.js';
+import type { Exchange } from '../events/exchange.js';
+import { nowNanos, toProto, type ProtoTimestamp } from '../metadata/time.js';
+import * as validate from '../validate/validate.js';
+import type { ShimConnection, ShimLauncher } from './shims.js';
+
+export interface ProcessState {
+  id: string;
+  pid: number;
+  status: Status;
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  terminal: boolean;
+  exitStatus: number;
+  exitedAt: ProtoTimestamp;
+}
+
+interface TaskHandle {
+  ns: string;
+  id: string;
+  conn?: ShimConnection;
+  /** Set when the shim is gone: the status the task reports until it is deleted. */
+  dead?: { status: number; at: bigint };
+  pid: number;
+}
+
+export interface CreateTask {
+  containerId: string;
+  rootfs: Mount[];
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  terminal: boolean;
+  options?: Any;
+}
+
+const k = (ns: string, id: string) => `${ns}\x00${id}`;
+
+export class TaskManager {
+  private readonly tasks = new Map<string, TaskHandle>();
+
+  constructor(
+    private readonly launcher: ShimLauncher,
+    private readonly containers: ContainerStore,
+    private readonly events: Exchange,
+    private readonly log: Logger,
+  ) {}
+
+  has(ns: string, id: string): boolean {
+    return this.tasks.has(k(ns, id));
+  }
+
+  private handle(ns: string, id: string): TaskHandle {
+    validate.identifier('namespace', ns);
+    const h = this.tasks.get(k(ns, id));
+    if (!h) throw notFound(`task ${id} not found`);
+    return h;
+  }
+
+  private live(ns: string, id: string): ShimConnection {
+    const h = this.handle(ns, id);
+    if (!h.conn) throw failedPrecondition(`task ${id}: its shim is gone`);
+    return h.conn;
+  }
+
+  private watch(h: TaskHandle): void {
+    h.conn?.ttrpc.onClose(() => {
+      if (!this.tasks.has(k(h.ns, h.id)) || h.dead) return;
+      void this.onShimDied(h);
+    });
+  }
+
+  private async onShimDied(h: TaskHandle): Promise<void> {
+    const at = nowNanos();
+    h.dead = { status: 255, at };
+    h.conn = undefined;
+    this.log.warn({ namespace: h.ns, container: h.id }, 'shim died; task reported stopped (255)');
+    await this.launcher.cleanupDead(h.ns, h.id);
+    this.events.publish(h.ns, '/tasks/exit', 'TaskExit', { containerId: h.id, id: h.id, pid: h.pid, exitStatus: 255, exitedAt: toProto(at) });
+  }
+
+  async create(ns: string, req: CreateTask): Promise<{ pid: number }> {
+    validate.identifier('namespace', ns);
+    const c = await this.containers.get(ns, req.containerId);
+    if (this.tasks.has(k(ns, c.id))) throw alreadyExists(`task ${c.id}`);
+    if (!c.spec) throw invalidArgument(`container ${c.id} has no spec`);
+    const h: TaskHandle = { ns, id: c.id, pid: 0 };
+    this.tasks.set(k(ns, c.id), h);
+    try {
+      const bundle = await this.launcher.makeBundle(ns, c.id, c.spec.value);
+      h.conn = await this.launcher.start(c.runtime.name, ns, c.id);
+      this.watch(h);
+      const r = await h.conn.task.create({
+        id: c.id,
+        bundle,
+        rootfs: req.rootfs,
+        terminal: req.terminal,
+        stdin: req.stdin,
+        stdout: req.stdout,
+        stderr: req.stderr,
+        checkpoint: '',
+        parentCheckpoint: '',
+        options: req.options ?? c.runtime.options,
+      });
+      h.pid = r.pid;
+      return { pid: r.pid };
+    } catch (e) {
+      this.tasks.delete(k(ns, c.id));
+      if (h.conn) {
+        await h.conn.task.shutdown({ id: c.id, now: true }).catch(() => undefined);
+        h.conn.ttrpc.close().catch(() => undefined);
+      }
+      await this.launcher.removeBundle(ns, c.id).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async state(ns: string, id: string, execId: string): Promise<ProcessState> {
+    const h = this.handle(ns, id);
+    if (h.dead) {
+      if (execId) throw notFound(`process ${execId} does not exist`);
+      return { id, pid: h.pid, status: Status.STOPPED, stdin: '', stdout: '', stderr: '', terminal: false, exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) };
+    }
+    const s = await this.live(ns, id).task.state({ id, execId });
+    return {
+      id: execId || id,
+      pid: s.pid,
+      status: s.status,
+      stdin: s.stdin,
+      stdout: s.stdout,
+      stderr: s.stderr,
+      terminal: s.terminal,
+      exitStatus: s.exitStatus,
+      exitedAt: s.exitedAt ?? toProto(0n),
+    };
+  }
+
+  async list(ns: string): Promise<ProcessState[]> {
+    validate.identifier('namespace', ns);
+    const out: ProcessState[] = [];
+    for (const h of this.tasks.values()) {
+      if (h.ns !== ns) continue;
+      try {
+        out.push(await this.state(ns, h.id, ''));
+      } catch (e) {
+        this.log.warn({ err: e, namespace: ns, container: h.id }, 'task state unavailable');
+      }
+    }
+    return out;
+  }
+
+  async start(ns: string, id: string, execId: string): Promise<number> {
+    return (await this.live(ns, id).task.start({ id, execId })).pid;
+  }
+
+  async wait(ns: string, id: string, execId: string): Promise<{ exitStatus: number; exitedAt: ProtoTimestamp }> {
+    const h = this.handle(ns, id);
+    if (h.dead) return { exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) };
+    try {
+      const r = await h.conn!.task.wait({ id, execId });
+      return { exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
+    } catch (e) {
+      const dead = (h as TaskHandle).dead;
+      if (dead) return { exitStatus: dead.status, exitedAt: toProto(dead.at) };
+      throw e;
+    }
+  }
+
+  async kill(ns: string, id: string, execId: string, signal: number, all: boolean): Promise<void> {
+    const h = this.handle(ns, id);
+    if (h.dead) throw notFound('process already finished');
+    await h.conn!.task.kill({ id, execId, signal, all });
+  }
+
+  async exec(ns: string, id: string, execId: string, req: { stdin: string; stdout: string; stderr: string; terminal: boolean; spec?: Any }): Promise<void> {
+    if (!execId) throw invalidArgument('exec id must not be empty');
+    validate.identifier('exec', execId);
+    await this.live(ns, id).task.exec({ id, execId, terminal: req.terminal, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, spec: req.spec });
+  }
+
+  async deleteProcess(ns: string, id: string, execId: string): Promise<{ pid: number; exitStatus: number; exitedAt: ProtoTimestamp }> {
+    const r = await this.live(ns, id).task.delete({ id, execId });
+    return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
+  }
+
+  async delete(ns: string, id: string): Promise<{ pid: number; exitStatus: number; exitedAt: ProtoTimestamp }> {
+    const h = this.handle(ns, id);
+    let result: { pid: number; exitStatus: number; exitedAt: ProtoTimestamp };
+    if (h.dead) {
+      result = { pid: h.pid, exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) };
+      this.events.publish(ns, '/tasks/delete', 'TaskDelete', { containerId: id, id, pid: h.pid, exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) });
+    } else {
+      const conn = h.conn!;
+      const r = await conn.task.delete({ id, execId: '' });
+      result = { pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
+      this.tasks.delete(k(ns, id));
+      await conn.task.shutdown({ id, now: false }).catch(() => undefined);
+      await conn.ttrpc.close().catch(() => undefined);
+    }
+    this.tasks.delete(k(ns, id));
+    await this.launcher.removeBundle(ns, id);
+    return result;
+  }
+
+  async closeIO(ns: string, id: string, execId: string, stdin: boolean): Promise<void> {
+    await this.live(ns, id).task.closeIo({ id, execId, stdin });
+  }
+
+  async resize(ns: string, id: string, execId: string, width: number, height: number): Promise<void> {
+    await this.live(ns, id).task.resizePty({ id, execId, width, height });
+  }
+
+  async pause(ns: string, id: string): Promise<void> {
+    await this.live(ns, id).task.pause({ id });
+  }
+
+  async resume(ns: string, id: string): Promise<void> {
+    await this.live(ns, id).task.resume({ id });
+  }
+
+  async pids(ns: string, id: string): Promise<Array<{ pid: number }>> {
+    return (await this.live(ns, id).task.pids({ id })).processes.map((p) => ({ pid: p.pid }));
+  }
+
+  async update(ns: string, id: string, resources: Any | undefined, annotations: Record<string, string>): Promise<void> {
+    await this.live(ns, id).task.update({ id, resources, annotations });
+  }
+
+  /**
+   * At start: reconnect to every shim recorded under state, all at once, with short timeouts.
+   * Shims that do not answer are treated as dead (tombstone STOPPED 255, cleaned up).
+   */
+  async recover(): Promise<{ live: number; dead: number }> {
+    let live = 0;
+    let dead = 0;
+    await Promise.all(
+      (await this.launcher.bundles()).map(async ({ ns, id }) => {
+        const h: TaskHandle = { ns, id, pid: 0 };
+        this.tasks.set(k(ns, id), h);
+        try {
+          const address = readFileSync(`${this.launcher.bundleDir(ns, id)}/address`, 'utf8').trim();
+          h.conn = await this.launcher.connect(address, 2000);
+          const c = await h.conn.task.connect({ id }, { timeoutMs: 2000 });
+          h.pid = c.taskPid;
+          this.watch(h);
+          live++;
+        } catch {
+          h.conn?.ttrpc.close().catch(() => undefined);
+          h.conn = undefined;
+          await this.onShimDied(h);
+          dead++;
+        }
+      }),
+    );
+    return { live, dead };
+  }
+}

@@ -1,0 +1,99 @@
+// Starting and reconnecting shims. A task's bundle is <state>/tasks/<ns>/<id>: config.json from the
+// container's spec, and whatever the shim keeps there (address, exit files, runc's log).
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { TaskService } from '../../api/gen/containerd/runtime/task/v2/shim.js';
+import { type ServiceClient, TtrpcClient } from '../../api/ttrpc/index.js';
+import { invalidArgument, unavailable } from '../../api/errdefs.js';
+
+export type ShimClient = ServiceClient<typeof TaskService>;
+
+export interface ShimConnection {
+  ttrpc: TtrpcClient;
+  task: ShimClient;
+}
+
+/** Runtimes tsctr-shim serves: containerd's runc v2 name (what ctr sends) and our own. */
+const OURS = new Set(['io.containerd.runc.v2', 'io.containerd.runc.v1', 'io.containerd.tsctr.v1']);
+
+export interface ShimLauncherOptions {
+  /** tsctrd's gRPC socket (the shim derives its own socket from it). */
+  address: string;
+  /** Where shims send events (ttrpc). */
+  ttrpcAddress: string;
+  state: string;
+  shimBinary: string;
+}
+
+export class ShimLauncher {
+  constructor(readonly o: ShimLauncherOptions) {}
+
+  bundleDir(ns: string, id: string): string {
+    return path.join(this.o.state, 'tasks', ns, id);
+  }
+
+  async makeBundle(ns: string, id: string, specJson: Uint8Array): Promise<string> {
+    const dir = this.bundleDir(ns, id);
+    await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.mkdir(dir, { mode: 0o700 });
+    await fs.writeFile(path.join(dir, 'config.json'), specJson);
+    await fs.mkdir(path.join(dir, 'rootfs'), { mode: 0o755 });
+    return dir;
+  }
+
+  async removeBundle(ns: string, id: string): Promise<void> {
+    await fs.rm(this.bundleDir(ns, id), { recursive: true, force: true });
+  }
+
+  private args(ns: string, id: string, action: string): string[] {
+    return [this.o.shimBinary, '-namespace', ns, '-address', this.o.address, '-publish-binary', process.argv[1] ?? '', '-id', id, action];
+  }
+
+  /** Runs `tsctr-shim … start` in the bundle and connects to the address it prints. */
+  async start(runtime: string, ns: string, id: string): Promise<ShimConnection> {
+    if (!OURS.has(runtime)) throw invalidArgument(`runtime ${JSON.stringify(runtime)} is not supported by tsctrd`);
+    const bundle = this.bundleDir(ns, id);
+    const address = await new Promise<string>((resolve, reject) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, TTRPC_ADDRESS: this.o.ttrpcAddress };
+      delete env.NODE_EXTRA_CA_CERTS;
+      const p = spawn(process.execPath, this.args(ns, id, 'start'), { cwd: bundle, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (b: Buffer) => (out += b));
+      p.stderr.on('data', (b: Buffer) => (err += b));
+      p.on('error', reject);
+      p.on('close', (code) => (code === 0 && out.trim() ? resolve(out.trim()) : reject(new Error(`failed to start shim: ${err.trim() || `exit status ${code}`}`))));
+    });
+    return this.connect(address);
+  }
+
+  async connect(address: string, timeoutMs = 5000): Promise<ShimConnection> {
+    try {
+      const ttrpc = await TtrpcClient.connect(address.replace(/^unix:\/\//, ''), { timeoutMs });
+      return { ttrpc, task: ttrpc.client(TaskService) };
+    } catch (e) {
+      throw unavailable(`shim at ${address}: ${(e as Error).message}`);
+    }
+  }
+
+  /** After a shim died: force-delete the container and unmount its rootfs (`tsctr-shim delete`). */
+  async cleanupDead(ns: string, id: string): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const p = spawn(process.execPath, this.args(ns, id, 'delete'), { cwd: this.bundleDir(ns, id), stdio: 'ignore' });
+      p.on('close', () => resolve());
+      p.on('error', () => resolve());
+    });
+  }
+
+  /** Every bundle left under state: what a restarted daemon reconnects to. */
+  async bundles(): Promise<Array<{ ns: string; id: string }>> {
+    const out: Array<{ ns: string; id: string }> = [];
+    const root = path.join(this.o.state, 'tasks');
+    for (const ns of await fs.readdir(root).catch(() => [] as string[])) {
+      for (const id of await fs.readdir(path.join(root, ns)).catch(() => [] as string[])) out.push({ ns, id });
+    }
+    return out;
+  }
+}
