@@ -6,7 +6,9 @@ async function main(): Promise<void> {
   if (a.action === 'start') return start(a);
   if (a.action === 'serve') return serve(a);
   if (a.action === 'delete') return del(a);
-  process.stderr.write('usage: tsctr-shim -namespace NS -address ADDR -publish-binary BIN -id ID start|delete\n');
+  process.stderr.write(
+    'usage: tsctr-shim -namespace NS -address ADDR -publish-binary BIN -id ID start|delete\n',
+  );
   process.exit(2);
 }
 

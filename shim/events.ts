@@ -32,7 +32,10 @@ export class EventForwarder {
       while (this.queue.length > 0) {
         const e = this.queue[0];
         try {
-          if (!this.client) this.client = await TtrpcClient.connect(this.address.replace(/^unix:\/\//, ''), { timeoutMs: 2000 });
+          if (!this.client)
+            this.client = await TtrpcClient.connect(this.address.replace(/^unix:\/\//, ''), {
+              timeoutMs: 2000,
+            });
           const svc = this.client.client(EventsService);
           await svc.forward({
             envelope: {

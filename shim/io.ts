@@ -32,12 +32,26 @@ export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO
     const [r, w] = pipe();
     inRead = r;
     passOnly.push(r);
-    const fifoFd = openFifo(stdin);
-    const fifo = new net.Socket({ fd: fifoFd, readable: true, writable: false });
+    // A FIFO read with no writer yet returns EOF at once, and the client opens its end a moment
+    // after us: hold a read-write "keeper" until the first bytes show a writer is there, then let
+    // the writer's close reach the process as EOF. CloseIO ends it in any case.
+    const path = stdin.replace(/^fifo:\/\//, '');
+    let keeper: number | undefined = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+    const dropKeeper = () => {
+      if (keeper !== undefined) closeSync(keeper);
+      keeper = undefined;
+    };
+    const fifo = new net.Socket({
+      fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK),
+      readable: true,
+      writable: false,
+    });
     const sink = new net.Socket({ fd: w, readable: false, writable: true });
+    fifo.once('data', dropKeeper);
     fifo.pipe(sink);
     sink.on('error', () => fifo.destroy());
     fifo.on('error', () => sink.end());
+    fifo.on('close', dropKeeper);
     stdinCopy = { fifo, sink };
   }
   return {

@@ -4,7 +4,16 @@
 //   delete  (run by the daemon when a shim died) — cleans up the container and reports it stopped
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { DeleteResponse, TaskService } from '../api/gen/containerd/runtime/task/v2/shim.js';
@@ -25,7 +34,15 @@ export interface ShimArgs {
 }
 
 export function parseShimArgs(argv: string[]): ShimArgs {
-  const a: ShimArgs = { namespace: '', address: '', publishBinary: '', id: '', bundle: process.cwd(), debug: false, action: '' };
+  const a: ShimArgs = {
+    namespace: '',
+    address: '',
+    publishBinary: '',
+    id: '',
+    bundle: process.cwd(),
+    debug: false,
+    action: '',
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--?/, '');
     if (k === 'debug') a.debug = true;
@@ -43,7 +60,10 @@ const socketDir = () => process.env.TSCTR_SHIM_SOCKET_DIR || '/run/tsctr/s';
 const runcRoot = (ns: string) => path.join(process.env.TSCTR_RUNC_ROOT || '/run/tsctr/runc', ns);
 
 function socketPath(a: ShimArgs): string {
-  return path.join(socketDir(), createHash('sha256').update(`${a.address}/${a.namespace}/${a.id}`).digest('hex').slice(0, 32));
+  return path.join(
+    socketDir(),
+    createHash('sha256').update(`${a.address}/${a.namespace}/${a.id}`).digest('hex').slice(0, 32),
+  );
 }
 
 function answers(p: string): Promise<boolean> {
@@ -80,7 +100,11 @@ export async function start(a: ShimArgs): Promise<void> {
         resolve(got.trim());
       }
     });
-    child.once('exit', (code) => reject(new Error(`shim exited with ${code} before it was ready; see ${path.join(a.bundle, 'shim.log')}`)));
+    child.once('exit', (code) =>
+      reject(
+        new Error(`shim exited with ${code} before it was ready; see ${path.join(a.bundle, 'shim.log')}`),
+      ),
+    );
   });
   child.unref();
   (child.stdio[3] as net.Socket).destroy();
@@ -128,7 +152,12 @@ export async function serve(a: ShimArgs): Promise<void> {
 
 /** Cleanup after a dead shim: force-delete the container, unmount, report its last exit. */
 export async function del(a: ShimArgs): Promise<void> {
-  const runc = new Runc({ binary: process.env.TSCTR_RUNC || 'runc', root: runcRoot(a.namespace), bundle: a.bundle, id: a.id });
+  const runc = new Runc({
+    binary: process.env.TSCTR_RUNC || 'runc',
+    root: runcRoot(a.namespace),
+    bundle: a.bundle,
+    id: a.id,
+  });
   await runc.delete(true).catch(() => undefined);
   const { execFile } = await import('node:child_process');
   await new Promise((r) => execFile('umount', ['-l', path.join(a.bundle, 'rootfs')], () => r(undefined)));

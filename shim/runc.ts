@@ -21,7 +21,11 @@ export class Runc {
   }
 
   /** Runs runc and resolves with its stdout; the failure message comes from runc's json log. */
-  async run(args: string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe'], input?: string): Promise<string> {
+  async run(
+    args: string[],
+    stdio: StdioOptions = ['ignore', 'pipe', 'pipe'],
+    input?: string,
+  ): Promise<string> {
     const full = ['--root', this.o.root, '--log', this.logFile, '--log-format', 'json', ...args];
     return new Promise((resolve, reject) => {
       const p = spawn(this.o.binary, full, { stdio, cwd: this.o.bundle });
@@ -33,7 +37,11 @@ export class Runc {
       p.on('error', reject);
       p.on('close', async (code) => {
         if (code === 0) return resolve(out);
-        reject(new RuncError(`runc ${args[0]} failed: ${(await this.lastError()) || err.trim() || `exit status ${code}`}`));
+        reject(
+          new RuncError(
+            `runc ${args[0]} failed: ${(await this.lastError()) || err.trim() || `exit status ${code}`}`,
+          ),
+        );
       });
     });
   }
@@ -56,14 +64,23 @@ export class Runc {
     return '';
   }
 
-  async create(pidFile: string, stdio: StdioOptions, opts: { noPivot?: boolean; consoleSocket?: string }): Promise<void> {
+  async create(
+    pidFile: string,
+    stdio: StdioOptions,
+    opts: { noPivot?: boolean; consoleSocket?: string },
+  ): Promise<void> {
     const args = ['create', '--bundle', this.o.bundle, '--pid-file', pidFile];
     if (opts.noPivot) args.push('--no-pivot');
     if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket);
     await this.run([...args, this.o.id], stdio);
   }
 
-  async exec(processFile: string, pidFile: string, stdio: StdioOptions, consoleSocket?: string): Promise<void> {
+  async exec(
+    processFile: string,
+    pidFile: string,
+    stdio: StdioOptions,
+    consoleSocket?: string,
+  ): Promise<void> {
     const args = ['exec', '--detach', '--process', processFile, '--pid-file', pidFile];
     if (consoleSocket) args.push('--console-socket', consoleSocket);
     await this.run([...args, this.o.id], stdio);

@@ -6,7 +6,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { TaskService, type StateResponse } from '../api/gen/containerd/runtime/task/v2/shim.js';
 import { Status } from '../api/gen/containerd/types/task/task.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, notImplemented } from '../api/errdefs.js';
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  notImplemented,
+} from '../api/errdefs.js';
 import type { ServiceImplementation } from '../api/ttrpc/index.js';
 import type { EventForwarder } from './events.js';
 import { openIO } from './io.js';
@@ -23,7 +29,8 @@ const statusOf: Record<Proc['status'], Status> = {
   paused: Status.PAUSED,
 };
 
-const ts = (n: bigint | undefined) => (n === undefined ? undefined : { seconds: Number(n / 1_000_000_000n), nanos: Number(n % 1_000_000_000n) });
+const ts = (n: bigint | undefined) =>
+  n === undefined ? undefined : { seconds: Number(n / 1_000_000_000n), nanos: Number(n % 1_000_000_000n) };
 
 export interface ShimContext {
   id: string;
@@ -74,7 +81,9 @@ export class ShimTask {
     // With the init gone, execs still running in its namespaces are killed by the kernel (pid ns).
   }
 
-  private async mountRootfs(mounts: Array<{ type: string; source: string; options: string[] }>): Promise<void> {
+  private async mountRootfs(
+    mounts: Array<{ type: string; source: string; options: string[] }>,
+  ): Promise<void> {
     if (mounts.length === 0) return;
     const target = path.join(this.c.bundle, 'rootfs');
     mkdirSync(target, { recursive: true });
@@ -101,7 +110,15 @@ export class ShimTask {
       create: async (req) => {
         if (this.init) throw alreadyExists(`task ${req.id}`);
         if (req.terminal) throw notImplemented('terminal tasks are not supported by this shim yet');
-        const p = new Proc(req.id, '', req.bundle || this.c.bundle, req.stdin, req.stdout, req.stderr, req.terminal);
+        const p = new Proc(
+          req.id,
+          '',
+          req.bundle || this.c.bundle,
+          req.stdin,
+          req.stdout,
+          req.stderr,
+          req.terminal,
+        );
         await this.mountRootfs(req.rootfs);
         p.io = openIO(req.stdin, req.stdout, req.stderr);
         const pidFile = path.join(this.c.bundle, 'init.pid');
@@ -128,7 +145,8 @@ export class ShimTask {
 
       start: async (req) => {
         const p = this.proc(req.execId);
-        if (p.status !== 'created') throw failedPrecondition(`process ${req.execId || req.id} is not in the created state`);
+        if (p.status !== 'created')
+          throw failedPrecondition(`process ${req.execId || req.id} is not in the created state`);
         if (!req.execId) {
           await this.runc.start();
           p.status = p.exit ? 'stopped' : 'running';
@@ -141,7 +159,11 @@ export class ShimTask {
           p.pid = Number(readFileSync(pidFile, 'utf8').trim());
           p.status = 'running';
           this.checkExits();
-          this.c.events.publish('/tasks/exec-started', 'TaskExecStarted', { containerId: this.c.id, execId: req.execId, pid: p.pid });
+          this.c.events.publish('/tasks/exec-started', 'TaskExecStarted', {
+            containerId: this.c.id,
+            execId: req.execId,
+            pid: p.pid,
+          });
         }
         return { pid: p.pid };
       },
@@ -153,10 +175,21 @@ export class ShimTask {
         if (req.terminal) throw notImplemented('terminal execs are not supported by this shim yet');
         if (!req.spec) throw invalidArgument('exec process spec is required');
         writeFileSync(path.join(this.c.bundle, `${req.execId}.process.json`), req.spec.value);
-        const p = new Proc(req.id, req.execId, this.c.bundle, req.stdin, req.stdout, req.stderr, req.terminal);
+        const p = new Proc(
+          req.id,
+          req.execId,
+          this.c.bundle,
+          req.stdin,
+          req.stdout,
+          req.stderr,
+          req.terminal,
+        );
         p.io = openIO(req.stdin, req.stdout, req.stderr);
         this.execs.set(req.execId, p);
-        this.c.events.publish('/tasks/exec-added', 'TaskExecAdded', { containerId: this.c.id, execId: req.execId });
+        this.c.events.publish('/tasks/exec-added', 'TaskExecAdded', {
+          containerId: this.c.id,
+          execId: req.execId,
+        });
         return {};
       },
 
@@ -198,7 +231,8 @@ export class ShimTask {
           p.io?.close();
           return { pid: p.pid, exitStatus: p.exit.status, exitedAt: ts(p.exit.at) };
         }
-        if (p.status === 'running' || p.status === 'paused') throw failedPrecondition(`task ${this.c.id} must be stopped before deletion: ${p.status}`);
+        if (p.status === 'running' || p.status === 'paused')
+          throw failedPrecondition(`task ${this.c.id} must be stopped before deletion: ${p.status}`);
         await this.runc.delete(true).catch(() => undefined);
         await this.unmountRootfs();
         p.io?.close();

@@ -4,7 +4,9 @@
 import koffi from 'koffi';
 
 const libc = koffi.load('libc.so.6');
-const cPrctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+const cPrctl = libc.func(
+  'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
+);
 const cWaitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
 const cPipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
 

@@ -11,7 +11,12 @@ export function shimEventsServer(exchange: Exchange): TtrpcServer {
     forward: async (req) => {
       const e = req.envelope;
       if (!e?.event) throw invalidArgument('envelope with an event is required');
-      exchange.forward({ timestamp: fromProto(e.timestamp), namespace: e.namespace, topic: e.topic, event: e.event });
+      exchange.forward({
+        timestamp: fromProto(e.timestamp),
+        namespace: e.namespace,
+        topic: e.topic,
+        event: e.event,
+      });
       return {};
     },
   });

@@ -86,7 +86,13 @@ export class TaskManager {
     h.conn = undefined;
     this.log.warn({ namespace: h.ns, container: h.id }, 'shim died; task reported stopped (255)');
     await this.launcher.cleanupDead(h.ns, h.id);
-    this.events.publish(h.ns, '/tasks/exit', 'TaskExit', { containerId: h.id, id: h.id, pid: h.pid, exitStatus: 255, exitedAt: toProto(at) });
+    this.events.publish(h.ns, '/tasks/exit', 'TaskExit', {
+      containerId: h.id,
+      id: h.id,
+      pid: h.pid,
+      exitStatus: 255,
+      exitedAt: toProto(at),
+    });
   }
 
   async create(ns: string, req: CreateTask): Promise<{ pid: number }> {
@@ -129,7 +135,17 @@ export class TaskManager {
     const h = this.handle(ns, id);
     if (h.dead) {
       if (execId) throw notFound(`process ${execId} does not exist`);
-      return { id, pid: h.pid, status: Status.STOPPED, stdin: '', stdout: '', stderr: '', terminal: false, exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) };
+      return {
+        id,
+        pid: h.pid,
+        status: Status.STOPPED,
+        stdin: '',
+        stdout: '',
+        stderr: '',
+        terminal: false,
+        exitStatus: h.dead.status,
+        exitedAt: toProto(h.dead.at),
+      };
     }
     const s = await this.live(ns, id).task.state({ id, execId });
     return {
@@ -163,7 +179,11 @@ export class TaskManager {
     return (await this.live(ns, id).task.start({ id, execId })).pid;
   }
 
-  async wait(ns: string, id: string, execId: string): Promise<{ exitStatus: number; exitedAt: ProtoTimestamp }> {
+  async wait(
+    ns: string,
+    id: string,
+    execId: string,
+  ): Promise<{ exitStatus: number; exitedAt: ProtoTimestamp }> {
     const h = this.handle(ns, id);
     if (h.dead) return { exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) };
     try {
@@ -182,23 +202,49 @@ export class TaskManager {
     await h.conn!.task.kill({ id, execId, signal, all });
   }
 
-  async exec(ns: string, id: string, execId: string, req: { stdin: string; stdout: string; stderr: string; terminal: boolean; spec?: Any }): Promise<void> {
+  async exec(
+    ns: string,
+    id: string,
+    execId: string,
+    req: { stdin: string; stdout: string; stderr: string; terminal: boolean; spec?: Any },
+  ): Promise<void> {
     if (!execId) throw invalidArgument('exec id must not be empty');
     validate.identifier('exec', execId);
-    await this.live(ns, id).task.exec({ id, execId, terminal: req.terminal, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, spec: req.spec });
+    await this.live(ns, id).task.exec({
+      id,
+      execId,
+      terminal: req.terminal,
+      stdin: req.stdin,
+      stdout: req.stdout,
+      stderr: req.stderr,
+      spec: req.spec,
+    });
   }
 
-  async deleteProcess(ns: string, id: string, execId: string): Promise<{ pid: number; exitStatus: number; exitedAt: ProtoTimestamp }> {
+  async deleteProcess(
+    ns: string,
+    id: string,
+    execId: string,
+  ): Promise<{ pid: number; exitStatus: number; exitedAt: ProtoTimestamp }> {
     const r = await this.live(ns, id).task.delete({ id, execId });
     return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
   }
 
-  async delete(ns: string, id: string): Promise<{ pid: number; exitStatus: number; exitedAt: ProtoTimestamp }> {
+  async delete(
+    ns: string,
+    id: string,
+  ): Promise<{ pid: number; exitStatus: number; exitedAt: ProtoTimestamp }> {
     const h = this.handle(ns, id);
     let result: { pid: number; exitStatus: number; exitedAt: ProtoTimestamp };
     if (h.dead) {
       result = { pid: h.pid, exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) };
-      this.events.publish(ns, '/tasks/delete', 'TaskDelete', { containerId: id, id, pid: h.pid, exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) });
+      this.events.publish(ns, '/tasks/delete', 'TaskDelete', {
+        containerId: id,
+        id,
+        pid: h.pid,
+        exitStatus: h.dead.status,
+        exitedAt: toProto(h.dead.at),
+      });
     } else {
       const conn = h.conn!;
       const r = await conn.task.delete({ id, execId: '' });
@@ -232,7 +278,12 @@ export class TaskManager {
     return (await this.live(ns, id).task.pids({ id })).processes.map((p) => ({ pid: p.pid }));
   }
 
-  async update(ns: string, id: string, resources: Any | undefined, annotations: Record<string, string>): Promise<void> {
+  async update(
+    ns: string,
+    id: string,
+    resources: Any | undefined,
+    annotations: Record<string, string>,
+  ): Promise<void> {
     await this.live(ns, id).task.update({ id, resources, annotations });
   }
 

@@ -16,13 +16,20 @@ export function tasksService(edge: Edge, m: TaskManager): TasksServer {
       const r = await m.create(ctx.ns(), req);
       return { containerId: req.containerId, pid: r.pid };
     }),
-    start: edge.unary('Tasks.Start', async (req, ctx) => ({ pid: await m.start(ctx.ns(), req.containerId, req.execId) })),
-    delete: edge.unary('Tasks.Delete', async (req, ctx) => ({ id: req.containerId, ...(await m.delete(ctx.ns(), req.containerId)) })),
+    start: edge.unary('Tasks.Start', async (req, ctx) => ({
+      pid: await m.start(ctx.ns(), req.containerId, req.execId),
+    })),
+    delete: edge.unary('Tasks.Delete', async (req, ctx) => ({
+      id: req.containerId,
+      ...(await m.delete(ctx.ns(), req.containerId)),
+    })),
     deleteProcess: edge.unary('Tasks.DeleteProcess', async (req, ctx) => ({
       id: req.execId,
       ...(await m.deleteProcess(ctx.ns(), req.containerId, req.execId)),
     })),
-    get: edge.unary('Tasks.Get', async (req, ctx) => ({ process: proc(await m.state(ctx.ns(), req.containerId, req.execId)) })),
+    get: edge.unary('Tasks.Get', async (req, ctx) => ({
+      process: proc(await m.state(ctx.ns(), req.containerId, req.execId)),
+    })),
     list: edge.unary('Tasks.List', async (req, ctx) => {
       const filter = parseFilters(req.filter ? [req.filter] : []);
       const tasks = await m.list(ctx.ns());

@@ -44,27 +44,64 @@ export class ShimLauncher {
   }
 
   async removeBundle(ns: string, id: string): Promise<void> {
-    await fs.rm(this.bundleDir(ns, id), { recursive: true, force: true });
+    const dir = this.bundleDir(ns, id);
+    // Never delete through a rootfs that is still mounted (a shim that died mid-way).
+    await new Promise<void>((resolve) => {
+      const p = spawn('umount', ['-l', path.join(dir, 'rootfs')], { stdio: 'ignore' });
+      p.on('close', () => resolve());
+      p.on('error', () => resolve());
+    });
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  /** Shims keep their sockets and runc's state under this daemon's state dir. */
+  private env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TTRPC_ADDRESS: this.o.ttrpcAddress,
+      TSCTR_RUNC_ROOT: path.join(this.o.state, 'runc'),
+      TSCTR_SHIM_SOCKET_DIR: path.join(this.o.state, 's'),
+    };
+    delete env.NODE_EXTRA_CA_CERTS; // shims make no TLS connections
+    return env;
   }
 
   private args(ns: string, id: string, action: string): string[] {
-    return [this.o.shimBinary, '-namespace', ns, '-address', this.o.address, '-publish-binary', process.argv[1] ?? '', '-id', id, action];
+    return [
+      this.o.shimBinary,
+      '-namespace',
+      ns,
+      '-address',
+      this.o.address,
+      '-publish-binary',
+      process.argv[1] ?? '',
+      '-id',
+      id,
+      action,
+    ];
   }
 
   /** Runs `tsctr-shim … start` in the bundle and connects to the address it prints. */
   async start(runtime: string, ns: string, id: string): Promise<ShimConnection> {
-    if (!OURS.has(runtime)) throw invalidArgument(`runtime ${JSON.stringify(runtime)} is not supported by tsctrd`);
+    if (!OURS.has(runtime))
+      throw invalidArgument(`runtime ${JSON.stringify(runtime)} is not supported by tsctrd`);
     const bundle = this.bundleDir(ns, id);
     const address = await new Promise<string>((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, TTRPC_ADDRESS: this.o.ttrpcAddress };
-      delete env.NODE_EXTRA_CA_CERTS;
-      const p = spawn(process.execPath, this.args(ns, id, 'start'), { cwd: bundle, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, this.args(ns, id, 'start'), {
+        cwd: bundle,
+        env: this.env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       p.stdout.on('data', (b: Buffer) => (out += b));
       p.stderr.on('data', (b: Buffer) => (err += b));
       p.on('error', reject);
-      p.on('close', (code) => (code === 0 && out.trim() ? resolve(out.trim()) : reject(new Error(`failed to start shim: ${err.trim() || `exit status ${code}`}`))));
+      p.on('close', (code) =>
+        code === 0 && out.trim()
+          ? resolve(out.trim())
+          : reject(new Error(`failed to start shim: ${err.trim() || `exit status ${code}`}`)),
+      );
     });
     return this.connect(address);
   }
@@ -81,7 +118,11 @@ export class ShimLauncher {
   /** After a shim died: force-delete the container and unmount its rootfs (`tsctr-shim delete`). */
   async cleanupDead(ns: string, id: string): Promise<void> {
     await new Promise<void>((resolve) => {
-      const p = spawn(process.execPath, this.args(ns, id, 'delete'), { cwd: this.bundleDir(ns, id), stdio: 'ignore' });
+      const p = spawn(process.execPath, this.args(ns, id, 'delete'), {
+        cwd: this.bundleDir(ns, id),
+        env: this.env(),
+        stdio: 'ignore',
+      });
       p.on('close', () => resolve());
       p.on('error', () => resolve());
     });
@@ -92,7 +133,8 @@ export class ShimLauncher {
     const out: Array<{ ns: string; id: string }> = [];
     const root = path.join(this.o.state, 'tasks');
     for (const ns of await fs.readdir(root).catch(() => [] as string[])) {
-      for (const id of await fs.readdir(path.join(root, ns)).catch(() => [] as string[])) out.push({ ns, id });
+      for (const id of await fs.readdir(path.join(root, ns)).catch(() => [] as string[]))
+        out.push({ ns, id });
     }
     return out;
   }

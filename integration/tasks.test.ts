@@ -1,0 +1,137 @@
+// Issue 4 end to end: the real ctr runs containers through tsctrd, tsctr-shim and runc.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Tsctrd } from './harness.js';
+import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
+import { busybox } from './testimages.js';
+
+let d: Tsctrd;
+let reg: RunningRegistry;
+let ref: string;
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  ref = await pushTestImage(reg, 'busybox:latest', await busybox());
+  d = await Tsctrd.start();
+  const p = await d.ctr(['images', 'pull', '--plain-http', ref]);
+  expect(p.code, p.stderr).toBe(0);
+});
+afterAll(async () => {
+  for (const id of ['bg1', 'bg2', 'bg3']) {
+    await d?.ctr(['tasks', 'kill', '-s', 'SIGKILL', id]);
+    await new Promise((r) => setTimeout(r, 200));
+    await d?.ctr(['tasks', 'rm', id]);
+    await d?.ctr(['containers', 'rm', id]);
+  }
+  await d?.cleanup();
+  await reg?.stop();
+});
+
+async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const taskRow = async (id: string) =>
+  (await d.ctr(['tasks', 'ls'])).stdout
+    .split('\n')
+    .find((l) => l.startsWith(`${id} `) || l.startsWith(`${id}\t`)) ?? '';
+
+describe('ctr run', () => {
+  it('prints the output and exits 0', async () => {
+    const r = await d.ctr(['run', '--rm', ref, 'hello1', 'echo', 'hello'], { timeoutMs: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hello\n');
+    expect(r.code).toBe(0);
+    expect((await d.ctr(['containers', 'ls', '-q'])).stdout).not.toContain('hello1');
+  });
+
+  it('exits with the container exit code', async () => {
+    const r = await d.ctr(['run', '--rm', ref, 'exit7', 'sh', '-c', 'exit 7'], { timeoutMs: 30_000 });
+    expect(r.code).toBe(7);
+  });
+
+  it('passes piped stdin through the FIFO, ending at EOF', async () => {
+    const r = await d.ctr(['run', '--rm', ref, 'cat1', 'cat'], { input: 'piped in\n', timeoutMs: 30_000 });
+    expect(r.stdout).toBe('piped in\n');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('detached tasks', () => {
+  it('runs -d, lists RUNNING, execs, pauses, resumes, and is killed to STOPPED 143', async () => {
+    // PID 1 of a container ignores signals it has no handler for: trap TERM as a real service would.
+    const r = await d.ctr(
+      ['run', '-d', ref, 'bg1', 'sh', '-c', 'trap "exit 143" TERM; while true; do sleep 1; done'],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(await taskRow('bg1')).toMatch(/^bg1\s+\d+\s+RUNNING$/);
+    const ex = await d.ctr(
+      ['tasks', 'exec', '--exec-id', 'e1', 'bg1', 'sh', '-c', 'echo from exec; exit 3'],
+      { timeoutMs: 30_000 },
+    );
+    expect(ex.stdout).toBe('from exec\n');
+    expect(ex.code).toBe(3);
+    const ps = await d.ctr(['tasks', 'ps', 'bg1']);
+    expect(ps.stdout).toMatch(/PID/);
+    expect((await d.ctr(['tasks', 'pause', 'bg1'])).code).toBe(0);
+    expect(await taskRow('bg1')).toMatch(/PAUSED/);
+    expect((await d.ctr(['tasks', 'resume', 'bg1'])).code).toBe(0);
+    expect(await taskRow('bg1')).toMatch(/RUNNING/);
+    const rm = await d.ctr(['containers', 'rm', 'bg1']);
+    expect(rm.code, rm.stderr).not.toBe(0);
+    expect((await d.ctr(['containers', 'ls', '-q'])).stdout).toContain('bg1');
+    expect((await d.ctr(['tasks', 'kill', 'bg1'])).code).toBe(0);
+    await until(async () => /STOPPED/.test(await taskRow('bg1')));
+    const tasks = (await d.ctr(['tasks', 'ls'])).stdout;
+    expect(tasks).toMatch(/bg1\s+\d+\s+STOPPED/);
+    const del = await d.ctr(['tasks', 'rm', 'bg1']);
+    expect(del.code).toBe(0);
+    expect(del.stderr + del.stdout).toMatch(/143/);
+    expect((await d.ctr(['containers', 'rm', 'bg1'])).code).toBe(0);
+  });
+
+  it('shows task events in ctr events', async () => {
+    const ev = spawn('ctr', ['-a', d.address, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    ev.stdout.on('data', (b: Buffer) => (out += b));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await d.ctr(['run', '--rm', ref, 'evt', 'true'], { timeoutMs: 30_000 })).code).toBe(0);
+      await until(async () => out.includes('/tasks/delete'), 5000);
+    } finally {
+      ev.kill();
+    }
+    const topics = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[5])
+      .filter((t) => t.startsWith('/tasks'));
+    expect(topics).toEqual(['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
+  });
+});
+
+describe('kill -9 of tsctrd with running containers', () => {
+  it('keeps them running, reconnects, reports an exit that happened meanwhile', async () => {
+    expect((await d.ctr(['run', '-d', ref, 'bg2', 'sleep', '600'])).code).toBe(0);
+    expect((await d.ctr(['run', '-d', ref, 'bg3', 'sh', '-c', 'sleep 1; exit 42'])).code).toBe(0);
+    const pid = Number((await taskRow('bg2')).split(/\s+/)[1]);
+    await d.kill9();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    await d.start();
+    expect(await taskRow('bg2')).toMatch(/RUNNING/);
+    expect(Number((await taskRow('bg2')).split(/\s+/)[1])).toBe(pid);
+    expect(await taskRow('bg3')).toMatch(/STOPPED/);
+    const rm3 = await d.ctr(['tasks', 'rm', 'bg3']);
+    expect(rm3.stderr + rm3.stdout).toMatch(/42/);
+    expect((await d.ctr(['tasks', 'kill', '-s', 'SIGKILL', 'bg2'])).code).toBe(0);
+    await until(async () => /STOPPED/.test(await taskRow('bg2')));
+    expect((await d.ctr(['tasks', 'rm', 'bg2'])).code).toBe(0);
+  });
+});
