@@ -18,7 +18,8 @@ child.on('exit', (code) => {
   try {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     passed = r.numPassedTests;
-    failed = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+    failed = r.numFailedTests;
+    if (failed === 0 && (r.numFailedTestSuites ?? 0) > 0) failed = r.numFailedTestSuites;
     skipped = r.numPendingTests + (r.numTodoTests ?? 0);
   } catch {
     failed = Math.max(1, failed);

@@ -1,6 +1,6 @@
 // Issue 4 end to end: the real ctr runs containers through tsctrd, tsctr-shim and runc.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tsctrd } from './harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
@@ -113,6 +113,32 @@ describe('detached tasks', () => {
       .map((l) => l.split(' ')[5])
       .filter((t) => t.startsWith('/tasks'));
     expect(topics).toEqual(['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
+  });
+});
+
+describe('kill -9 of one shim', () => {
+  it('reads STOPPED 255, hangs nothing, and leaves no mount or process', async () => {
+    expect((await d.ctr(['run', '-d', ref, 'bg4', 'sleep', '600'])).code).toBe(0);
+    const pid = Number((await taskRow('bg4')).split(/\s+/)[1]);
+    const shimPid = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .find((p) => {
+        try {
+          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          return cmd.some((a) => a.endsWith('tsctr-shim.js')) && cmd.includes('bg4') && cmd.includes('serve');
+        } catch {
+          return false;
+        }
+      });
+    expect(shimPid).toBeDefined();
+    process.kill(Number(shimPid), 'SIGKILL');
+    await until(async () => /STOPPED/.test(await taskRow('bg4')));
+    expect(await taskRow('bg4')).toMatch(/^bg4\s+\d+\s+STOPPED$/);
+    const rm = await d.ctr(['tasks', 'rm', 'bg4'], { timeoutMs: 10_000 });
+    expect(rm.stderr + rm.stdout).toMatch(/255/);
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain('/tasks/default/bg4');
+    await until(async () => !existsSync(`/proc/${pid}`) || /^Z/m.test(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? ''));
+    expect((await d.ctr(['containers', 'rm', 'bg4'])).code).toBe(0);
   });
 });
 

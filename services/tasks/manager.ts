@@ -31,6 +31,8 @@ interface TaskHandle {
   conn?: ShimConnection;
   /** Set when the shim is gone: the status the task reports until it is deleted. */
   dead?: { status: number; at: bigint };
+  /** The cleanup of a dead shim's container, awaited before the task is deleted. */
+  cleanup?: Promise<void>;
   pid: number;
 }
 
@@ -85,7 +87,8 @@ export class TaskManager {
     h.dead = { status: 255, at };
     h.conn = undefined;
     this.log.warn({ namespace: h.ns, container: h.id }, 'shim died; task reported stopped (255)');
-    await this.launcher.cleanupDead(h.ns, h.id);
+    h.cleanup = this.launcher.cleanupDead(h.ns, h.id);
+    await h.cleanup;
     this.events.publish(h.ns, '/tasks/exit', 'TaskExit', {
       containerId: h.id,
       id: h.id,
@@ -237,6 +240,7 @@ export class TaskManager {
     const h = this.handle(ns, id);
     let result: { pid: number; exitStatus: number; exitedAt: ProtoTimestamp };
     if (h.dead) {
+      await h.cleanup;
       result = { pid: h.pid, exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) };
       this.events.publish(ns, '/tasks/delete', 'TaskDelete', {
         containerId: id,
