@@ -18,6 +18,7 @@ import { DiffClient } from '../api/gen/containerd/services/diff/v1/diff.js';
 import { ContainersClient } from '../api/gen/containerd/services/containers/v1/containers.js';
 import { ImagesClient } from '../api/gen/containerd/services/images/v1/images.js';
 import { SnapshotsClient } from '../api/gen/containerd/services/snapshots/v1/snapshots.js';
+import { TasksClient } from '../api/gen/containerd/services/tasks/v1/tasks.js';
 import { fromStatus } from '../api/errdefs.js';
 
 export const DEFAULT_ADDRESS = '/run/tsctr/tsctrd.sock';
@@ -103,6 +104,9 @@ export class Connection {
   get images(): ImagesClient {
     return this.get('images', ImagesClient);
   }
+  get tasks(): TasksClient {
+    return this.get('tasks', TasksClient);
+  }
   get snapshots(): SnapshotsClient {
     return this.get('snapshots', SnapshotsClient);
   }
@@ -115,9 +119,9 @@ export class Connection {
   }
 
   /** Calls a unary method with this connection's namespace and lease. */
-  call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
+  call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, req: Req, opts: { noDeadline?: boolean } = {}): Promise<Res> {
     return new Promise((resolve, reject) => {
-      method.call(client, req, this.metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) =>
+      method.call(client, req, this.metadata(), opts.noDeadline ? {} : { deadline: Date.now() + this.timeoutMs }, (err, res) =>
         err ? reject(mapError(err)) : resolve(res),
       );
     });

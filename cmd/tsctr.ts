@@ -9,8 +9,22 @@ import { namespaces } from './tsctr/namespaces.js';
 import { version } from './tsctr/version.js';
 import { images } from './tsctr/images.js';
 import { snapshots } from './tsctr/snapshots.js';
+import { containers } from './tsctr/containers.js';
+import { tasks } from './tsctr/tasks.js';
+import { run } from './tsctr/run.js';
 
-const commands: Record<string, Command> = { version, namespaces, content, leases, events, images, snapshots };
+const commands: Record<string, Command> = {
+  version,
+  namespaces,
+  content,
+  leases,
+  events,
+  images,
+  snapshots,
+  containers,
+  tasks,
+  run,
+};
 const aliases: Record<string, string> = {
   ns: 'namespaces',
   namespace: 'namespaces',
@@ -30,6 +44,9 @@ commands:
   leases ls|create|rm
   images pull|push|ls|rm|tag|check|mount|unmount
   snapshots ls|tree|prepare|view|mounts|commit|rm|usage|info|label
+  containers create|ls|info|rm|label
+  tasks ls|start|kill|pause|resume|ps|rm|exec
+  run [-d] [--rm] [--env K=V] [--mount …] [--cwd D] [--user U] [--memory-limit N] [--cpus N] IMAGE ID [CMD…]
   events [FILTER...]              stream events
 
 environment: TSCTR_ADDRESS (default ${DEFAULT_ADDRESS}), TSCTR_NAMESPACE (default ${DEFAULT_NAMESPACE})

@@ -16,7 +16,8 @@ let containerd: ChildProcess;
 let reg: RunningRegistry;
 let ref: string;
 
-const ctr = (args: string[], input?: string) => run('ctr', ['-a', sock, '-n', 'tsctrshim', ...args], { timeoutMs: 60_000, ...(input ? { input } : {}) });
+const ctr = (args: string[], input?: string) =>
+  run('ctr', ['-a', sock, '-n', 'tsctrshim', ...args], { timeoutMs: 60_000, ...(input ? { input } : {}) });
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-ctrd-'));
@@ -41,8 +42,12 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  containerd = spawn('containerd', ['--config', cfg], { stdio: 'ignore', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
-  for (let i = 0; i < 200 && !(existsSync(sock) && (await connects(sock))); i++) await new Promise((r) => setTimeout(r, 50));
+  containerd = spawn('containerd', ['--config', cfg], {
+    stdio: 'ignore',
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
+  for (let i = 0; i < 200 && !(existsSync(sock) && (await connects(sock))); i++)
+    await new Promise((r) => setTimeout(r, 50));
   reg = await startRegistry();
   ref = await pushTestImage(reg, 'busybox:latest', await busybox());
   const p = await ctr(['images', 'pull', '--plain-http', ref]);
@@ -67,22 +72,52 @@ function connects(p: string): Promise<boolean> {
 
 describe('real containerd with tsctr-shim as its runtime', () => {
   it('runs a container, returns its output and exit code', async () => {
-    const r = await ctr(['run', '--rm', '--runtime', 'io.containerd.tsctr.v1', ref, 'viashim', 'echo', 'hi from tsctr-shim']);
+    const r = await ctr([
+      'run',
+      '--rm',
+      '--runtime',
+      'io.containerd.tsctr.v1',
+      ref,
+      'viashim',
+      'echo',
+      'hi from tsctr-shim',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('hi from tsctr-shim\n');
     expect(r.code).toBe(0);
-    const r7 = await ctr(['run', '--rm', '--runtime', 'io.containerd.tsctr.v1', ref, 'viashim7', 'sh', '-c', 'exit 7']);
+    const r7 = await ctr([
+      'run',
+      '--rm',
+      '--runtime',
+      'io.containerd.tsctr.v1',
+      ref,
+      'viashim7',
+      'sh',
+      '-c',
+      'exit 7',
+    ]);
     expect(r7.code).toBe(7);
   });
 
   it('runs detached, execs into it, and kills it', async () => {
-    const d = await ctr(['run', '-d', '--runtime', 'io.containerd.tsctr.v1', ref, 'shimbg', 'sh', '-c', 'trap "exit 143" TERM; while true; do sleep 1; done']);
+    const d = await ctr([
+      'run',
+      '-d',
+      '--runtime',
+      'io.containerd.tsctr.v1',
+      ref,
+      'shimbg',
+      'sh',
+      '-c',
+      'trap "exit 143" TERM; while true; do sleep 1; done',
+    ]);
     expect(d.code, d.stderr).toBe(0);
     expect((await ctr(['tasks', 'ls'])).stdout).toMatch(/shimbg\s+\d+\s+RUNNING/);
     const ex = await ctr(['tasks', 'exec', '--exec-id', 'x1', 'shimbg', 'echo', 'exec ok']);
     expect(ex.stdout).toBe('exec ok\n');
     expect((await ctr(['tasks', 'kill', 'shimbg'])).code).toBe(0);
-    for (let i = 0; i < 100 && !/STOPPED/.test((await ctr(['tasks', 'ls'])).stdout); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !/STOPPED/.test((await ctr(['tasks', 'ls'])).stdout); i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await ctr(['tasks', 'ls'])).stdout).toMatch(/shimbg\s+\d+\s+STOPPED/);
     const rm = await ctr(['tasks', 'rm', 'shimbg']);
     expect(rm.code, rm.stderr).toBe(0);

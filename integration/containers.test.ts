@@ -26,7 +26,9 @@ describe('ctr containers', () => {
     const c = await d.ctr(['containers', 'create', '--label', 'team=a', ref, 'c1', 'echo', 'hi']);
     expect(c.code, c.stderr).toBe(0);
     const ls = await d.ctr(['containers', 'ls']);
-    expect(ls.stdout).toMatch(new RegExp(`c1\\s+${ref.replace(/[.:/]/g, '\\$&')}\\s+io\\.containerd\\.runc\\.v2`));
+    expect(ls.stdout).toMatch(
+      new RegExp(`c1\\s+${ref.replace(/[.:/]/g, '\\$&')}\\s+io\\.containerd\\.runc\\.v2`),
+    );
     const info = JSON.parse((await d.ctr(['containers', 'info', 'c1'])).stdout) as {
       ID: string;
       Labels: Record<string, string>;

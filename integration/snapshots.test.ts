@@ -21,11 +21,16 @@ afterAll(async () => {
 
 describe('snapshots', () => {
   it('mounts an 80-layer image although its lowerdir list is longer than a page', async () => {
-    const layers = [busyboxEntries(), ...Array.from({ length: 79 }, (_, i) => [{ name: `l${i}`, data: `layer ${i}\n` }])];
+    const layers = [
+      busyboxEntries(),
+      ...Array.from({ length: 79 }, (_, i) => [{ name: `l${i}`, data: `layer ${i}\n` }]),
+    ];
     const ref = await pushTestImage(reg, 'deep:v1', await buildImage(layers));
     const p = await d.tsctr(['images', 'pull', '--plain-http', ref], { timeoutMs: 120_000 });
     expect(p.code, p.stderr).toBe(0);
-    const m = JSON.parse((await d.tsctr(['snapshots', 'view', '--mounts', 'deepview', (await topChain(d)).trim()])).stdout) as Array<{
+    const m = JSON.parse(
+      (await d.tsctr(['snapshots', 'view', '--mounts', 'deepview', (await topChain(d)).trim()])).stdout,
+    ) as Array<{
       options: string[];
     }>;
     expect(m[0].options.join(',').length).toBeGreaterThan(4096);
@@ -57,7 +62,10 @@ describe('snapshots', () => {
     const r = await d.ctr(['snapshots', 'diff', target], { ns: 'diffns' });
     expect(r.code, r.stderr).toBe(0);
     writeFileSync(out, Buffer.from(r.stdout, 'latin1'));
-    const listing = execFileSync('sh', ['-c', `ctr -a ${d.address} -n diffns snapshots diff ${target} | tar -tzf -`]).toString();
+    const listing = execFileSync('sh', [
+      '-c',
+      `ctr -a ${d.address} -n diffns snapshots diff ${target} | tar -tzf -`,
+    ]).toString();
     expect(listing.split('\n')).toEqual(expect.arrayContaining(['added.txt', 'etc/', 'etc/.wh.group']));
   });
 });

@@ -116,6 +116,54 @@ describe('detached tasks', () => {
   });
 });
 
+describe('tsctr run, tasks and containers', () => {
+  it('runs attached with env, cwd and exit code, and detached with exec, kill and rm', async () => {
+    const r = await d.tsctr(
+      [
+        'run',
+        '--rm',
+        '--env',
+        'GREETING=hi there',
+        '--cwd',
+        '/tmp',
+        ref,
+        'ts1',
+        'sh',
+        '-c',
+        'echo "$GREETING from $(pwd)"; exit 5',
+      ],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(r.stdout).toBe('hi there from /tmp\n');
+    expect(r.code).toBe(5);
+    expect((await d.tsctr(['containers', 'ls', '-q'])).stdout).not.toContain('ts1');
+    const cat = await d.tsctr(['run', '--rm', ref, 'ts2', 'cat'], {
+      input: 'through tsctr\n',
+      timeoutMs: 30_000,
+    });
+    expect(cat.stdout).toBe('through tsctr\n');
+    expect((await d.tsctr(['run', '-d', '--memory-limit', '64m', ref, 'ts3', 'sleep', '600'])).code).toBe(0);
+    expect((await d.tsctr(['tasks', 'ls'])).stdout).toMatch(/ts3\s+\d+\s+RUNNING/);
+    const info = JSON.parse((await d.tsctr(['containers', 'info', 'ts3'])).stdout) as {
+      spec: { linux: { resources: { memory: { limit: number } } } };
+    };
+    expect(info.spec.linux.resources.memory.limit).toBe(64 << 20);
+    const ex = await d.tsctr(
+      ['tasks', 'exec', '--exec-id', 'x', 'ts3', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; exit 4'],
+      { timeoutMs: 30_000 },
+    );
+    expect(ex.stdout).toBe('sleep 600 ');
+    expect(ex.code).toBe(4);
+    expect((await d.tsctr(['tasks', 'kill', '-s', 'KILL', 'ts3'])).code).toBe(0);
+    await until(async () => /STOPPED/.test(await taskRow('ts3')));
+    const rm = await d.tsctr(['tasks', 'rm', 'ts3']);
+    expect(rm.stderr).toContain('exited with status 137');
+    expect((await d.tsctr(['containers', 'rm', 'ts3'])).code).toBe(0);
+  });
+});
+
 describe('kill -9 of one shim', () => {
   it('reads STOPPED 255, hangs nothing, and leaves no mount or process', async () => {
     expect((await d.ctr(['run', '-d', ref, 'bg4', 'sleep', '600'])).code).toBe(0);
@@ -137,7 +185,11 @@ describe('kill -9 of one shim', () => {
     const rm = await d.ctr(['tasks', 'rm', 'bg4'], { timeoutMs: 10_000 });
     expect(rm.stderr + rm.stdout).toMatch(/255/);
     expect(readFileSync('/proc/mounts', 'utf8')).not.toContain('/tasks/default/bg4');
-    await until(async () => !existsSync(`/proc/${pid}`) || /^Z/m.test(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? ''));
+    await until(
+      async () =>
+        !existsSync(`/proc/${pid}`) ||
+        /^Z/m.test(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? ''),
+    );
     expect((await d.ctr(['containers', 'rm', 'bg4'])).code).toBe(0);
   });
 });

@@ -22,7 +22,7 @@ function openFifo(path: string): number {
 export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO {
   const mine: number[] = [];
   const passOnly: number[] = [];
-  let stdinCopy: { fifo: net.Socket; sink: net.Socket } | undefined;
+  let stdinCopy: { fifo: net.Socket; sink: net.Socket; dropKeeper: () => void } | undefined;
   const out = stdout ? openFifo(stdout) : undefined;
   const err = stderr ? (stderr === stdout ? out : openFifo(stderr)) : undefined;
   if (out !== undefined) passOnly.push(out);
@@ -52,18 +52,16 @@ export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO
     sink.on('error', () => fifo.destroy());
     fifo.on('error', () => sink.end());
     fifo.on('close', dropKeeper);
-    stdinCopy = { fifo, sink };
+    stdinCopy = { fifo, sink, dropKeeper };
   }
   return {
     stdio: [inRead ?? 'ignore', out ?? 'ignore', err ?? 'ignore'],
     afterStart() {
       for (const fd of passOnly.splice(0)) closeSync(fd);
     },
+    /** No more input: what the client already wrote still reaches the process, then EOF. */
     closeStdin() {
-      if (!stdinCopy) return;
-      stdinCopy.fifo.unpipe();
-      stdinCopy.fifo.destroy();
-      stdinCopy.sink.end();
+      stdinCopy?.dropKeeper();
     },
     close() {
       for (const fd of [...passOnly.splice(0), ...mine.splice(0)]) {
@@ -73,7 +71,11 @@ export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO
           // already closed
         }
       }
-      this.closeStdin();
+      if (stdinCopy) {
+        stdinCopy.dropKeeper();
+        stdinCopy.fifo.destroy();
+        stdinCopy.sink.destroy();
+      }
     },
   };
 }

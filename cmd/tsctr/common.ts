@@ -81,3 +81,25 @@ export function subcommands(
 
 export const tsToDate = (t: { seconds: number; nanos: number } | undefined): Date =>
   new Date(t ? t.seconds * 1000 + Math.floor(t.nanos / 1e6) : 0);
+
+/**
+ * Like `parse`, but options stop after `count` positionals: the rest is a command line of its own
+ * (`run IMAGE ID sh -c '…'`), passed through untouched.
+ */
+export function parseHead<T extends OptionSpec>(args: string[], options: T, count: number) {
+  let seen = 0;
+  let i = 0;
+  for (; i < args.length && seen < count; i++) {
+    const a = args[i];
+    if (a === '--') break;
+    if (a.startsWith('-') && a !== '-') {
+      const name = a.replace(/^--?/, '').split('=')[0];
+      const spec = Object.entries(options).find(([k, v]) => k === name || v.short === name)?.[1];
+      if (spec?.type === 'string' && !a.includes('=')) i++;
+    } else seen++;
+  }
+  const head = args.slice(0, i);
+  const rest = args[i] === '--' ? args.slice(i + 1) : args.slice(i);
+  const r = parse(head, options);
+  return { values: r.values, positionals: [...r.positionals, ...rest] };
+}

@@ -1,0 +1,123 @@
+// tsctr run: create a container from an image and run its task, attached (or -d), like ctr run.
+import { type Command, UsageError, parseHead, withConnection } from './common.js';
+import { createContainer, deleteContainer } from '../../client/tasks/container.js';
+import { makeFifos } from '../../client/tasks/fifo.js';
+import type { Mount } from '../../client/spec/index.js';
+import { parseSize } from './size.js';
+
+function parseMount(s: string): Mount {
+  const kv = Object.fromEntries(s.split(',').map((p) => p.split('=') as [string, string]));
+  if (!kv.dst && !kv.destination) throw new UsageError(`--mount ${s}: destination (dst=) is required`);
+  return {
+    type: kv.type ?? 'bind',
+    source: kv.src ?? kv.source ?? '',
+    destination: kv.dst ?? kv.destination,
+    options: (kv.options ?? (kv.type === 'bind' || !kv.type ? 'rbind:rw' : '')).split(':').filter(Boolean),
+  };
+}
+
+export const run: Command = async (g, args) => {
+  const { values, positionals } = parseHead(
+    args,
+    {
+      tty: { type: 'boolean', short: 't' },
+      detach: { type: 'boolean', short: 'd' },
+      rm: { type: 'boolean' },
+      env: { type: 'string', multiple: true },
+      mount: { type: 'string', multiple: true },
+      cwd: { type: 'string' },
+      user: { type: 'string', short: 'u' },
+      'memory-limit': { type: 'string' },
+      cpus: { type: 'string' },
+      label: { type: 'string', multiple: true },
+      snapshotter: { type: 'string' },
+    },
+    2,
+  );
+  const [image, id, ...cmd] = positionals;
+  if (!image || !id)
+    throw new UsageError(
+      'run [-d] [--rm] [--env K=V] [--mount …] [--cwd D] [--user U] [--memory-limit N] [--cpus N] IMAGE ID [CMD…]',
+    );
+  if (values.tty) throw new UsageError('run -t: terminals are not supported by this version of tsctr yet');
+  return withConnection(g, async (c) => {
+    await createContainer(c, {
+      id,
+      image,
+      args: cmd,
+      env: (values.env as string[] | undefined) ?? [],
+      ...(values.cwd ? { cwd: values.cwd } : {}),
+      ...(values.user ? { user: values.user } : {}),
+      ...(values['memory-limit'] ? { memoryBytes: parseSize(values['memory-limit']) } : {}),
+      ...(values.cpus ? { cpus: Number(values.cpus) } : {}),
+      mounts: ((values.mount as string[] | undefined) ?? []).map(parseMount),
+      labels: Object.fromEntries(
+        ((values.label as string[] | undefined) ?? []).map((l) => [
+          l.split('=')[0],
+          l.split('=').slice(1).join('='),
+        ]),
+      ),
+      snapshotter: values.snapshotter ?? 'overlayfs',
+    });
+    const { container } = await c.call(c.containers, c.containers.get, { id });
+    const { mounts } = await c.call(c.snapshots, c.snapshots.mounts, {
+      snapshotter: container!.snapshotter,
+      key: id,
+    });
+    const detach = values.detach ?? false;
+    const io = detach ? undefined : await makeFifos(id, true);
+    try {
+      await c.call(c.tasks, c.tasks.create, {
+        containerId: id,
+        rootfs: mounts,
+        stdin: io?.stdin ?? '',
+        stdout: io?.stdout ?? '',
+        stderr: io?.stderr ?? '',
+        terminal: false,
+        checkpoint: undefined,
+        options: undefined,
+        runtimePath: '',
+      });
+      if (detach) {
+        await c.call(c.tasks, c.tasks.start, { containerId: id, execId: '' });
+        return 0;
+      }
+      const waiting = c.call(c.tasks, c.tasks.wait, { containerId: id, execId: '' }, { noDeadline: true });
+      const attached = io!.attach(
+        process.stdin.isTTY ? undefined : process.stdin,
+        process.stdout,
+        process.stderr,
+        () => {
+          void c
+            .call(c.tasks, c.tasks.closeIo, { containerId: id, execId: '', stdin: true })
+            .catch(() => undefined);
+        },
+      );
+      await c.call(c.tasks, c.tasks.start, { containerId: id, execId: '' });
+      const forward = (sig: NodeJS.Signals, n: number) =>
+        process.on(
+          sig,
+          () =>
+            void c
+              .call(c.tasks, c.tasks.kill, { containerId: id, execId: '', signal: n, all: false })
+              .catch(() => undefined),
+        );
+      forward('SIGINT', 2);
+      forward('SIGTERM', 15);
+      forward('SIGHUP', 1);
+      const { exitStatus } = await waiting;
+      await attached;
+      await c.call(c.tasks, c.tasks.delete, { containerId: id });
+      if (values.rm) await deleteContainer(c, id);
+      return exitStatus;
+    } catch (e) {
+      if (values.rm || !detach) {
+        await c.call(c.tasks, c.tasks.delete, { containerId: id }).catch(() => undefined);
+        if (values.rm) await deleteContainer(c, id).catch(() => undefined);
+      }
+      throw e;
+    } finally {
+      io?.close();
+    }
+  });
+};
