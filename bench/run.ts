@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Daemon, type Row, containerd, ctr, median, report, tmpfs, tsctrd } from './lib.js';
 import { pullRows } from './pull.js';
+import { taskRows } from './tasks.js';
 
 /** Which rows to run: BENCH=ingest,cold,pull (default all). */
-const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull').split(','));
+const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks').split(','));
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_MIB = Number(process.env.BENCH_INGEST_MIB ?? 1024);
@@ -85,6 +86,18 @@ async function main(): Promise<void> {
       await c.start();
       try {
         rows.push(...(await pullRows(t, c, ROUNDS)));
+      } finally {
+        await t.stop();
+        await c.stop();
+      }
+    }
+    if (ONLY.has('tasks')) {
+      const t = tsctrd(path.join(base, 't-tasks'));
+      const c = containerd(path.join(base, 'c-tasks'));
+      await t.start();
+      await c.start();
+      try {
+        rows.push(...(await taskRows(t, c, ROUNDS, { t: () => t.start(), c: () => c.start() })));
       } finally {
         await t.stop();
         await c.stop();
