@@ -8,8 +8,7 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 const entries = ['tsctrd', 'tsctr', 'tsctr-shim', 'tsctr-dockerd'];
 
 await rm('dist', { recursive: true, force: true });
-await build({
-  entryPoints: Object.fromEntries(entries.map((e) => [`${e}.bundle`, `cmd/${e}.ts`])),
+const common = {
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -39,6 +38,16 @@ await build({
   define: { 'import.meta.url': '__tsctrImportMetaUrl' },
   banner: { js: "var __tsctrImportMetaUrl=require('url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
+};
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(entries.filter((e) => e !== 'tsctr-shim').map((e) => [`${e}.bundle`, `cmd/${e}.ts`])),
+});
+// Every container pays for its shim's memory: no gRPC library in it (see shim/grpc-stub.ts).
+await build({
+  ...common,
+  entryPoints: { 'tsctr-shim.bundle': 'cmd/tsctr-shim.ts' },
+  alias: { '@grpc/grpc-js': './shim/grpc-stub.ts' },
 });
 
 // dist/ holds CommonJS (the repo itself is ESM).

@@ -92,8 +92,21 @@ export function debianImage(): Built {
       // No route to Debian's mirror right now: fall back to this (Debian 12) machine's own files,
       // a similar mix of binaries, libraries and data. The bench prints which one it used.
       execSync(`rm -rf ${rootfs} && mkdir -p ${rootfs}/usr`);
-      const pick = ['usr/lib/python3.11', 'usr/share/perl', 'usr/share/perl5', 'usr/share/i18n', 'usr/share/zoneinfo', 'usr/sbin', 'usr/lib/apt', 'usr/lib/systemd', 'var/lib/dpkg', 'usr/share/man', 'etc'];
-      for (const p of pick) execSync(`mkdir -p ${rootfs}/${path.dirname(p)} && cp -a /${p} ${rootfs}/${p} 2>/dev/null || true`);
+      const pick = [
+        'usr/lib/python3.11',
+        'usr/share/perl',
+        'usr/share/perl5',
+        'usr/share/i18n',
+        'usr/share/zoneinfo',
+        'usr/sbin',
+        'usr/lib/apt',
+        'usr/lib/systemd',
+        'var/lib/dpkg',
+        'usr/share/man',
+        'etc',
+      ];
+      for (const p of pick)
+        execSync(`mkdir -p ${rootfs}/${path.dirname(p)} && cp -a /${p} ${rootfs}/${p} 2>/dev/null || true`);
       writeFileSync(path.join(rootfs, 'SOURCE'), 'host copy (debootstrap unavailable)\n');
     }
   }

@@ -56,13 +56,24 @@ async function cleanupAll(d: Daemon, ids: string[]): Promise<void> {
   }
 }
 
-export async function taskRows(t: Daemon, c: Daemon, rounds: number, restart: { t: () => Promise<void>; c: () => Promise<void> }): Promise<Row[]> {
+export async function taskRows(
+  t: Daemon,
+  c: Daemon,
+  rounds: number,
+  restart: { t: () => Promise<void>; c: () => Promise<void> },
+): Promise<Row[]> {
   const reg = await startRegistry();
   try {
     const ref = await pushBusybox(reg);
     await must(t, ['images', 'pull', '--plain-http', ref]);
     await must(c, ['images', 'pull', '--plain-http', ref]);
-    const echo: Row = { what: '`ctr run --rm busybox echo hi`', unit: 'ms', ours: [], anchor: [], goal: '≤ 0.6×' };
+    const echo: Row = {
+      what: '`ctr run --rm busybox echo hi`',
+      unit: 'ms',
+      ours: [],
+      anchor: [],
+      goal: '≤ 0.6×',
+    };
     await must(t, ['run', '--rm', ref, 'warm', 'echo', 'hi']);
     await must(c, ['run', '--rm', ref, 'warm', 'echo', 'hi']);
     for (let i = 0; i < rounds * 2; i++) {
@@ -71,19 +82,39 @@ export async function taskRows(t: Daemon, c: Daemon, rounds: number, restart: { 
     }
     const N = Number(process.env.BENCH_CONTAINERS ?? 50);
     const ids = Array.from({ length: N }, (_, i) => `bg${i}`);
-    const fifty: Row = { what: `${N} × \`ctr run -d … sleep 600\`, sequential`, unit: 'ms', ours: [], anchor: [], goal: '≤ 0.5×' };
+    const fifty: Row = {
+      what: `${N} × \`ctr run -d … sleep 600\`, sequential`,
+      unit: 'ms',
+      ours: [],
+      anchor: [],
+      goal: '≤ 0.5×',
+    };
     let t0 = performance.now();
     for (const id of ids) await must(t, ['run', '-d', ref, id, 'sleep', '600']);
     fifty.ours.push(performance.now() - t0);
     t0 = performance.now();
     for (const id of ids) await must(c, ['run', '-d', ref, id, 'sleep', '600']);
     fifty.anchor.push(performance.now() - t0);
-    const mem: Row = { what: `shim PSS per container at ${N} running`, unit: 'MiB', ours: [], anchor: [], goal: '≤ 8 MiB (absolute)' };
+    const mem: Row = {
+      what: `shim PSS per container at ${N} running`,
+      unit: 'MiB',
+      ours: [],
+      anchor: [],
+      goal: '≤ 8 MiB (absolute)',
+    };
     const ourShims = pidsMatching((cmd) => cmd.includes('tsctr-shim.js') && cmd.includes(t.address));
-    const theirShims = pidsMatching((cmd) => cmd.includes('containerd-shim-runc-v2') && cmd.includes(c.address));
+    const theirShims = pidsMatching(
+      (cmd) => cmd.includes('containerd-shim-runc-v2') && cmd.includes(c.address),
+    );
     mem.ours.push(pss(ourShims) / Math.max(1, ourShims.length));
     mem.anchor.push(pss(theirShims) / Math.max(1, theirShims.length));
-    const back: Row = { what: `kill -9 of the daemon with ${N} running → first answered \`ctr tasks ls\``, unit: 'ms', ours: [], anchor: [], goal: '≤ 0.5×' };
+    const back: Row = {
+      what: `kill -9 of the daemon with ${N} running → first answered \`ctr tasks ls\``,
+      unit: 'ms',
+      ours: [],
+      anchor: [],
+      goal: '≤ 0.5×',
+    };
     for (const [d, row, restartFn] of [
       [t, back.ours, restart.t],
       [c, back.anchor, restart.c],

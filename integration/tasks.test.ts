@@ -195,7 +195,9 @@ describe('kill -9 of one shim', () => {
 });
 
 describe('kill -9 of tsctrd with running containers', () => {
-  it('keeps them running, reconnects, reports an exit that happened meanwhile', async () => {
+  it('keeps all 20 running, reconnects, reports an exit that happened meanwhile', async () => {
+    const extra = Array.from({ length: 18 }, (_, i) => `many${i}`);
+    for (const id of extra) expect((await d.ctr(['run', '-d', ref, id, 'sleep', '600'])).code).toBe(0);
     expect((await d.ctr(['run', '-d', ref, 'bg2', 'sleep', '600'])).code).toBe(0);
     expect((await d.ctr(['run', '-d', ref, 'bg3', 'sh', '-c', 'sleep 1; exit 42'])).code).toBe(0);
     const pid = Number((await taskRow('bg2')).split(/\s+/)[1]);
@@ -204,6 +206,17 @@ describe('kill -9 of tsctrd with running containers', () => {
     expect(existsSync(`/proc/${pid}`)).toBe(true);
     await d.start();
     expect(await taskRow('bg2')).toMatch(/RUNNING/);
+    const listed = (await d.ctr(['tasks', 'ls'])).stdout;
+    for (const id of extra) expect(listed).toMatch(new RegExp(`^${id}\\s+\\d+\\s+RUNNING$`, 'm'));
+    for (const id of extra) expect((await d.ctr(['tasks', 'kill', '-s', 'SIGKILL', id])).code).toBe(0);
+    await until(
+      async () =>
+        (await d.ctr(['tasks', 'ls'])).stdout.match(/many\d+\s+\d+\s+STOPPED/g)?.length === extra.length,
+    );
+    for (const id of extra) {
+      expect((await d.ctr(['tasks', 'rm', id])).code).toBe(0);
+      expect((await d.ctr(['containers', 'rm', id])).code).toBe(0);
+    }
     expect(Number((await taskRow('bg2')).split(/\s+/)[1])).toBe(pid);
     expect(await taskRow('bg3')).toMatch(/STOPPED/);
     const rm3 = await d.ctr(['tasks', 'rm', 'bg3']);

@@ -81,28 +81,47 @@ export class ShimLauncher {
     ];
   }
 
-  /** Runs `tsctr-shim … start` in the bundle and connects to the address it prints. */
+  /**
+   * Starts the shim for a task and connects to it. containerd runs `shim start`, which spawns the
+   * long-lived shim and exits; for our own shim we spawn the long-lived `serve` directly (one Node
+   * start instead of two) and read its address from the pipe it writes when ready.
+   */
   async start(runtime: string, ns: string, id: string): Promise<ShimConnection> {
     if (!OURS.has(runtime))
       throw invalidArgument(`runtime ${JSON.stringify(runtime)} is not supported by tsctrd`);
     const bundle = this.bundleDir(ns, id);
-    const address = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, this.args(ns, id, 'start'), {
-        cwd: bundle,
-        env: this.env(),
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const log = await fs.open(path.join(bundle, 'shim.log'), 'a');
+    let address: string;
+    try {
+      address = await new Promise<string>((resolve, reject) => {
+        const p = spawn(process.execPath, this.args(ns, id, 'serve'), {
+          cwd: bundle,
+          env: this.env(),
+          detached: true,
+          stdio: ['ignore', log.fd, log.fd, 'pipe'],
+        });
+        let out = '';
+        const timer = setTimeout(() => reject(new Error('shim did not become ready in 10 s')), 10_000);
+        p.stdio[3]!.on('data', (b: Buffer) => {
+          out += b;
+          if (out.includes('\n')) {
+            clearTimeout(timer);
+            p.stdio[3]!.destroy();
+            p.unref();
+            resolve(out.trim());
+          }
+        });
+        p.on('error', reject);
+        p.on('exit', (code) => {
+          clearTimeout(timer);
+          reject(
+            new Error(`failed to start shim: exit status ${code} (see ${path.join(bundle, 'shim.log')})`),
+          );
+        });
       });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (b: Buffer) => (out += b));
-      p.stderr.on('data', (b: Buffer) => (err += b));
-      p.on('error', reject);
-      p.on('close', (code) =>
-        code === 0 && out.trim()
-          ? resolve(out.trim())
-          : reject(new Error(`failed to start shim: ${err.trim() || `exit status ${code}`}`)),
-      );
-    });
+    } finally {
+      await log.close();
+    }
     return this.connect(address);
   }
 
