@@ -10,7 +10,7 @@ import { isIndex, isManifest } from '../remotes/media.js';
 import { type PlatformLike, defaultPlatform, platformMatches } from '../remotes/platform.js';
 import { chainIds } from './chain.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from './oci.js';
-import { unpackLayer } from './unpack.js';
+import { unpackChain } from './unpack.js';
 import { dropOrphanLeases, ownerLabels } from './owned-leases.js';
 import { readJson } from './walk.js';
 
@@ -158,25 +158,15 @@ export async function pull(
     if (diffIds.length !== manifest.layers.length) {
       throw new Error(`${name}: config has ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
     }
-    const chain = chainIds(diffIds);
-
+    let top = chainIds(diffIds).pop() ?? '';
     if (opts.unpack !== false) {
-      for (let i = 0; i < manifest.layers.length; i++) {
-        await layersDone[i];
-        const d = manifest.layers[i];
-        report({ digest: d.digest, kind: 'layer', status: 'unpacking', offset: 0, total: d.size });
-        await unpackLayer(c, snapshotter, {
-          layer: d,
-          diffId: diffIds[i],
-          chainId: chain[i],
-          parent: i > 0 ? chain[i - 1] : '',
-        });
-        report({ digest: d.digest, kind: 'layer', status: 'unpacked', offset: d.size, total: d.size });
-      }
-      if (chain.length > 0)
-        await setLabels(c, manifest.config.digest, {
-          [`containerd.io/gc.ref.snapshot.${snapshotter}`]: chain[chain.length - 1],
-        });
+      top = await unpackChain(c, snapshotter, manifest.layers, diffIds, manifest.config.digest, {
+        ready: (i) => layersDone[i],
+        before: (d) =>
+          report({ digest: d.digest, kind: 'layer', status: 'unpacking', offset: 0, total: d.size }),
+        after: (d) =>
+          report({ digest: d.digest, kind: 'layer', status: 'unpacked', offset: d.size, total: d.size }),
+      });
     } else {
       await Promise.all(layersDone);
     }
@@ -192,7 +182,7 @@ export async function pull(
       if (!isAlreadyExists(e)) throw e;
       await c.call(c.images, c.images.update, { image, updateMask: [] });
     }
-    return { name, target: root, manifest: manifestDesc, chainId: chain[chain.length - 1] ?? '' };
+    return { name, target: root, manifest: manifestDesc, chainId: top };
   } finally {
     c.lease = prevLease;
     await c.call(c.leases, c.leases.delete, { id: lease, sync: false }).catch((e: unknown) => {

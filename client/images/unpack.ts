@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { isAlreadyExists, isNotFound } from '../../api/errdefs.js';
 import type { Connection } from '../connection.js';
 import type { Descriptor } from './oci.js';
+import { chainIds } from './chain.js';
 
 export interface LayerJob {
   layer: Descriptor;
@@ -89,4 +90,44 @@ export function unpackLayer(c: Connection, snapshotter: string, job: LayerJob): 
   const p = applyOnce(c, snapshotter, job).finally(() => inflight.delete(k));
   inflight.set(k, p);
   return p;
+}
+
+/**
+ * Unpacks a manifest's layers in order, each once `ready(i)` says its blob is in (pull passes the
+ * downloads, so unpacking runs while later layers still arrive), then roots the top snapshot to the
+ * image's config for the GC. Returns the top chain ID.
+ */
+export async function unpackChain(
+  c: Connection,
+  snapshotter: string,
+  layers: Descriptor[],
+  diffIds: string[],
+  configDigest: string,
+  hooks: {
+    ready?: (i: number) => Promise<void>;
+    before?: (d: Descriptor) => void;
+    after?: (d: Descriptor) => void;
+  } = {},
+): Promise<string> {
+  const chain = chainIds(diffIds);
+  for (let i = 0; i < layers.length; i++) {
+    await hooks.ready?.(i);
+    hooks.before?.(layers[i]);
+    await unpackLayer(c, snapshotter, {
+      layer: layers[i],
+      diffId: diffIds[i],
+      chainId: chain[i],
+      parent: i > 0 ? chain[i - 1] : '',
+    });
+    hooks.after?.(layers[i]);
+  }
+  const top = chain[chain.length - 1] ?? '';
+  if (top) {
+    const key = `containerd.io/gc.ref.snapshot.${snapshotter}`;
+    await c.call(c.content, c.content.update, {
+      info: { digest: configDigest, size: 0, labels: { [key]: top } },
+      updateMask: [`labels.${key}`],
+    });
+  }
+  return top;
 }
