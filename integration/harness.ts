@@ -127,8 +127,27 @@ export class Tsctrd {
     await this.start();
   }
 
+  /** Stops the daemon, kills shims it left (tests that failed half-way), unmounts, removes the dir. */
   async cleanup(): Promise<void> {
     await this.stop();
+    for (const p of await fs.readdir('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      const cmd = await fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+      if (cmd.includes('tsctr-shim') && cmd.includes(this.address)) {
+        try {
+          process.kill(Number(p), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    const mounts = (await fs.readFile('/proc/mounts', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[1])
+      .filter((m) => m && m.startsWith(this.dir))
+      .sort()
+      .reverse();
+    for (const m of mounts) await run('umount', ['-l', m]);
     await fs.rm(this.dir, { recursive: true, force: true });
   }
 

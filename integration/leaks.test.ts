@@ -30,7 +30,10 @@ const shims = () =>
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('tsctr-shim.js') && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(d.address);
+        return (
+          readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('tsctr-shim.js') &&
+          readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(d.address)
+        );
       } catch {
         return false;
       }
@@ -42,7 +45,10 @@ describe('task lifecycle leaks', () => {
     try {
       await createContainer(c, { id: 'cyc', image: ref, args: ['sleep', '600'] });
       const { container } = await c.call(c.containers, c.containers.get, { id: 'cyc' });
-      const { mounts } = await c.call(c.snapshots, c.snapshots.mounts, { snapshotter: container!.snapshotter, key: 'cyc' });
+      const { mounts } = await c.call(c.snapshots, c.snapshots.mounts, {
+        snapshotter: container!.snapshotter,
+        key: 'cyc',
+      });
       const daemonPid = d.proc!.pid!;
       let baseline = 0;
       for (let i = 0; i < 200; i++) {
@@ -57,7 +63,12 @@ describe('task lifecycle leaks', () => {
           options: undefined,
           runtimePath: '',
         });
-        const waiting = c.call(c.tasks, c.tasks.wait, { containerId: 'cyc', execId: '' }, { noDeadline: true });
+        const waiting = c.call(
+          c.tasks,
+          c.tasks.wait,
+          { containerId: 'cyc', execId: '' },
+          { noDeadline: true },
+        );
         await c.call(c.tasks, c.tasks.start, { containerId: 'cyc', execId: '' });
         await c.call(c.tasks, c.tasks.kill, { containerId: 'cyc', execId: '', signal: 9, all: false });
         expect((await waiting).exitStatus).toBe(137);

@@ -1,8 +1,9 @@
 // Issue 4 end to end: the real ctr runs containers through tsctrd, tsctr-shim and runc.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tsctrd } from './harness.js';
+import { Tsctrd, run } from './harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
 import { busybox } from './testimages.js';
 
@@ -59,6 +60,35 @@ describe('ctr run', () => {
     const r = await d.ctr(['run', '--rm', ref, 'cat1', 'cat'], { input: 'piped in\n', timeoutMs: 30_000 });
     expect(r.stdout).toBe('piped in\n');
     expect(r.code).toBe(0);
+  });
+});
+
+describe('ctr run -t', () => {
+  it('behaves like a terminal: prompt, resize, exit code', async () => {
+    const session = `tsctr-tty-${process.pid}`;
+    const exitFile = path.join(d.dir, 'tty.exit');
+    const script = path.join(d.dir, 'tty.sh');
+    writeFileSync(script, `ctr -a ${d.address} run -t --rm ${ref} tty1 sh\necho "EXIT=$?" > ${exitFile}\n`);
+    const tmux = (...a: string[]) => run('tmux', a);
+    const screen = async () => (await tmux('capture-pane', '-p', '-t', session)).stdout;
+    expect(
+      (await tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `sh ${script}`)).code,
+    ).toBe(0);
+    try {
+      await until(async () => /^\/ #\s*$/m.test(await screen()));
+      await tmux('send-keys', '-t', session, 'stty size; tty', 'Enter');
+      await until(async () => /^30 100$/m.test(await screen()));
+      expect(await screen()).toMatch(/^\/dev\/pts\/\d+$/m);
+      await tmux('resize-window', '-t', session, '-x', '120', '-y', '40');
+      await new Promise((r) => setTimeout(r, 300));
+      await tmux('send-keys', '-t', session, 'clear; stty size', 'Enter');
+      await until(async () => /^40 120$/m.test(await screen()));
+      await tmux('send-keys', '-t', session, 'exit 3', 'Enter');
+      await until(async () => existsSync(exitFile));
+      expect(readFileSync(exitFile, 'utf8').trim()).toBe('EXIT=3');
+    } finally {
+      await tmux('kill-session', '-t', session);
+    }
   });
 });
 

@@ -4,7 +4,8 @@
 // when the client says CloseIO.
 import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
-import { pipe } from './sys.js';
+import tty from 'node:tty';
+import { dup, pipe } from './sys.js';
 
 export interface ProcessIO {
   /** Descriptors for the process's 0, 1, 2 ('ignore' = /dev/null). */
@@ -76,6 +77,55 @@ export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO
         stdinCopy.fifo.destroy();
         stdinCopy.sink.destroy();
       }
+    },
+  };
+}
+
+/**
+ * A terminal: the pty master's output goes to the stdout FIFO; stdin FIFO bytes are written to the
+ * master (through a dup, so reading and writing use separate handles).
+ */
+export function openTerminalIO(master: number, stdin: string, stdout: string): ProcessIO {
+  const writeFd = dup(master);
+  const input = new tty.ReadStream(master);
+  const toMaster = new tty.WriteStream(writeFd);
+  input.on('error', () => undefined); // EIO once the last slave closes: the end of output
+  toMaster.on('error', () => undefined);
+  const out = stdout ? new net.Socket({ fd: openFifo(stdout), readable: false, writable: true }) : undefined;
+  out?.on('error', () => undefined);
+  if (out) input.pipe(out);
+  else input.resume();
+  let stdinCopy: { fifo: net.Socket; dropKeeper: () => void } | undefined;
+  if (stdin) {
+    const path = stdin.replace(/^fifo:\/\//, '');
+    let keeper: number | undefined = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+    const dropKeeper = () => {
+      if (keeper !== undefined) closeSync(keeper);
+      keeper = undefined;
+    };
+    const fifo = new net.Socket({
+      fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK),
+      readable: true,
+      writable: false,
+    });
+    fifo.once('data', dropKeeper);
+    fifo.on('data', (b: Buffer) => toMaster.write(b));
+    fifo.on('error', () => undefined);
+    fifo.on('close', dropKeeper);
+    stdinCopy = { fifo, dropKeeper };
+  }
+  return {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    afterStart() {},
+    closeStdin() {
+      stdinCopy?.dropKeeper();
+    },
+    close() {
+      stdinCopy?.dropKeeper();
+      stdinCopy?.fifo.destroy();
+      input.destroy();
+      toMaster.destroy();
+      out?.end();
     },
   };
 }

@@ -125,6 +125,7 @@ export async function serve(a: ShimArgs): Promise<void> {
   };
   task = new ShimTask({
     id: a.id,
+    socketDir: path.dirname(sock),
     namespace: a.namespace,
     bundle: a.bundle,
     runcBinary: process.env.TSCTR_RUNC || 'runc',

@@ -17,6 +17,8 @@ export class Proc {
   pid = 0;
   exit: Exit | undefined;
   io: ProcessIO | undefined;
+  /** The pty master, for a process with a terminal. */
+  master: number | undefined;
   private waiters: Array<(e: Exit) => void> = [];
 
   constructor(

@@ -15,7 +15,8 @@ import {
 } from '../api/errdefs.js';
 import type { ServiceImplementation } from '../api/ttrpc/index.js';
 import type { EventForwarder } from './events.js';
-import { openIO } from './io.js';
+import { ConsoleSocket, resizePty } from './console.js';
+import { openIO, openTerminalIO } from './io.js';
 import { type Exit, Proc } from './process.js';
 import { Runc } from './runc.js';
 import { reap } from './sys.js';
@@ -34,6 +35,8 @@ const ts = (n: bigint | undefined) =>
 
 export interface ShimContext {
   id: string;
+  /** Where console sockets go (short paths: unix socket names are limited). */
+  socketDir: string;
   namespace: string;
   bundle: string;
   runcBinary: string;
@@ -105,11 +108,40 @@ export class ShimTask {
     this.rootfsMounted = false;
   }
 
+  /**
+   * Runs a runc command that starts a process with the right stdio: the client's FIFOs, or a
+   * terminal whose master runc hands over on a console socket.
+   */
+  private async withIO(
+    p: Proc,
+    fn: (stdio: Array<number | 'ignore'>, consoleSocket?: string) => Promise<void>,
+  ): Promise<void> {
+    if (!p.terminal) {
+      p.io = openIO(p.stdin, p.stdout, p.stderr);
+      try {
+        await fn(p.io.stdio);
+      } catch (e) {
+        p.io.close();
+        throw e;
+      }
+      p.io.afterStart();
+      return;
+    }
+    const console = new ConsoleSocket(this.c.socketDir);
+    await console.listen();
+    try {
+      await fn(['ignore', 'ignore', 'ignore'], console.path);
+      p.master = await console.receive();
+    } finally {
+      console.close();
+    }
+    p.io = openTerminalIO(p.master, p.stdin, p.stdout);
+  }
+
   service(): Partial<ServiceImplementation<typeof TaskService>> {
     return {
       create: async (req) => {
         if (this.init) throw alreadyExists(`task ${req.id}`);
-        if (req.terminal) throw notImplemented('terminal tasks are not supported by this shim yet');
         const p = new Proc(
           req.id,
           '',
@@ -120,16 +152,13 @@ export class ShimTask {
           req.terminal,
         );
         await this.mountRootfs(req.rootfs);
-        p.io = openIO(req.stdin, req.stdout, req.stderr);
         const pidFile = path.join(this.c.bundle, 'init.pid');
         try {
-          await this.runc.create(pidFile, p.io.stdio, {});
+          await this.withIO(p, (stdio, consoleSocket) => this.runc.create(pidFile, stdio, { consoleSocket }));
         } catch (e) {
-          p.io.close();
           await this.unmountRootfs();
           throw e;
         }
-        p.io.afterStart();
         p.pid = Number(readFileSync(pidFile, 'utf8').trim());
         this.init = p;
         this.checkExits();
@@ -154,8 +183,9 @@ export class ShimTask {
         } else {
           const pidFile = path.join(this.c.bundle, `${req.execId}.pid`);
           const specFile = path.join(this.c.bundle, `${req.execId}.process.json`);
-          await this.runc.exec(specFile, pidFile, p.io!.stdio);
-          p.io!.afterStart();
+          await this.withIO(p, (stdio, consoleSocket) =>
+            this.runc.exec(specFile, pidFile, stdio, consoleSocket),
+          );
           p.pid = Number(readFileSync(pidFile, 'utf8').trim());
           p.status = 'running';
           this.checkExits();
@@ -172,7 +202,6 @@ export class ShimTask {
         if (!this.init) throw notFound(`task ${req.id} not found`);
         if (this.execs.has(req.execId)) throw alreadyExists(`id ${req.execId}`);
         if (!req.execId) throw invalidArgument('exec id must not be empty');
-        if (req.terminal) throw notImplemented('terminal execs are not supported by this shim yet');
         if (!req.spec) throw invalidArgument('exec process spec is required');
         writeFileSync(path.join(this.c.bundle, `${req.execId}.process.json`), req.spec.value);
         const p = new Proc(
@@ -272,8 +301,12 @@ export class ShimTask {
         return {};
       },
 
-      resizePty: async () => {
-        throw notImplemented('terminals are not supported by this shim yet');
+      resizePty: async (req) => {
+        const p = this.proc(req.execId);
+        if (p.master === undefined)
+          throw failedPrecondition(`process ${req.execId || req.id} has no terminal`);
+        resizePty(p.master, req.width, req.height);
+        return {};
       },
 
       update: async (req) => {

@@ -9,6 +9,7 @@ const cPrctl = libc.func(
 );
 const cWaitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
 const cPipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
+const cDup = libc.func('int dup(int fd)');
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
@@ -44,4 +45,11 @@ export function pipe(): [read: number, write: number] {
   const fds = new Int32Array(2);
   if (cPipe2(fds, O_CLOEXEC) !== 0) throw errno('pipe2');
   return [fds[0], fds[1]];
+}
+
+/** A second descriptor for the same open file. */
+export function dup(fd: number): number {
+  const r = cDup(fd) as number;
+  if (r < 0) throw errno('dup');
+  return r;
 }
