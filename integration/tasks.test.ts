@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tsctrd, run } from './harness.js';
+import { DIST, Tsctrd, run } from './harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
 import { busybox } from './testimages.js';
 
@@ -63,33 +63,39 @@ describe('ctr run', () => {
   });
 });
 
-describe('ctr run -t', () => {
-  it('behaves like a terminal: prompt, resize, exit code', async () => {
-    const session = `tsctr-tty-${process.pid}`;
-    const exitFile = path.join(d.dir, 'tty.exit');
-    const script = path.join(d.dir, 'tty.sh');
-    writeFileSync(script, `ctr -a ${d.address} run -t --rm ${ref} tty1 sh\necho "EXIT=$?" > ${exitFile}\n`);
-    const tmux = (...a: string[]) => run('tmux', a);
-    const screen = async () => (await tmux('capture-pane', '-p', '-t', session)).stdout;
-    expect(
-      (await tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `sh ${script}`)).code,
-    ).toBe(0);
-    try {
-      await until(async () => /^\/ #\s*$/m.test(await screen()));
-      await tmux('send-keys', '-t', session, 'stty size; tty', 'Enter');
-      await until(async () => /^30 100$/m.test(await screen()));
-      expect(await screen()).toMatch(/^\/dev\/pts\/\d+$/m);
-      await tmux('resize-window', '-t', session, '-x', '120', '-y', '40');
-      await new Promise((r) => setTimeout(r, 300));
-      await tmux('send-keys', '-t', session, 'clear; stty size', 'Enter');
-      await until(async () => /^40 120$/m.test(await screen()));
-      await tmux('send-keys', '-t', session, 'exit 3', 'Enter');
-      await until(async () => existsSync(exitFile));
-      expect(readFileSync(exitFile, 'utf8').trim()).toBe('EXIT=3');
-    } finally {
-      await tmux('kill-session', '-t', session);
-    }
-  });
+describe('run -t through tmux', () => {
+  for (const client of ['ctr', 'tsctr'] as const) {
+    it(`${client} run -t behaves like a terminal: prompt, resize, exit code`, async () => {
+      const session = `tsctr-tty-${client}-${process.pid}`;
+      const exitFile = path.join(d.dir, `${client}.exit`);
+      const script = path.join(d.dir, `${client}-tty.sh`);
+      const cli = client === 'ctr' ? 'ctr' : `${process.execPath} ${path.join(DIST, 'tsctr.js')}`;
+      writeFileSync(
+        script,
+        `${cli} -a ${d.address} run -t --rm ${ref} tty-${client} sh\necho "EXIT=$?" > ${exitFile}\n`,
+      );
+      const tmux = (...a: string[]) => run('tmux', a);
+      const screen = async () => (await tmux('capture-pane', '-p', '-t', session)).stdout;
+      expect(
+        (await tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `sh ${script}`)).code,
+      ).toBe(0);
+      try {
+        await until(async () => /^\/ #\s*$/m.test(await screen()));
+        await tmux('send-keys', '-t', session, 'stty size; tty', 'Enter');
+        await until(async () => /^30 100$/m.test(await screen()));
+        expect(await screen()).toMatch(/^\/dev\/pts\/\d+$/m);
+        await tmux('resize-window', '-t', session, '-x', '120', '-y', '40');
+        await new Promise((r) => setTimeout(r, 300));
+        await tmux('send-keys', '-t', session, 'clear; stty size', 'Enter');
+        await until(async () => /^40 120$/m.test(await screen()));
+        await tmux('send-keys', '-t', session, 'exit 3', 'Enter');
+        await until(async () => existsSync(exitFile));
+        expect(readFileSync(exitFile, 'utf8').trim()).toBe('EXIT=3');
+      } finally {
+        await tmux('kill-session', '-t', session);
+      }
+    });
+  }
 });
 
 describe('detached tasks', () => {

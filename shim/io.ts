@@ -89,10 +89,12 @@ export function openTerminalIO(master: number, stdin: string, stdout: string): P
   const writeFd = dup(master);
   const input = new tty.ReadStream(master);
   const toMaster = new tty.WriteStream(writeFd);
-  input.on('error', () => undefined); // EIO once the last slave closes: the end of output
   toMaster.on('error', () => undefined);
   const out = stdout ? new net.Socket({ fd: openFifo(stdout), readable: false, writable: true }) : undefined;
   out?.on('error', () => undefined);
+  // EIO once the last slave closes: the end of output, which the client must see as EOF.
+  input.on('error', () => out?.end());
+  input.on('end', () => out?.end());
   if (out) input.pipe(out);
   else input.resume();
   let stdinCopy: { fifo: net.Socket; dropKeeper: () => void } | undefined;

@@ -24,6 +24,7 @@ import {
   withImageConfig,
   withMemoryLimit,
   withMounts,
+  withTty,
   withUser,
 } from '../spec/index.js';
 
@@ -44,6 +45,7 @@ export interface ContainerOptions {
   labels?: Record<string, string>;
   snapshotter?: string;
   runtime?: string;
+  tty?: boolean;
 }
 
 export async function createContainer(c: Connection, o: ContainerOptions): Promise<Spec> {
@@ -84,6 +86,7 @@ export async function createContainer(c: Connection, o: ContainerOptions): Promi
     if (o.memoryBytes) opts.push(withMemoryLimit(o.memoryBytes));
     if (o.cpus) opts.push(withCpus(o.cpus));
     if (o.mounts?.length) opts.push(withMounts(o.mounts));
+    if (o.tty) opts.push(withTty(true));
     const spec = applyOpts(defaultSpec(c.namespace, o.id), ...opts);
     await c.call(c.containers, c.containers.create, {
       container: {

@@ -39,7 +39,6 @@ export const run: Command = async (g, args) => {
     throw new UsageError(
       'run [-d] [--rm] [--env K=V] [--mount …] [--cwd D] [--user U] [--memory-limit N] [--cpus N] IMAGE ID [CMD…]',
     );
-  if (values.tty) throw new UsageError('run -t: terminals are not supported by this version of tsctr yet');
   return withConnection(g, async (c) => {
     await createContainer(c, {
       id,
@@ -58,6 +57,7 @@ export const run: Command = async (g, args) => {
         ]),
       ),
       snapshotter: values.snapshotter ?? 'overlayfs',
+      tty: values.tty ?? false,
     });
     const { container } = await c.call(c.containers, c.containers.get, { id });
     const { mounts } = await c.call(c.snapshots, c.snapshots.mounts, {
@@ -65,6 +65,7 @@ export const run: Command = async (g, args) => {
       key: id,
     });
     const detach = values.detach ?? false;
+    const tty = values.tty ?? false;
     const io = detach ? undefined : await makeFifos(id, true);
     try {
       await c.call(c.tasks, c.tasks.create, {
@@ -72,8 +73,8 @@ export const run: Command = async (g, args) => {
         rootfs: mounts,
         stdin: io?.stdin ?? '',
         stdout: io?.stdout ?? '',
-        stderr: io?.stderr ?? '',
-        terminal: false,
+        stderr: tty ? '' : (io?.stderr ?? ''),
+        terminal: tty,
         checkpoint: undefined,
         options: undefined,
         runtimePath: '',
@@ -83,8 +84,11 @@ export const run: Command = async (g, args) => {
         return 0;
       }
       const waiting = c.call(c.tasks, c.tasks.wait, { containerId: id, execId: '' }, { noDeadline: true });
+      // With -t our terminal goes raw and every key goes to the container's terminal.
+      const raw = tty && process.stdin.isTTY;
+      if (raw) process.stdin.setRawMode(true);
       const attached = io!.attach(
-        process.stdin.isTTY ? undefined : process.stdin,
+        process.stdin.isTTY && !tty ? undefined : process.stdin,
         process.stdout,
         process.stderr,
         () => {
@@ -94,6 +98,19 @@ export const run: Command = async (g, args) => {
         },
       );
       await c.call(c.tasks, c.tasks.start, { containerId: id, execId: '' });
+      if (tty && process.stdout.isTTY) {
+        const resize = () =>
+          void c
+            .call(c.tasks, c.tasks.resizePty, {
+              containerId: id,
+              execId: '',
+              width: process.stdout.columns,
+              height: process.stdout.rows,
+            })
+            .catch(() => undefined);
+        resize();
+        process.stdout.on('resize', resize);
+      }
       const forward = (sig: NodeJS.Signals, n: number) =>
         process.on(
           sig,
@@ -106,7 +123,10 @@ export const run: Command = async (g, args) => {
       forward('SIGTERM', 15);
       forward('SIGHUP', 1);
       const { exitStatus } = await waiting;
-      await attached;
+      // Output ends with the process; do not hang on a writer that lingers (a child holding the FIFO).
+      await Promise.race([attached, new Promise((r) => setTimeout(r, 2000).unref())]);
+      if (raw) process.stdin.setRawMode(false);
+      process.stdin.destroy();
       await c.call(c.tasks, c.tasks.delete, { containerId: id });
       if (values.rm) await deleteContainer(c, id);
       return exitStatus;

@@ -139,7 +139,8 @@ const exec: Command = async (g, args) => {
       );
       await c.call(c.tasks, c.tasks.start, { containerId: id, execId });
       const { exitStatus } = await waiting;
-      await attached;
+      // Output ends with the process; do not hang on a writer that lingers (a child holding the FIFO).
+      await Promise.race([attached, new Promise((r) => setTimeout(r, 2000).unref())]);
       await c.call(c.tasks, c.tasks.deleteProcess, { containerId: id, execId });
       return exitStatus;
     } finally {
