@@ -115,6 +115,10 @@ describe('detached tasks', () => {
     expect(ex.code).toBe(3);
     const ps = await d.ctr(['tasks', 'ps', 'bg1']);
     expect(ps.stdout).toMatch(/PID/);
+    const metrics = await d.ctr(['tasks', 'metrics', 'bg1']);
+    expect(metrics.code, metrics.stderr).toBe(0);
+    expect(metrics.stdout).toMatch(/memory\.usage_in_bytes\s+[1-9]\d*/);
+    expect(metrics.stdout).toMatch(/pids\.current\s+[1-9]/);
     expect((await d.ctr(['tasks', 'pause', 'bg1'])).code).toBe(0);
     expect(await taskRow('bg1')).toMatch(/PAUSED/);
     expect((await d.ctr(['tasks', 'resume', 'bg1'])).code).toBe(0);

@@ -20,6 +20,7 @@ import { openIO, openTerminalIO } from './io.js';
 import { type Exit, Proc } from './process.js';
 import { Runc } from './runc.js';
 import { reap } from './sys.js';
+import { cgroupStats } from './stats.js';
 
 const run = promisify(execFile);
 
@@ -313,6 +314,14 @@ export class ShimTask {
         if (!req.resources) throw invalidArgument('resources are required');
         await this.runc.update(Buffer.from(req.resources.value).toString());
         return {};
+      },
+
+      stats: async () => {
+        if (!this.init) throw notFound(`task ${this.c.id} not found`);
+        const spec = JSON.parse(readFileSync(path.join(this.c.bundle, 'config.json'), 'utf8')) as {
+          linux?: { cgroupsPath?: string };
+        };
+        return { stats: cgroupStats(spec.linux?.cgroupsPath ?? `/${this.c.namespace}/${this.c.id}`) };
       },
 
       connect: async () => ({ shimPid: process.pid, taskPid: this.init?.pid ?? 0, version: 'tsctr-shim 1' }),

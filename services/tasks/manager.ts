@@ -282,6 +282,18 @@ export class TaskManager {
     return (await this.live(ns, id).task.pids({ id })).processes.map((p) => ({ pid: p.pid }));
   }
 
+  /** Metrics of the named tasks (all in the namespace when `ids` is empty). */
+  async metrics(ns: string, ids: string[]): Promise<Array<{ id: string; data: Any }>> {
+    validate.identifier('namespace', ns);
+    const out: Array<{ id: string; data: Any }> = [];
+    for (const h of this.tasks.values()) {
+      if (h.ns !== ns || !h.conn || (ids.length > 0 && !ids.includes(h.id))) continue;
+      const r = await h.conn.task.stats({ id: h.id }).catch(() => undefined);
+      if (r?.stats) out.push({ id: h.id, data: r.stats });
+    }
+    return out;
+  }
+
   async update(
     ns: string,
     id: string,

@@ -5,6 +5,7 @@ import type { Empty } from '../../api/gen/google/protobuf/empty.js';
 import { notImplemented } from '../../api/errdefs.js';
 import { adapt, parseFilters } from '../filters/index.js';
 import type { Edge } from '../server/grpc.js';
+import { nowNanos, toProto } from '../metadata/time.js';
 import type { ProcessState, TaskManager } from './manager.js';
 
 const proc = (p: ProcessState): Process => ({ containerId: '', ...p });
@@ -69,7 +70,14 @@ export function tasksService(edge: Edge, m: TaskManager): TasksServer {
       await m.update(ctx.ns(), req.containerId, req.resources, req.annotations);
       return {};
     }),
-    metrics: edge.unary('Tasks.Metrics', async () => ({ metrics: [] })),
+    metrics: edge.unary('Tasks.Metrics', async (req, ctx) => {
+      // ctr sends `id==<task>` filters; plain ids are accepted too.
+      const ids = req.filters.map((f) => f.replace(/^id==/, '')).filter(Boolean);
+      const now = toProto(nowNanos());
+      return {
+        metrics: (await m.metrics(ctx.ns(), ids)).map((x) => ({ timestamp: now, id: x.id, data: x.data })),
+      };
+    }),
     wait: edge.unary('Tasks.Wait', async (req, ctx) => m.wait(ctx.ns(), req.containerId, req.execId)),
   };
 }
