@@ -118,7 +118,8 @@ export class ShimTask {
     fn: (stdio: Array<number | 'ignore'>, consoleSocket?: string) => Promise<void>,
   ): Promise<void> {
     if (!p.terminal) {
-      p.io = openIO(p.stdin, p.stdout, p.stderr);
+      // An exec's FIFOs are opened at Exec already: the client may block opening stdin until we do.
+      p.io ??= openIO(p.stdin, p.stdout, p.stderr);
       try {
         await fn(p.io.stdio);
       } catch (e) {
