@@ -20,6 +20,28 @@ function openFifo(path: string): number {
   return openSync(path.replace(/^fifo:\/\//, ''), constants.O_RDWR | constants.O_NONBLOCK);
 }
 
+/**
+ * The client's stdin FIFO as a stream. A FIFO read with no writer yet returns EOF at once, and the
+ * client opens its end a moment after us: hold a read-write "keeper" until the first bytes show a
+ * writer is there, then let the writer's close arrive as EOF. `dropKeeper` (CloseIO) ends it anyway.
+ */
+function stdinFifo(stdin: string): { fifo: net.Socket; dropKeeper: () => void } {
+  const path = stdin.replace(/^fifo:\/\//, '');
+  let keeper: number | undefined = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  const dropKeeper = () => {
+    if (keeper !== undefined) closeSync(keeper);
+    keeper = undefined;
+  };
+  const fifo = new net.Socket({
+    fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK),
+    readable: true,
+    writable: false,
+  });
+  fifo.once('data', dropKeeper);
+  fifo.on('close', dropKeeper);
+  return { fifo, dropKeeper };
+}
+
 export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO {
   const mine: number[] = [];
   const passOnly: number[] = [];
@@ -33,26 +55,11 @@ export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO
     const [r, w] = pipe();
     inRead = r;
     passOnly.push(r);
-    // A FIFO read with no writer yet returns EOF at once, and the client opens its end a moment
-    // after us: hold a read-write "keeper" until the first bytes show a writer is there, then let
-    // the writer's close reach the process as EOF. CloseIO ends it in any case.
-    const path = stdin.replace(/^fifo:\/\//, '');
-    let keeper: number | undefined = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
-    const dropKeeper = () => {
-      if (keeper !== undefined) closeSync(keeper);
-      keeper = undefined;
-    };
-    const fifo = new net.Socket({
-      fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK),
-      readable: true,
-      writable: false,
-    });
+    const { fifo, dropKeeper } = stdinFifo(stdin);
     const sink = new net.Socket({ fd: w, readable: false, writable: true });
-    fifo.once('data', dropKeeper);
     fifo.pipe(sink);
     sink.on('error', () => fifo.destroy());
     fifo.on('error', () => sink.end());
-    fifo.on('close', dropKeeper);
     stdinCopy = { fifo, sink, dropKeeper };
   }
   return {
@@ -99,21 +106,9 @@ export function openTerminalIO(master: number, stdin: string, stdout: string): P
   else input.resume();
   let stdinCopy: { fifo: net.Socket; dropKeeper: () => void } | undefined;
   if (stdin) {
-    const path = stdin.replace(/^fifo:\/\//, '');
-    let keeper: number | undefined = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
-    const dropKeeper = () => {
-      if (keeper !== undefined) closeSync(keeper);
-      keeper = undefined;
-    };
-    const fifo = new net.Socket({
-      fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK),
-      readable: true,
-      writable: false,
-    });
-    fifo.once('data', dropKeeper);
+    const { fifo, dropKeeper } = stdinFifo(stdin);
     fifo.on('data', (b: Buffer) => toMaster.write(b));
     fifo.on('error', () => undefined);
-    fifo.on('close', dropKeeper);
     stdinCopy = { fifo, dropKeeper };
   }
   return {
