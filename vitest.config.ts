@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['services/**/*.test.ts', 'client/**/*.test.ts', 'api/**/*.test.ts', 'cmd/**/*.test.ts', 'integration/**/*.test.ts'],
+    include: [
+      'services/**/*.test.ts',
+      'client/**/*.test.ts',
+      'api/**/*.test.ts',
+      'cmd/**/*.test.ts',
+      'integration/**/*.test.ts',
+    ],
     // Integration tests start daemons and use real mounts: one file at a time on a 2-core machine.
     fileParallelism: false,
     testTimeout: 60_000,

@@ -119,10 +119,19 @@ export class Connection {
   }
 
   /** Calls a unary method with this connection's namespace and lease. */
-  call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, req: Req, opts: { noDeadline?: boolean } = {}): Promise<Res> {
+  call<Req, Res>(
+    client: Client,
+    method: UnaryMethod<Req, Res>,
+    req: Req,
+    opts: { noDeadline?: boolean } = {},
+  ): Promise<Res> {
     return new Promise((resolve, reject) => {
-      method.call(client, req, this.metadata(), opts.noDeadline ? {} : { deadline: Date.now() + this.timeoutMs }, (err, res) =>
-        err ? reject(mapError(err)) : resolve(res),
+      method.call(
+        client,
+        req,
+        this.metadata(),
+        opts.noDeadline ? {} : { deadline: Date.now() + this.timeoutMs },
+        (err, res) => (err ? reject(mapError(err)) : resolve(res)),
       );
     });
   }

@@ -9,7 +9,8 @@ import koffi from 'koffi';
 
 const libc = koffi.load('libc.so.6');
 const iovec = koffi.struct('tsctr_iovec', { base: 'void *', len: 'size_t' });
-const msghdr = koffi.struct('tsctr_msghdr', {
+// Registered by name for the prototypes below.
+koffi.struct('tsctr_msghdr', {
   name: 'void *',
   namelen: 'uint32_t',
   iov: 'void *',
@@ -19,7 +20,7 @@ const msghdr = koffi.struct('tsctr_msghdr', {
   flags: 'int',
 });
 const cRecvmsg = libc.func('intptr_t recvmsg(int fd, _Inout_ tsctr_msghdr *msg, int flags)');
-const winsize = koffi.struct('tsctr_winsize', {
+koffi.struct('tsctr_winsize', {
   row: 'uint16_t',
   col: 'uint16_t',
   xpixel: 'uint16_t',

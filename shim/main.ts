@@ -117,13 +117,12 @@ export async function serve(a: ShimArgs): Promise<void> {
   mkdirSync(path.dirname(sock), { recursive: true, mode: 0o711 });
   const events = new EventForwarder(process.env.TTRPC_ADDRESS ?? '', a.namespace);
   const server = new TtrpcServer();
-  let task: ShimTask | undefined;
   const shutdown = async () => {
     await events.drain();
     await server.close({ timeoutMs: 1000 }).catch(() => undefined);
     process.exit(0);
   };
-  task = new ShimTask({
+  const task = new ShimTask({
     id: a.id,
     socketDir: path.dirname(sock),
     namespace: a.namespace,
@@ -134,8 +133,8 @@ export async function serve(a: ShimArgs): Promise<void> {
     shutdown: () => void shutdown(),
   });
   server.registerService(TaskService, task.service());
-  process.on('SIGCHLD', () => task?.checkExits());
-  setInterval(() => task?.checkExits(), 1000).unref();
+  process.on('SIGCHLD', () => task.checkExits());
+  setInterval(() => task.checkExits(), 1000).unref();
   process.on('SIGTERM', () => void shutdown());
   await server.listen(sock, { mode: 0o600 });
   const address = `unix://${sock}`;

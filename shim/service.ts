@@ -6,13 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { TaskService, type StateResponse } from '../api/gen/containerd/runtime/task/v2/shim.js';
 import { Status } from '../api/gen/containerd/types/task/task.js';
-import {
-  alreadyExists,
-  failedPrecondition,
-  invalidArgument,
-  notFound,
-  notImplemented,
-} from '../api/errdefs.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../api/errdefs.js';
 import type { ServiceImplementation } from '../api/ttrpc/index.js';
 import type { EventForwarder } from './events.js';
 import { ConsoleSocket, resizePty } from './console.js';

@@ -1,4 +1,7 @@
-import type { Container as ContainerMsg, ContainersServer } from '../../api/gen/containerd/services/containers/v1/containers.js';
+import type {
+  Container as ContainerMsg,
+  ContainersServer,
+} from '../../api/gen/containerd/services/containers/v1/containers.js';
 import type { Empty } from '../../api/gen/google/protobuf/empty.js';
 import { invalidArgument } from '../../api/errdefs.js';
 import { toProto } from '../metadata/time.js';
@@ -36,14 +39,24 @@ export interface ContainerServiceHooks {
   afterDelete(): Promise<void>;
 }
 
-export function containersService(edge: Edge, store: ContainerStore, hooks: ContainerServiceHooks): ContainersServer {
+export function containersService(
+  edge: Edge,
+  store: ContainerStore,
+  hooks: ContainerServiceHooks,
+): ContainersServer {
   return {
-    get: edge.unary('Containers.Get', async (req, ctx) => ({ container: msg(await store.get(ctx.ns(), req.id)) })),
-    list: edge.unary('Containers.List', async (req, ctx) => ({ containers: (await store.list(ctx.ns(), req.filters)).map(msg) })),
+    get: edge.unary('Containers.Get', async (req, ctx) => ({
+      container: msg(await store.get(ctx.ns(), req.id)),
+    })),
+    list: edge.unary('Containers.List', async (req, ctx) => ({
+      containers: (await store.list(ctx.ns(), req.filters)).map(msg),
+    })),
     listStream: edge.stream('Containers.ListStream', async (req, ctx, call) => {
       for (const c of await store.list(ctx.ns(), req.filters)) await send(call, { container: msg(c) });
     }),
-    create: edge.unary('Containers.Create', async (req, ctx) => ({ container: msg(await store.create(ctx.ns(), input(req.container))) })),
+    create: edge.unary('Containers.Create', async (req, ctx) => ({
+      container: msg(await store.create(ctx.ns(), input(req.container))),
+    })),
     update: edge.unary('Containers.Update', async (req, ctx) => ({
       container: msg(await store.update(ctx.ns(), input(req.container), req.updateMask ?? [])),
     })),

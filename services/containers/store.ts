@@ -96,7 +96,12 @@ export class ContainerStore {
     const out: Container[] = [];
     for await (const [k, r] of this.db.scan<ContainerRecord>(prefix)) {
       const c = toContainer(splitId(k, prefix)[0], r);
-      if (filter.match(adapt({ id: c.id, image: c.image, runtime: { name: c.runtime.name } }, { labels: c.labels }))) out.push(c);
+      if (
+        filter.match(
+          adapt({ id: c.id, image: c.image, runtime: { name: c.runtime.name } }, { labels: c.labels }),
+        )
+      )
+        out.push(c);
     }
     return out;
   }
@@ -105,7 +110,10 @@ export class ContainerStore {
     validate.identifier('container', c.id);
     if (!c.runtime?.name) throw invalidArgument(`container.Runtime.Name must be set: container "${c.id}"`);
     if (!c.spec) throw invalidArgument(`container.Spec must be set: container "${c.id}"`);
-    if (c.snapshotKey && !c.snapshotter) throw invalidArgument(`container.Snapshotter must be set if container.SnapshotKey is set: container "${c.id}"`);
+    if (c.snapshotKey && !c.snapshotter)
+      throw invalidArgument(
+        `container.Snapshotter must be set if container.SnapshotKey is set: container "${c.id}"`,
+      );
   }
 
   async create(ns: string, c: ContainerInput): Promise<Container> {
@@ -120,7 +128,10 @@ export class ContainerStore {
       const rec: ContainerRecord = {
         labels,
         image: c.image,
-        runtime: { name: c.runtime.name, ...(c.runtime.options ? { options: storeAny(c.runtime.options) } : {}) },
+        runtime: {
+          name: c.runtime.name,
+          ...(c.runtime.options ? { options: storeAny(c.runtime.options) } : {}),
+        },
         ...(c.spec ? { spec: storeAny(c.spec) } : {}),
         snapshotter: c.snapshotter,
         snapshotKey: c.snapshotKey,
@@ -151,7 +162,8 @@ export class ContainerStore {
       const all = paths.length === 0;
       const fields = all ? ['labels', 'image', 'spec', 'snapshotkey', 'extensions'] : paths;
       for (const p of fields) {
-        if (p === 'labels' || p.startsWith('labels.')) next.labels = updateLabels(cur.labels ?? {}, c.labels ?? {}, [p]);
+        if (p === 'labels' || p.startsWith('labels.'))
+          next.labels = updateLabels(cur.labels ?? {}, c.labels ?? {}, [p]);
         else if (p === 'image') next.image = c.image;
         else if (p === 'spec') {
           if (!c.spec) throw invalidArgument(`container.Spec must be set: container "${c.id}"`);
@@ -159,10 +171,13 @@ export class ContainerStore {
         } else if (p === 'snapshotkey') next.snapshotKey = c.snapshotKey;
         else if (p === 'extensions' || p.startsWith('extensions.')) {
           const ext = { ...(cur.extensions ?? {}) };
-          for (const [k, v] of Object.entries(c.extensions ?? {})) if (p === 'extensions' || p === `extensions.${k}`) ext[k] = storeAny(v)!;
+          for (const [k, v] of Object.entries(c.extensions ?? {}))
+            if (p === 'extensions' || p === `extensions.${k}`) ext[k] = storeAny(v)!;
           next.extensions = ext;
         } else if (p === 'runtime' || p === 'snapshotter') {
-          throw invalidArgument(`container.${p === 'runtime' ? 'Runtime' : 'Snapshotter'} field is immutable: container "${c.id}"`);
+          throw invalidArgument(
+            `container.${p === 'runtime' ? 'Runtime' : 'Snapshotter'} field is immutable: container "${c.id}"`,
+          );
         } else throw invalidArgument(`cannot update ${JSON.stringify(p)} field on container "${c.id}"`);
       }
       tx.put(this.key(ns, c.id), next);

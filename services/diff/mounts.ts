@@ -40,7 +40,8 @@ export function layerDirs(mounts: Mount[], allowed: string[], writable: boolean)
     return { root: inside(allowed, upper), lowers, mode: 'overlay' };
   }
   if (m.type === 'bind' || m.type === 'rbind') {
-    if (writable && m.options.includes('ro')) throw invalidArgument('cannot apply a layer to a read-only mount');
+    if (writable && m.options.includes('ro'))
+      throw invalidArgument('cannot apply a layer to a read-only mount');
     return { root: inside(allowed, m.source), lowers: [], mode: 'naive' };
   }
   throw invalidArgument(`unsupported mount type ${JSON.stringify(m.type)}`);

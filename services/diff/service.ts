@@ -22,20 +22,37 @@ export function diffService(edge: Edge, content: ContentStore, snapshotDirs: str
       const target = layerDirs(req.mounts, snapshotDirs, true);
       const blob = await content.open(ns, desc.digest);
       const started = performance.now();
-      const res = await applyLayer(createReadStream(blob.path, { highWaterMark: 1 << 20 }), desc.mediaType, target);
-      ctx.log.debug({ digest: desc.digest, diffId: res.diffId, size: res.size, ms: Math.round(performance.now() - started) }, 'layer applied');
+      const res = await applyLayer(
+        createReadStream(blob.path, { highWaterMark: 1 << 20 }),
+        desc.mediaType,
+        target,
+      );
+      ctx.log.debug(
+        {
+          digest: desc.digest,
+          diffId: res.diffId,
+          size: res.size,
+          ms: Math.round(performance.now() - started),
+        },
+        'layer applied',
+      );
       return { applied: { mediaType: LAYER_TAR, digest: res.diffId, size: res.size, annotations: {} } };
     }),
 
     diff: edge.unary('Diff.Diff', async (req, ctx) => {
       const ns = ctx.ns();
       const mediaType = req.mediaType || LAYER_GZIP;
-      if (mediaType !== LAYER_GZIP && mediaType !== LAYER_TAR) throw notImplemented(`differ does not support ${mediaType}`);
+      if (mediaType !== LAYER_GZIP && mediaType !== LAYER_TAR)
+        throw notImplemented(`differ does not support ${mediaType}`);
       const right = layerDirs(req.right, snapshotDirs, false);
       if (right.mode !== 'overlay') throw notImplemented('diff of non-overlay mounts is not supported yet');
       const tar = writeDiff(right.root, right.lowers);
       const stream = mediaType === LAYER_GZIP ? compressGzip(tar) : tar;
-      const w = await content.writer(ns, req.ref || `diff-${randomBytes(8).toString('hex')}`, { total: 0, expected: '', lease: ctx.lease() });
+      const w = await content.writer(ns, req.ref || `diff-${randomBytes(8).toString('hex')}`, {
+        total: 0,
+        expected: '',
+        lease: ctx.lease(),
+      });
       try {
         for await (const chunk of stream) await w.write(w.offset(), chunk as Buffer);
         const size = w.offset();

@@ -176,7 +176,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   server.addService(ContentService, contentService(edge, content, { afterDelete: async () => undefined }));
   const afterDelete = async (sync: boolean) => void (sync ? await scheduler.runNow() : undefined);
   server.addService(ImagesService, imagesService(edge, images, { afterDelete }));
-  server.addService(ContainersService, containersService(edge, containers, { afterDelete: async () => undefined }));
+  server.addService(
+    ContainersService,
+    containersService(edge, containers, { afterDelete: async () => undefined }),
+  );
   server.addService(TasksService, tasksService(edge, tasks));
   server.addService(
     SnapshotsService,
