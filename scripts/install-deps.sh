@@ -7,6 +7,7 @@ command -v ctr >/dev/null || need+=(containerd)          # ctr: a real client pe
 command -v docker-registry >/dev/null || need+=(docker-registry)
 [ -x /bin/busybox ] || need+=(busybox-static)             # test images are built from it
 command -v zstd >/dev/null || need+=(zstd)
+command -v tmux >/dev/null || need+=(tmux)                 # tests drive `run -t` through a real terminal
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
