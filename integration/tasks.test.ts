@@ -156,6 +156,43 @@ describe('detached tasks', () => {
   });
 });
 
+describe('out of memory', () => {
+  it('kills the container (137) and publishes /tasks/oom', async () => {
+    const ev = spawn('ctr', ['-a', d.address, 'events', 'topic~="/tasks/(oom|exit)"'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    ev.stdout.on('data', (b: Buffer) => (out += b));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await d.ctr(
+        [
+          'run',
+          '--rm',
+          '--memory-limit',
+          String(8 << 20),
+          ref,
+          'oom1',
+          'sh',
+          '-c',
+          'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo survived',
+        ],
+        { timeoutMs: 30_000 },
+      );
+      expect(r.code).toBe(137);
+      expect(r.stdout).not.toContain('survived');
+      await until(async () => out.includes('/tasks/exit'), 5000);
+    } finally {
+      ev.kill();
+    }
+    const topics = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[5]);
+    expect(topics).toEqual(['/tasks/oom', '/tasks/exit']);
+  });
+});
+
 describe('tsctr run, tasks and containers', () => {
   it('runs attached with env, cwd and exit code, and detached with exec, kill and rm', async () => {
     const r = await d.tsctr(

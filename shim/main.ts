@@ -134,7 +134,10 @@ export async function serve(a: ShimArgs): Promise<void> {
   });
   server.registerService(TaskService, task.service());
   process.on('SIGCHLD', () => task.checkExits());
-  setInterval(() => task.checkExits(), 1000).unref();
+  setInterval(() => {
+    task.checkExits();
+    task.checkOom();
+  }, 1000).unref();
   process.on('SIGTERM', () => void shutdown());
   await server.listen(sock, { mode: 0o600 });
   const address = `unix://${sock}`;

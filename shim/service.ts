@@ -14,7 +14,7 @@ import { openIO, openTerminalIO } from './io.js';
 import { type Exit, Proc } from './process.js';
 import { Runc } from './runc.js';
 import { reap } from './sys.js';
-import { cgroupStats } from './stats.js';
+import { cgroupStats, oomKills } from './stats.js';
 
 const run = promisify(execFile);
 
@@ -57,6 +57,32 @@ export class ShimTask {
     return p;
   }
 
+  private oomSeen = 0;
+  private cgroupsPath: string | undefined;
+
+  /**
+   * Publishes /tasks/oom when the container's cgroup counts a new OOM kill. Polled with the exit
+   * check (at most a second late), and once more when the init exits.
+   */
+  checkOom(): void {
+    if (!this.init) return;
+    if (this.cgroupsPath === undefined) {
+      try {
+        const spec = JSON.parse(readFileSync(path.join(this.c.bundle, 'config.json'), 'utf8')) as {
+          linux?: { cgroupsPath?: string };
+        };
+        this.cgroupsPath = spec.linux?.cgroupsPath ?? `/${this.c.namespace}/${this.c.id}`;
+      } catch {
+        return;
+      }
+    }
+    const n = oomKills(this.cgroupsPath);
+    if (n > this.oomSeen) {
+      this.oomSeen = n;
+      this.c.events.publish('/tasks/oom', 'TaskOOM', { containerId: this.c.id });
+    }
+  }
+
   /** Looks for exits of every process we track (on SIGCHLD, and on a slow timer as a safety net). */
   checkExits(): void {
     for (const p of [this.init, ...this.execs.values()]) {
@@ -68,6 +94,7 @@ export class ShimTask {
   }
 
   private onExit(p: Proc, status: number): void {
+    if (!p.execId) this.checkOom();
     const e = p.exited(status);
     this.c.events.publish('/tasks/exit', 'TaskExit', {
       containerId: this.c.id,

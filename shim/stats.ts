@@ -85,3 +85,12 @@ export function cgroupStats(cgroupsPath: string): { typeUrl: string; value: Buff
   });
   return { typeUrl: 'io.containerd.cgroups.v1.Metrics', value: Buffer.from(V1Metrics.encode(m).finish()) };
 }
+
+/** The cgroup's OOM-kill counter (v1 memory.oom_control, v2 memory.events); 0 when unknown. */
+export function oomKills(cgroupsPath: string): number {
+  const unified = existsSync(path.join(ROOT, 'cgroup.controllers'));
+  const file = unified
+    ? path.join(ROOT, cgroupsPath, 'memory.events')
+    : path.join(ROOT, 'memory', cgroupsPath, 'memory.oom_control');
+  return kv(file).oom_kill ?? 0;
+}
