@@ -1,24 +1,19 @@
 // The containers service through the real ctr: create (which prepares a snapshot and mounts it
 // client-side to read /etc/passwd), list, info, label and remove.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tsctrd } from './harness.js';
-import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
-import { busybox } from './testimages.js';
+import type { Tsctrd } from './harness.js';
+import { type BusyboxDaemon, busyboxDaemon } from './fixture.js';
 
 let d: Tsctrd;
-let reg: RunningRegistry;
 let ref: string;
+let fx: BusyboxDaemon;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  ref = await pushTestImage(reg, 'busybox:latest', await busybox());
-  d = await Tsctrd.start();
-  const p = await d.ctr(['images', 'pull', '--plain-http', ref]);
-  expect(p.code, p.stderr).toBe(0);
+  fx = await busyboxDaemon();
+  ({ d, ref } = fx);
 });
 afterAll(async () => {
-  await d?.cleanup();
-  await reg?.stop();
+  await fx?.stop();
 });
 
 describe('ctr containers', () => {

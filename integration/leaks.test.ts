@@ -5,23 +5,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../client/connection.js';
 import { createContainer, deleteContainer } from '../client/tasks/container.js';
-import { Tsctrd } from './harness.js';
-import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
-import { busybox } from './testimages.js';
+import type { Tsctrd } from './harness.js';
+import { type BusyboxDaemon, busyboxDaemon } from './fixture.js';
 
 let d: Tsctrd;
-let reg: RunningRegistry;
 let ref: string;
+let fx: BusyboxDaemon;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  ref = await pushTestImage(reg, 'busybox:latest', await busybox());
-  d = await Tsctrd.start();
-  expect((await d.ctr(['images', 'pull', '--plain-http', ref], { ns: 'leak' })).code).toBe(0);
+  fx = await busyboxDaemon('leak');
+  ({ d, ref } = fx);
 });
 afterAll(async () => {
-  await d?.cleanup();
-  await reg?.stop();
+  await fx?.stop();
 });
 
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;

@@ -3,30 +3,19 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, Tsctrd, run } from './harness.js';
-import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
-import { busybox } from './testimages.js';
+import { DIST, type Tsctrd, run } from './harness.js';
+import { type BusyboxDaemon, busyboxDaemon } from './fixture.js';
 
 let d: Tsctrd;
-let reg: RunningRegistry;
 let ref: string;
+let fx: BusyboxDaemon;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  ref = await pushTestImage(reg, 'busybox:latest', await busybox());
-  d = await Tsctrd.start();
-  const p = await d.ctr(['images', 'pull', '--plain-http', ref]);
-  expect(p.code, p.stderr).toBe(0);
+  fx = await busyboxDaemon();
+  ({ d, ref } = fx);
 });
 afterAll(async () => {
-  for (const id of ['bg1', 'bg2', 'bg3']) {
-    await d?.ctr(['tasks', 'kill', '-s', 'SIGKILL', id]);
-    await new Promise((r) => setTimeout(r, 200));
-    await d?.ctr(['tasks', 'rm', id]);
-    await d?.ctr(['containers', 'rm', id]);
-  }
-  await d?.cleanup();
-  await reg?.stop();
+  await fx?.stop();
 });
 
 async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
