@@ -7,6 +7,7 @@ export default defineConfig({
       'client/**/*.test.ts',
       'api/**/*.test.ts',
       'cmd/**/*.test.ts',
+      'dockerd/**/*.test.ts',
       'integration/**/*.test.ts',
     ],
     // Integration tests start daemons and use real mounts: one file at a time on a 2-core machine.

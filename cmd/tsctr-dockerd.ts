@@ -1,3 +1,80 @@
-// tsctr-dockerd: not built yet (see the open issues); it says so instead of pretending.
-process.stderr.write('tsctr-dockerd: not yet implemented in this version of tsctr\n');
-process.exit(1);
+// tsctr-dockerd: the Docker Engine API over tsctrd. dockerd's own flags (and a daemon.json-style
+// config file), then hand off to dockerd/daemon.ts.
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startDockerd } from '../dockerd/daemon.js';
+import { makeLogger } from '../services/server/log.js';
+
+const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--containerd SOCK] [--data-root DIR]
+                     [--exec-root DIR] [--log-level LEVEL] [--config-file FILE]
+                     [--tlsverify --tlscacert F --tlscert F --tlskey F]
+
+  -H, --host       where to listen (repeatable; default unix:///run/tsctr/docker.sock; tcp:// needs --tlsverify)
+  --containerd     tsctrd's socket (default /run/tsctr/tsctrd.sock)
+  --data-root      persistent state (default /var/lib/tsctr/dockerd)
+  --exec-root      volatile state: stdio FIFOs (default /run/tsctr/dockerd)
+  --log-level      debug|info|warn|error (default info)
+  --config-file    JSON like dockerd's daemon.json (default /etc/tsctr/daemon.json, if present)`;
+
+interface FileConfig {
+  hosts?: string[];
+  containerd?: string;
+  'data-root'?: string;
+  'exec-root'?: string;
+  'log-level'?: string;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      host: { type: 'string', short: 'H', multiple: true },
+      containerd: { type: 'string' },
+      'data-root': { type: 'string' },
+      'exec-root': { type: 'string' },
+      'log-level': { type: 'string', short: 'l' },
+      'config-file': { type: 'string' },
+      tlsverify: { type: 'boolean' },
+      tlscacert: { type: 'string' },
+      tlscert: { type: 'string' },
+      tlskey: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const file = values['config-file'] ?? '/etc/tsctr/daemon.json';
+  let cfg: FileConfig = {};
+  if (existsSync(file)) cfg = JSON.parse(readFileSync(file, 'utf8')) as FileConfig;
+  else if (values['config-file']) throw new Error(`config file ${file} not found`);
+  const log = makeLogger(values['log-level'] ?? cfg['log-level'] ?? 'info', 'tsctr-dockerd');
+  const verify = values.tlsverify ?? cfg.tlsverify ?? false;
+  const ca = values.tlscacert ?? cfg.tlscacert;
+  const cert = values.tlscert ?? cfg.tlscert;
+  const key = values.tlskey ?? cfg.tlskey;
+  if (verify && (!ca || !cert || !key))
+    throw new Error('--tlsverify needs --tlscacert, --tlscert and --tlskey');
+  const d = await startDockerd({
+    hosts: values.host ?? cfg.hosts ?? ['unix:///run/tsctr/docker.sock'],
+    containerd: values.containerd ?? cfg.containerd ?? '/run/tsctr/tsctrd.sock',
+    dataRoot: values['data-root'] ?? cfg['data-root'] ?? '/var/lib/tsctr/dockerd',
+    execRoot: values['exec-root'] ?? cfg['exec-root'] ?? '/run/tsctr/dockerd',
+    ...(verify ? { tls: { ca: ca!, cert: cert!, key: key! } } : {}),
+    log,
+  });
+  // Containers keep running when we stop: they belong to their shims (live restore is always on).
+  const stop = () => void d.stop().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`tsctr-dockerd: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -8,6 +8,10 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 [ -x /bin/busybox ] || need+=(busybox-static)             # test images are built from it
 command -v zstd >/dev/null || need+=(zstd)
 command -v tmux >/dev/null || need+=(tmux)                 # tests drive `run -t` through a real terminal
+command -v docker >/dev/null || need+=(docker.io)         # the docker CLI: a real client peer of tsctr-dockerd (and the bench anchor)
+command -v nsenter >/dev/null || need+=(util-linux)
+command -v curl >/dev/null || need+=(curl)
+command -v ip >/dev/null || need+=(iproute2)                # loopback up in a container's network namespace
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -19,4 +19,17 @@ else
   node dist/tsctr.js -a "$sock" version >/dev/null || { echo "tsctrd did not start; see /var/log/tsctr/tsctrd.log" >&2; exit 1; }
   echo "tsctrd running on $sock (logs: /var/log/tsctr/tsctrd.log)"
 fi
-echo "try: ctr -a $sock version    or    node dist/tsctr.js version"
+dsock=/run/tsctr/docker.sock
+if [ -S "$dsock" ] && curl -sf --unix-socket "$dsock" http://d/_ping >/dev/null 2>&1; then
+  echo "tsctr-dockerd is already running on $dsock"
+else
+  env -u NODE_EXTRA_CA_CERTS nohup node dist/tsctr-dockerd.js >>/var/log/tsctr/tsctr-dockerd.log 2>&1 &
+  for _ in $(seq 1 100); do
+    [ -S "$dsock" ] && curl -sf --unix-socket "$dsock" http://d/_ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -sf --unix-socket "$dsock" http://d/_ping >/dev/null || { echo "tsctr-dockerd did not start; see /var/log/tsctr/tsctr-dockerd.log" >&2; exit 1; }
+  echo "tsctr-dockerd running on $dsock (logs: /var/log/tsctr/tsctr-dockerd.log)"
+fi
+echo "try: DOCKER_HOST=unix://$dsock docker run --rm <image> echo hi"
+echo "     ctr -a $sock version    or    node dist/tsctr.js version"

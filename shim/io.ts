@@ -1,6 +1,7 @@
 // The client's stdio FIFOs, the way a shim must open them: never blocking on open, never failing a
 // write because a reader left. stdout/stderr are opened read-write and handed to the process
-// directly (no copying); stdin is copied from the FIFO into a pipe, so the process sees EOF only
+// directly (no copying); we keep our read-write ends until the process exits, so a reader that goes
+// away (a daemon restarting) never turns the container's writes into EPIPE; stdin is copied from the FIFO into a pipe, so the process sees EOF only
 // when the client says CloseIO.
 import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
@@ -12,6 +13,8 @@ export interface ProcessIO {
   stdio: Array<number | 'ignore'>;
   /** Our ends to close once the process holds its own. */
   afterStart(): void;
+  /** The process is gone: let readers see EOF once its last writer (a lingering child) closes too. */
+  afterExit(): void;
   closeStdin(): void;
   close(): void;
 }
@@ -48,8 +51,9 @@ export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO
   let stdinCopy: { fifo: net.Socket; sink: net.Socket; dropKeeper: () => void } | undefined;
   const out = stdout ? openFifo(stdout) : undefined;
   const err = stderr ? (stderr === stdout ? out : openFifo(stderr)) : undefined;
-  if (out !== undefined) passOnly.push(out);
-  if (err !== undefined && err !== out) passOnly.push(err);
+  // Held until exit: while they are open a FIFO always has a reader, so writes never fail.
+  if (out !== undefined) mine.push(out);
+  if (err !== undefined && err !== out) mine.push(err);
   let inRead: number | undefined;
   if (stdin) {
     const [r, w] = pipe();
@@ -66,6 +70,9 @@ export function openIO(stdin: string, stdout: string, stderr: string): ProcessIO
     stdio: [inRead ?? 'ignore', out ?? 'ignore', err ?? 'ignore'],
     afterStart() {
       for (const fd of passOnly.splice(0)) closeSync(fd);
+    },
+    afterExit() {
+      for (const fd of mine.splice(0)) closeSync(fd);
     },
     /** No more input: what the client already wrote still reaches the process, then EOF. */
     closeStdin() {
@@ -114,6 +121,7 @@ export function openTerminalIO(master: number, stdin: string, stdout: string): P
   return {
     stdio: ['ignore', 'ignore', 'ignore'],
     afterStart() {},
+    afterExit() {},
     closeStdin() {
       stdinCopy?.dropKeeper();
     },

@@ -96,6 +96,7 @@ export class ShimTask {
   private onExit(p: Proc, status: number): void {
     if (!p.execId) this.checkOom();
     const e = p.exited(status);
+    p.io?.afterExit();
     this.c.events.publish('/tasks/exit', 'TaskExit', {
       containerId: this.c.id,
       id: p.execId || this.c.id,

@@ -1,0 +1,280 @@
+// POST /containers/create: a Docker container from an image. The Config is completed from the image
+// (cmd, entrypoint, env, labels, ports, volumes), the HostConfig gets Docker's defaults, storage is
+// resolved, the /etc files are written, the rootfs snapshot is prepared on the image's top layer and
+// the tsctrd container is created with its OCI spec, so `start` only has to run it.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SPEC_TYPE_URL } from '../../../client/tasks/container.js';
+import { mountAll } from '../../../client/mount.js';
+import { type UserDb, readUserDb } from '../../../client/spec/index.js';
+import { InvalidParameter } from '../../http/errors.js';
+import { parseLogOpts } from '../../logs/jsonfile-writer.js';
+import type { Engine } from '../engine.js';
+import { writeEtcFiles } from '../etc-files.js';
+import { newId, randomName, validName } from '../ids.js';
+import { resolveMounts } from '../mounts.js';
+import { NAMESPACE, buildSpec } from '../spec.js';
+import {
+  type ContainerConfig,
+  type ContainerRecord,
+  type CreateBody,
+  type HostConfig,
+  ZERO_TIME,
+} from '../types.js';
+
+const run = promisify(execFile);
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
+const GC_ROOT = 'containerd.io/gc.root';
+
+function list(v: string[] | string | null | undefined): string[] | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'string' ? [v] : v;
+}
+
+/** Image env first, the body's entries replacing same-named ones; PATH always present. */
+export function mergeEnv(image: string[] | null | undefined, body: string[] | null | undefined): string[] {
+  const out: string[] = [];
+  const index = new Map<string, number>();
+  for (const kv of [...(image ?? []), ...(body ?? [])]) {
+    const k = kv.split('=')[0];
+    const i = index.get(k);
+    if (i === undefined) {
+      index.set(k, out.length);
+      out.push(kv);
+    } else out[i] = kv;
+  }
+  if (!index.has('PATH')) out.unshift(DEFAULT_PATH);
+  return out;
+}
+
+function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
+  const h: HostConfig = { ...(hc ?? {}) };
+  const rp = h.RestartPolicy ?? {};
+  const name = rp.Name ?? '';
+  if (!RESTART_POLICIES.has(name))
+    throw new InvalidParameter(
+      `invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`,
+    );
+  if ((rp.MaximumRetryCount ?? 0) < 0)
+    throw new InvalidParameter('invalid restart policy: maximum retry count cannot be negative');
+  if (name !== 'on-failure' && (rp.MaximumRetryCount ?? 0) > 0)
+    throw new InvalidParameter(
+      `invalid restart policy: maximum retry count can only be used with 'on-failure'`,
+    );
+  h.RestartPolicy = { Name: name || 'no', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
+  if (h.AutoRemove && h.RestartPolicy.Name !== 'no')
+    throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
+  h.NetworkMode = h.NetworkMode || 'default';
+  const mode = h.NetworkMode;
+  if (!['default', 'bridge', 'none', 'host'].includes(mode) && !mode.startsWith('container:')) {
+    throw new InvalidParameter(`network ${mode} not found`);
+  }
+  const logType = h.LogConfig?.Type || 'json-file';
+  if (logType !== 'json-file' && logType !== 'none' && logType !== 'local') {
+    throw new InvalidParameter(
+      `failed to create logger: logger: no log driver named '${logType}' is registered`,
+    );
+  }
+  h.LogConfig = { Type: logType, Config: h.LogConfig?.Config ?? {} };
+  if (logType !== 'none') {
+    try {
+      parseLogOpts(h.LogConfig.Config ?? {});
+    } catch (e) {
+      throw new InvalidParameter((e as Error).message);
+    }
+  }
+  h.ShmSize = h.ShmSize && h.ShmSize > 0 ? h.ShmSize : 67108864;
+  h.Binds = h.Binds ?? null;
+  h.PortBindings = h.PortBindings ?? {};
+  h.AutoRemove = h.AutoRemove ?? false;
+  h.CgroupnsMode = h.CgroupnsMode || 'host';
+  h.IpcMode = h.IpcMode || 'private';
+  h.Privileged = h.Privileged ?? false;
+  h.ReadonlyRootfs = h.ReadonlyRootfs ?? false;
+  h.ConsoleSize = h.ConsoleSize ?? [0, 0];
+  h.Isolation = h.Isolation ?? '';
+  if (h.PidsLimit === 0) h.PidsLimit = null;
+  for (const k of [
+    'Memory',
+    'NanoCpus',
+    'CpuShares',
+    'CpuPeriod',
+    'CpuQuota',
+    'MemorySwap',
+    'MemoryReservation',
+  ] as const) {
+    const v = h[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
+      throw new InvalidParameter(`invalid ${k}: ${String(v)}`);
+  }
+  if (h.Memory && h.Memory > 0 && h.Memory < 6 * 1024 * 1024)
+    throw new InvalidParameter('Minimum memory limit allowed is 6MB');
+  return h;
+}
+
+async function readUsers(e: Engine, id: string): Promise<UserDb> {
+  const { mounts } = await e.c.call(e.c.snapshots, e.c.snapshots.mounts, {
+    snapshotter: 'overlayfs',
+    key: id,
+  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-users-'));
+  try {
+    await mountAll(
+      mounts.map((m) => ({ ...m, options: m.options.map((x) => (x === 'rw' ? 'ro' : x)) })),
+      dir,
+    );
+    try {
+      return await readUserDb(dir);
+    } finally {
+      await run('umount', [dir]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function createContainer(
+  e: Engine,
+  body: CreateBody,
+  nameParam: string,
+): Promise<{ Id: string; Warnings: string[] }> {
+  if (!body || typeof body !== 'object')
+    throw new InvalidParameter('Config cannot be empty in order to create a container');
+  if (!body.Image) throw new InvalidParameter('No image was specified');
+  const img = await e.images.resolve(body.Image);
+  const ic = img.config.config ?? {};
+  const hc = normalizeHostConfig(body.HostConfig);
+
+  // Cmd and entrypoint: an entrypoint given in the body drops the image's cmd (Docker's rule).
+  const bodyEntry = list(body.Entrypoint);
+  const entrypoint =
+    bodyEntry !== undefined
+      ? bodyEntry.filter((s, i) => !(i === 0 && s === '' && bodyEntry.length === 1))
+      : (ic.Entrypoint ?? []);
+  const cmd = list(body.Cmd) ?? (bodyEntry !== undefined ? [] : (ic.Cmd ?? []));
+  const argv = [...entrypoint, ...cmd];
+  if (argv.length === 0) throw new InvalidParameter('No command specified');
+
+  const id = newId();
+  const name = nameParam ? validName(nameParam) : randomName((n) => e.store.nameTaken(n));
+  e.store.reserve(name, id);
+  const cfg: ContainerConfig = {
+    Hostname: body.Hostname || (hc.NetworkMode === 'host' ? os.hostname() : id.slice(0, 12)),
+    Domainname: body.Domainname ?? '',
+    User: body.User || ic.User || '',
+    AttachStdin: body.AttachStdin ?? false,
+    AttachStdout: body.AttachStdout ?? false,
+    AttachStderr: body.AttachStderr ?? false,
+    ...(body.ExposedPorts || ic.ExposedPorts
+      ? { ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) } }
+      : {}),
+    Tty: body.Tty ?? false,
+    OpenStdin: body.OpenStdin ?? false,
+    StdinOnce: body.StdinOnce ?? false,
+    Env: mergeEnv(ic.Env, body.Env),
+    Cmd: cmd.length > 0 ? cmd : null,
+    ...(body.Healthcheck ? { Healthcheck: body.Healthcheck } : {}),
+    Image: body.Image,
+    Volumes: body.Volumes || ic.Volumes ? { ...(ic.Volumes ?? {}), ...(body.Volumes ?? {}) } : null,
+    WorkingDir: body.WorkingDir || ic.WorkingDir || '',
+    Entrypoint: entrypoint.length > 0 ? entrypoint : null,
+    OnBuild: null,
+    Labels: { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) },
+    ...(body.StopSignal || ic.StopSignal ? { StopSignal: body.StopSignal || ic.StopSignal } : {}),
+    ...(typeof body.StopTimeout === 'number' ? { StopTimeout: body.StopTimeout } : {}),
+  };
+  const dir = e.store.dir(id);
+  const rec: ContainerRecord = {
+    Id: id,
+    Name: name,
+    Created: new Date()
+      .toISOString()
+      .replace('Z', `${String(process.hrtime.bigint() % 1_000_000n).padStart(6, '0')}Z`),
+    Path: argv[0],
+    Args: argv.slice(1),
+    Config: cfg,
+    HostConfig: hc,
+    NetworkingConfig: body.NetworkingConfig ?? {},
+    Image: img.id,
+    State: {
+      Status: 'created',
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: 0,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: ZERO_TIME,
+      FinishedAt: ZERO_TIME,
+    },
+    RestartCount: 0,
+    Mounts: [],
+    ManuallyStopped: false,
+    HasBeenStarted: false,
+    LogPath: hc.LogConfig?.Type === 'none' ? '' : path.join(dir, `${id}-json.log`),
+    HostnamePath: '',
+    HostsPath: '',
+    ResolvConfPath: '',
+  };
+  let prepared = false;
+  try {
+    rec.Mounts = resolveMounts({
+      hostConfig: hc,
+      volumePaths: Object.keys(cfg.Volumes ?? {}),
+      volumes: e.volumes,
+      onVolumeCreated: (v) => e.events.publish('volume', 'create', v, { driver: 'local' }),
+    });
+    e.store.save(rec);
+    writeEtcFiles(rec, dir);
+    await e.c.call(e.c.snapshots, e.c.snapshots.prepare, {
+      snapshotter: 'overlayfs',
+      key: id,
+      parent: img.chainId,
+      labels: { [GC_ROOT]: new Date().toISOString() },
+    });
+    prepared = true;
+    const users = cfg.User ? await readUsers(e, id) : {};
+    let joinNetns: string | undefined;
+    if (hc.NetworkMode?.startsWith('container:')) {
+      const other = e.store.get(hc.NetworkMode.slice('container:'.length));
+      if (!other.State.Running)
+        throw new InvalidParameter(`cannot join network of a non running container: ${other.Id}`);
+      joinNetns = `/proc/${other.State.Pid}/ns/net`;
+    }
+    const spec = await buildSpec({ rec, image: ic, users, ...(joinNetns ? { joinNetns } : {}) });
+    await e.c.call(e.c.containers, e.c.containers.create, {
+      container: {
+        id,
+        labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },
+        image: img.records[0]?.name ?? '',
+        runtime: { name: 'io.containerd.runc.v2', options: undefined },
+        spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
+        snapshotter: 'overlayfs',
+        snapshotKey: id,
+        createdAt: undefined,
+        updatedAt: undefined,
+        extensions: {},
+      },
+    });
+    e.store.save(rec);
+  } catch (err) {
+    if (prepared)
+      await e.c
+        .call(e.c.snapshots, e.c.snapshots.remove, { snapshotter: 'overlayfs', key: id })
+        .catch(() => undefined);
+    for (const m of rec.Mounts) if (m.anonymous && m.Name) e.volumes.remove(m.Name, true);
+    e.store.remove(id);
+    e.store.release(name, id);
+    throw err;
+  }
+  e.runtime(id);
+  e.containerEvent(rec, 'create');
+  e.log.info({ ns: NAMESPACE, id, name }, 'container created');
+  return { Id: id, Warnings: [] };
+}

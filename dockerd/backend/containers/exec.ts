@@ -1,0 +1,202 @@
+// docker exec: an exec instance is created (recorded here only), then started — a process in the
+// running container's namespaces, with its own FIFOs, whose exit code is recorded before its
+// output stream is closed, so `exec inspect` right after EOF sees it.
+import { randomBytes } from 'node:crypto';
+import { type Spec, applyOpts, readUserDb, withUser } from '../../../client/spec/index.js';
+import { Conflict, InvalidParameter, NotFound } from '../../http/errors.js';
+import type { Engine } from '../engine.js';
+import { RunIO, makeFifos, removeFifos } from '../run-io.js';
+import type { ContainerRecord } from '../types.js';
+
+export interface ExecConfig {
+  User?: string;
+  Privileged?: boolean;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  DetachKeys?: string;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  Cmd?: string[] | null;
+}
+
+export interface ExecInstance {
+  ID: string;
+  ContainerID: string;
+  Config: ExecConfig;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+  started: boolean;
+  io?: RunIO;
+  exited: Promise<number>;
+  exitResolve: (code: number) => void;
+}
+
+export class ExecStore {
+  private readonly execs = new Map<string, ExecInstance>();
+
+  add(x: ExecInstance): void {
+    this.execs.set(x.ID, x);
+  }
+
+  get(id: string): ExecInstance {
+    const x = this.execs.get(id);
+    if (!x) throw new NotFound(`No such exec instance: ${id}`);
+    return x;
+  }
+
+  forContainer(id: string): string[] {
+    return [...this.execs.values()].filter((x) => x.ContainerID === id).map((x) => x.ID);
+  }
+
+  dropContainer(id: string): void {
+    for (const [k, x] of this.execs) if (x.ContainerID === id) this.execs.delete(k);
+  }
+}
+
+export function createExec(e: Engine, execs: ExecStore, rec: ContainerRecord, cfg: ExecConfig): string {
+  if (!rec.State.Running || rec.State.Restarting) throw new Conflict(`Container ${rec.Id} is not running`);
+  if (rec.State.Paused)
+    throw new Conflict(`Container ${rec.Id} is paused, unpause the container before exec`);
+  if (!cfg.Cmd || cfg.Cmd.length === 0) throw new InvalidParameter('No exec command specified');
+  const id = randomBytes(32).toString('hex');
+  let exitResolve!: (code: number) => void;
+  const exited = new Promise<number>((r) => (exitResolve = r));
+  execs.add({
+    ID: id,
+    ContainerID: rec.Id,
+    Config: cfg,
+    Running: false,
+    ExitCode: null,
+    Pid: 0,
+    started: false,
+    exited,
+    exitResolve,
+  });
+  e.containerEvent(rec, `exec_create: ${cfg.Cmd.join(' ')}`, { execID: id });
+  return id;
+}
+
+async function processSpec(
+  e: Engine,
+  rec: ContainerRecord,
+  cfg: ExecConfig,
+): Promise<NonNullable<Spec['process']>> {
+  const { container } = await e.c.call(e.c.containers, e.c.containers.get, { id: rec.Id });
+  const spec = JSON.parse(Buffer.from(container!.spec!.value).toString()) as Spec;
+  let s: Spec = {
+    ...spec,
+    process: {
+      ...spec.process!,
+      args: cfg.Cmd ?? [],
+      env: [...(spec.process?.env ?? []), ...(cfg.Env ?? [])],
+      cwd: cfg.WorkingDir || spec.process?.cwd || '/',
+      terminal: cfg.Tty ?? false,
+    },
+  };
+  if (cfg.Tty && !s.process!.env!.some((v) => v.startsWith('TERM='))) s.process!.env!.push('TERM=xterm');
+  if (cfg.User) s = applyOpts(s, withUser(cfg.User, await readUserDb(`/proc/${rec.State.Pid}/root`)));
+  return s.process!;
+}
+
+/** Starts the exec; `onStarted` gets its stdio so the caller can attach before output flows. */
+export async function startExec(
+  e: Engine,
+  x: ExecInstance,
+  rec: ContainerRecord,
+  onStarted: (io: RunIO) => void,
+): Promise<void> {
+  if (x.started) throw new Conflict(`Error: Exec command ${x.ID} has already run`);
+  if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
+  x.started = true;
+  const cfg = x.Config;
+  const fifos = await makeFifos(e.fifoDir(rec.Id), `exec-${x.ID.slice(0, 16)}`, {
+    stdin: cfg.AttachStdin ?? false,
+    tty: cfg.Tty ?? false,
+  });
+  const io = new RunIO(fifos, async () => {
+    await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: x.ID, stdin: true });
+  });
+  io.openOutput();
+  x.io = io;
+  try {
+    const proc = await processSpec(e, rec, cfg);
+    await e.c.call(e.c.tasks, e.c.tasks.exec, {
+      containerId: rec.Id,
+      execId: x.ID,
+      stdin: fifos.stdin,
+      stdout: fifos.stdout,
+      stderr: fifos.stderr,
+      terminal: cfg.Tty ?? false,
+      spec: {
+        typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/Process',
+        value: Buffer.from(JSON.stringify(proc)),
+      },
+    });
+    if (fifos.stdin) io.openStdin();
+    onStarted(io);
+    const started = await e.c.call(e.c.tasks, e.c.tasks.start, { containerId: rec.Id, execId: x.ID });
+    x.Pid = started.pid;
+    x.Running = true;
+  } catch (err) {
+    io.close();
+    removeFifos(fifos);
+    x.ExitCode = 126;
+    x.exitResolve(126);
+    await e.c
+      .call(e.c.tasks, e.c.tasks.deleteProcess, { containerId: rec.Id, execId: x.ID })
+      .catch(() => undefined);
+    throw new Conflict(`OCI runtime exec failed: ${(err as Error).message}`);
+  }
+  e.containerEvent(rec, `exec_start: ${(cfg.Cmd ?? []).join(' ')}`, { execID: x.ID });
+  void (async () => {
+    let code = 255;
+    try {
+      const r = await e.c.call(
+        e.c.tasks,
+        e.c.tasks.wait,
+        { containerId: rec.Id, execId: x.ID },
+        { noDeadline: true },
+      );
+      code = r.exitStatus;
+    } catch {
+      // the container went away with it
+    }
+    // Recorded before the output closes: a client inspecting right after EOF sees the code.
+    x.ExitCode = code;
+    x.Running = false;
+    await Promise.race([io.ended, new Promise((r) => setTimeout(r, 2000))]);
+    io.close();
+    removeFifos(fifos);
+    await e.c
+      .call(e.c.tasks, e.c.tasks.deleteProcess, { containerId: rec.Id, execId: x.ID })
+      .catch(() => undefined);
+    e.containerEvent(rec, 'exec_die', { execID: x.ID, exitCode: String(code) });
+    x.exitResolve(code);
+  })();
+}
+
+export function execInspect(x: ExecInstance): Record<string, unknown> {
+  const [entrypoint, ...args] = x.Config.Cmd ?? [];
+  return {
+    ID: x.ID,
+    Running: x.Running,
+    ExitCode: x.ExitCode,
+    ProcessConfig: {
+      tty: x.Config.Tty ?? false,
+      entrypoint,
+      arguments: args,
+      privileged: x.Config.Privileged ?? false,
+      ...(x.Config.User ? { user: x.Config.User } : {}),
+    },
+    OpenStdin: x.Config.AttachStdin ?? false,
+    OpenStderr: x.Config.AttachStderr ?? false,
+    OpenStdout: x.Config.AttachStdout ?? false,
+    CanRemove: false,
+    ContainerID: x.ContainerID,
+    DetachKeys: x.Config.DetachKeys ?? '',
+    Pid: x.Pid,
+  };
+}

@@ -1,0 +1,76 @@
+// Live restore, always on: at startup every recorded container is matched with its task in tsctrd.
+// Running ones get their stdio FIFOs reopened (output written meanwhile waits in the pipes), their
+// logs continued and their exit awaited; ones that died while we were away have the exit recorded
+// and their restart policy applied.
+import { isNotFound } from '../../../api/errdefs.js';
+import { Status } from '../../../api/gen/containerd/types/task/task.js';
+import type { Engine } from '../engine.js';
+import { RunIO, makeFifos } from '../run-io.js';
+import type { ContainerRecord } from '../types.js';
+import { handleExit, maybeRestart, watchExit } from './exit.js';
+import { nowRfc3339, wireLogger } from './start.js';
+
+async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
+  let proc;
+  try {
+    proc = (await e.c.call(e.c.tasks, e.c.tasks.get, { containerId: rec.Id, execId: '' })).process;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const rt = e.runtime(rec.Id);
+  const alive =
+    proc &&
+    (proc.status === Status.RUNNING || proc.status === Status.PAUSED || proc.status === Status.PAUSING);
+  if (alive) {
+    const fifos = await makeFifos(e.fifoDir(rec.Id), 'init', {
+      stdin: rec.Config.OpenStdin ?? false,
+      tty: rec.Config.Tty ?? false,
+    });
+    const io = new RunIO(fifos, async () => {
+      await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: '', stdin: true });
+    });
+    io.openOutput();
+    wireLogger(rec, rt, io);
+    if (fifos.stdin) io.openStdin();
+    rt.run = io;
+    const paused = proc!.status !== Status.RUNNING;
+    if (!rec.State.Running || rec.State.Pid !== proc!.pid || rec.State.Paused !== paused) {
+      rec.State = {
+        ...rec.State,
+        Status: paused ? 'paused' : 'running',
+        Running: true,
+        Paused: paused,
+        Restarting: false,
+        Pid: proc!.pid,
+        ...(rec.State.Running ? {} : { StartedAt: nowRfc3339() }),
+      };
+      rec.HasBeenStarted = true;
+      e.store.save(rec);
+    }
+    watchExit(e, rec);
+    return;
+  }
+  if (rec.State.Running && !rec.State.Restarting) {
+    const status = proc ? proc.exitStatus : 255;
+    await handleExit(e, rec, rec.State.Pid, status, proc?.exitedAt);
+    return;
+  }
+  if (proc) await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+  if (rec.State.Restarting) {
+    rec.State = { ...rec.State, Restarting: false, Running: false, Status: 'exited' };
+    rec.RestartCount = Math.max(0, rec.RestartCount - 1);
+    maybeRestart(e, rec, 0);
+  }
+}
+
+export async function restoreContainers(e: Engine): Promise<void> {
+  const recs = e.store.load();
+  await Promise.all(
+    recs.map((rec) =>
+      restoreOne(e, rec).catch((err: Error) =>
+        e.log.warn({ id: rec.Id, err: err.message }, 'restore failed'),
+      ),
+    ),
+  );
+  e.log.info({ containers: recs.length }, 'containers restored');
+}

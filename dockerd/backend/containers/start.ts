@@ -1,0 +1,153 @@
+// Starting a container: its stdio FIFOs (read ends open first), its json-file log, a task in tsctrd
+// on the rootfs snapshot, loopback up in its own network namespace, then the process runs. The exit
+// is awaited from then on (see exit.ts).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { isAlreadyExists } from '../../../api/errdefs.js';
+import { Conflict, InvalidParameter, NotModified, SystemError } from '../../http/errors.js';
+import { JsonFileLogger, parseLogOpts } from '../../logs/jsonfile-writer.js';
+import type { Engine, Runtime } from '../engine.js';
+import { RunIO, makeFifos } from '../run-io.js';
+import type { ContainerRecord } from '../types.js';
+import { autoRemove, watchExit } from './exit.js';
+
+const run = promisify(execFile);
+
+export function nowRfc3339(): string {
+  const ns = process.hrtime.bigint() % 1_000_000n;
+  return new Date().toISOString().replace('Z', `${String(ns).padStart(6, '0')}Z`);
+}
+
+/** Runtime errors keep the words the docker CLI maps to exit codes 127 and 126. */
+export function startError(message: string): { error: Error; exitCode: number } {
+  const m = `failed to create task for container: ${message}`;
+  if (
+    /executable file not found|no such file or directory|system cannot find the file specified/.test(message)
+  ) {
+    return { error: new InvalidParameter(m), exitCode: 127 };
+  }
+  if (/permission denied|is a directory/.test(message))
+    return { error: new InvalidParameter(m), exitCode: 126 };
+  return { error: new SystemError(m), exitCode: 128 };
+}
+
+/** Attaches the json-file logger and the run's output to each other. */
+export function wireLogger(rec: ContainerRecord, rt: Runtime, io: RunIO): void {
+  if (!rec.LogPath) return;
+  const opts = parseLogOpts(rec.HostConfig.LogConfig?.Config ?? {});
+  const logger = new JsonFileLogger({ path: rec.LogPath, ...opts });
+  rt.logger = logger;
+  io.subscribe((stream, chunk) => logger.write(stream, chunk));
+  void io.ended.then(() => logger.close());
+}
+
+/** Brings up `lo` in the task's new network namespace (Docker's `none` and our `bridge` give one). */
+async function loopbackUp(pid: number): Promise<void> {
+  await run('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'set', 'lo', 'up']);
+}
+
+export async function startContainer(
+  e: Engine,
+  rec: ContainerRecord,
+  opts: { restarting?: boolean } = {},
+): Promise<void> {
+  const rt = e.runtime(rec.Id);
+  return rt.serial(async () => {
+    if (rec.State.Running && !rec.State.Restarting) {
+      if (rec.State.Paused) throw new Conflict('cannot start a paused container, try unpause instead');
+      throw new NotModified();
+    }
+    if (rt.removing) throw new Conflict(`container is marked for removal and cannot be started`);
+    if (rt.restartTimer && !opts.restarting) {
+      clearTimeout(rt.restartTimer);
+      rt.restartTimer = undefined;
+    }
+    const cfg = rec.Config;
+    const withStdin = cfg.OpenStdin ?? false;
+    const fifos = await makeFifos(e.fifoDir(rec.Id), 'init', { stdin: withStdin, tty: cfg.Tty ?? false });
+    const io = new RunIO(fifos, async () => {
+      await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: '', stdin: true });
+    });
+    io.openOutput();
+    wireLogger(rec, rt, io);
+    const { mounts } = await e.c.call(e.c.snapshots, e.c.snapshots.mounts, {
+      snapshotter: 'overlayfs',
+      key: rec.Id,
+    });
+    let pid: number;
+    try {
+      // A task left from an earlier run (its exit not yet collected) goes first.
+      await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+      const created = await e.c.call(e.c.tasks, e.c.tasks.create, {
+        containerId: rec.Id,
+        rootfs: mounts,
+        stdin: fifos.stdin,
+        stdout: fifos.stdout,
+        stderr: fifos.stderr,
+        terminal: cfg.Tty ?? false,
+        checkpoint: undefined,
+        options: undefined,
+        runtimePath: '',
+      });
+      pid = created.pid;
+      if (rec.HostConfig.NetworkMode !== 'host' && !rec.HostConfig.NetworkMode?.startsWith('container:')) {
+        await loopbackUp(pid).catch((err: Error) => e.log.warn({ id: rec.Id, err: err.message }, 'loopback'));
+      }
+      if (withStdin) io.openStdin();
+      rt.run = io;
+      if (cfg.Tty) {
+        const [h, w] = rec.HostConfig.ConsoleSize ?? [0, 0];
+        if (h > 0 && w > 0) {
+          await e.c
+            .call(e.c.tasks, e.c.tasks.resizePty, { containerId: rec.Id, execId: '', width: w, height: h })
+            .catch(() => undefined);
+        }
+      }
+      // Input sent before the run existed (attach comes before start).
+      for (const b of rt.pendingStdin.splice(0)) io.writeStdin(b);
+      if (rt.pendingStdinClosed) {
+        rt.pendingStdinClosed = false;
+        io.closeStdin();
+      }
+      rt.emitter.emit('start', io);
+      await e.c.call(e.c.tasks, e.c.tasks.start, { containerId: rec.Id, execId: '' });
+    } catch (err) {
+      io.close();
+      rt.run = undefined;
+      await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+      if (isAlreadyExists(err)) throw new Conflict(`container ${rec.Id} is already running`);
+      const { error, exitCode } = startError((err as Error).message);
+      rec.State = {
+        ...rec.State,
+        Status: rec.HasBeenStarted ? 'exited' : 'created',
+        Running: false,
+        Restarting: false,
+        ExitCode: exitCode,
+        Error: error.message,
+        Pid: 0,
+      };
+      e.store.save(rec);
+      rt.emitter.emit('exit', exitCode);
+      if (rec.HostConfig.AutoRemove) void autoRemove(e, rec);
+      throw error;
+    }
+    rec.State = {
+      ...rec.State,
+      Status: 'running',
+      Running: true,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: pid,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: nowRfc3339(),
+    };
+    rec.HasBeenStarted = true;
+    rec.ManuallyStopped = false;
+    e.store.save(rec);
+    e.containerEvent(rec, 'start');
+    watchExit(e, rec);
+  });
+}

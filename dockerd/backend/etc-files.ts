@@ -1,0 +1,91 @@
+// The /etc/hostname, /etc/hosts and /etc/resolv.conf every Docker container gets, written into its
+// directory under the data root and bind-mounted over the image's own.
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ContainerRecord } from './types.js';
+
+const DEFAULT_DNS = ['8.8.8.8', '8.8.4.4'];
+
+function hostResolvConf(): string {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** resolv.conf as Docker builds it: the host's, minus loopback resolvers unreachable from a netns. */
+export function resolvConf(
+  host: string,
+  o: { dns?: string[] | null; search?: string[] | null; options?: string[] | null; hostNet: boolean },
+): string {
+  if (o.hostNet && !o.dns?.length && !o.search?.length && !o.options?.length) return host;
+  const lines = host.split('\n');
+  let servers = lines
+    .filter((l) => /^\s*nameserver\s/.test(l))
+    .map((l) => l.trim().split(/\s+/)[1])
+    .filter((s) => s && (o.hostNet || !(s.startsWith('127.') || s === '::1')));
+  if (o.dns?.length) servers = o.dns;
+  if (servers.length === 0) servers = DEFAULT_DNS;
+  const search = o.search?.length
+    ? o.search
+    : lines.filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+  const options = o.options?.length
+    ? o.options
+    : lines.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+  return [
+    ...(search.length ? [`search ${search.join(' ')}`] : []),
+    ...servers.map((s) => `nameserver ${s}`),
+    ...(options.length ? [`options ${options.join(' ')}`] : []),
+    '',
+  ].join('\n');
+}
+
+export function hostsFile(hostname: string, extra: string[], ip?: string): string {
+  return [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    ...extra.map((e) => {
+      const i = e.lastIndexOf(':');
+      return `${e.slice(i + 1)}\t${e.slice(0, i)}`;
+    }),
+    ...(ip ? [`${ip}\t${hostname}`] : []),
+    '',
+  ].join('\n');
+}
+
+/** Writes the three files into `dir` and records their paths on the container. */
+export function writeEtcFiles(rec: ContainerRecord, dir: string): void {
+  const hc = rec.HostConfig;
+  const hostNet = hc.NetworkMode === 'host';
+  const hostname = hostNet ? os.hostname() : rec.Config.Hostname || rec.Id.slice(0, 12);
+  rec.HostnamePath = path.join(dir, 'hostname');
+  rec.HostsPath = path.join(dir, 'hosts');
+  rec.ResolvConfPath = path.join(dir, 'resolv.conf');
+  writeFileSync(rec.HostnamePath, `${hostname}\n`);
+  let hosts: string;
+  if (hostNet) {
+    try {
+      hosts = readFileSync('/etc/hosts', 'utf8');
+    } catch {
+      hosts = hostsFile(hostname, []);
+    }
+    const extra = (hc.ExtraHosts ?? []).map((e) => {
+      const i = e.lastIndexOf(':');
+      return `${e.slice(i + 1)}\t${e.slice(0, i)}`;
+    });
+    if (extra.length) hosts = `${hosts.trimEnd()}\n${extra.join('\n')}\n`;
+  } else {
+    hosts = hostsFile(hostname, hc.ExtraHosts ?? [], hc.NetworkMode === 'none' ? undefined : '127.0.1.1');
+  }
+  writeFileSync(rec.HostsPath, hosts);
+  writeFileSync(
+    rec.ResolvConfPath,
+    resolvConf(hostResolvConf(), { dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions, hostNet }),
+  );
+}

@@ -1,0 +1,201 @@
+// The image endpoints other than pull and push: list, inspect, history, tag, remove, prune — over
+// image records in tsctrd, with Docker's shapes and its conflict rules for removal.
+import { parseReference } from '../../../client/remotes/reference.js';
+import { Conflict, InvalidParameter } from '../../http/errors.js';
+import type { Engine } from '../engine.js';
+import { type ImageRecord, type ResolvedImage, repoDigest, repoTag } from '../images.js';
+
+const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+function created(img: ResolvedImage): string {
+  return img.config.created ?? '1970-01-01T00:00:00Z';
+}
+
+export function tagsOf(img: ResolvedImage): string[] {
+  return img.records
+    .map((r) => repoTag(r.name))
+    .filter((t): t is string => !!t)
+    .sort();
+}
+
+export function digestsOf(img: ResolvedImage): string[] {
+  return [...new Set(img.records.map(repoDigest).filter((d): d is string => !!d))].sort();
+}
+
+export function imageListView(img: ResolvedImage, containers: number): Record<string, unknown> {
+  return {
+    Containers: containers,
+    Created: Math.floor(Date.parse(created(img)) / 1000),
+    Id: img.id,
+    Labels: img.config.config?.Labels ?? null,
+    ParentId: '',
+    RepoDigests: digestsOf(img),
+    RepoTags: tagsOf(img),
+    SharedSize: -1,
+    Size: img.size,
+    VirtualSize: img.size,
+  };
+}
+
+function dockerConfig(img: ResolvedImage): Record<string, unknown> {
+  const c = img.config.config ?? {};
+  return {
+    Hostname: '',
+    Domainname: '',
+    User: c.User ?? '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: c.Env ?? null,
+    Cmd: c.Cmd ?? null,
+    Image: '',
+    Volumes: c.Volumes ?? null,
+    WorkingDir: c.WorkingDir ?? '',
+    Entrypoint: c.Entrypoint ?? null,
+    OnBuild: null,
+    Labels: c.Labels ?? null,
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+  };
+}
+
+export function imageInspectView(img: ResolvedImage): Record<string, unknown> {
+  return {
+    Id: img.id,
+    RepoTags: tagsOf(img),
+    RepoDigests: digestsOf(img),
+    Parent: '',
+    Comment: img.config.history?.at(-1)?.comment ?? '',
+    Created: created(img),
+    Container: '',
+    ContainerConfig: { ...dockerConfig(img), Env: null, Cmd: null, Entrypoint: null, Labels: null },
+    DockerVersion: '',
+    Author: '',
+    Config: dockerConfig(img),
+    Architecture: img.config.architecture ?? '',
+    ...(img.config.variant ? { Variant: img.config.variant } : {}),
+    Os: img.config.os ?? 'linux',
+    Size: img.size,
+    VirtualSize: img.size,
+    GraphDriver: { Data: null, Name: 'overlay2' },
+    RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+  };
+}
+
+export function historyView(img: ResolvedImage): Array<Record<string, unknown>> {
+  const hist = img.config.history ?? [];
+  let layer = 0;
+  const rows = hist.map((h) => {
+    const size = h.empty_layer ? 0 : (img.manifest.layers[layer++]?.size ?? 0);
+    return {
+      Id: '<missing>',
+      Created: Math.floor(Date.parse(h.created ?? created(img)) / 1000),
+      CreatedBy: h.created_by ?? '',
+      Tags: null as string[] | null,
+      Size: size,
+      Comment: h.comment ?? '',
+    };
+  });
+  if (rows.length === 0) {
+    rows.push({
+      Id: '<missing>',
+      Created: Math.floor(Date.parse(created(img)) / 1000),
+      CreatedBy: '',
+      Tags: null,
+      Size: img.size,
+      Comment: '',
+    });
+  }
+  rows.reverse();
+  rows[0].Id = img.id;
+  rows[0].Tags = tagsOf(img);
+  return rows;
+}
+
+export async function tagImage(e: Engine, source: string, repo: string, tag: string): Promise<void> {
+  const img = await e.images.resolve(source);
+  let ref;
+  try {
+    ref = parseReference(tag ? `${repo}:${tag}` : repo);
+  } catch (err) {
+    throw new InvalidParameter((err as Error).message);
+  }
+  if (ref.digest) throw new InvalidParameter('refusing to create a tag with a digest reference');
+  const image = {
+    name: ref.string,
+    labels: {},
+    target: { ...img.target, annotations: img.target.annotations ?? {} },
+    createdAt: undefined,
+    updatedAt: undefined,
+  };
+  try {
+    await e.c.call(e.c.images, e.c.images.create, { image });
+  } catch {
+    await e.c.call(e.c.images, e.c.images.update, { image, updateMask: [] });
+  }
+  e.events.publish('image', 'tag', img.id, { name: ref.familiar });
+}
+
+export type DeleteResponse = Array<{ Untagged?: string; Deleted?: string }>;
+
+async function deleteRecord(e: Engine, r: ImageRecord, sync: boolean): Promise<void> {
+  await e.c.call(e.c.images, e.c.images.delete, { name: r.name, sync });
+}
+
+export async function removeImage(e: Engine, ref: string, force: boolean): Promise<DeleteResponse> {
+  const img = await e.images.resolve(ref);
+  const users = e.store.list().filter((c) => c.Image === img.id);
+  const running = users.find((c) => c.State.Running);
+  const byId = ref.startsWith('sha256:') || img.id.slice(7).startsWith(ref);
+  const out: DeleteResponse = [];
+  if (!byId) {
+    // By name: only that name goes, unless it is the last one.
+    const parsed = parseReference(ref);
+    const rec = img.records.find((r) => r.name === parsed.string) ?? img.records[0];
+    const last = img.records.length === 1;
+    if (last && users.length > 0 && !force) {
+      const u = running ?? users[0];
+      throw new Conflict(
+        `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(u.Id)} is using its referenced image ${shortId(img.id)}`,
+      );
+    }
+    await deleteRecord(e, rec, last && users.length === 0);
+    const tag = repoTag(rec.name);
+    if (tag) out.push({ Untagged: tag });
+    const dig = repoDigest(rec);
+    if (last && dig) out.push({ Untagged: dig });
+    if (last && users.length === 0) out.push({ Deleted: img.id });
+    e.events.publish('image', 'untag', img.id, { name: tag ?? img.id });
+    if (last && users.length === 0) e.events.publish('image', 'delete', img.id, { name: img.id });
+    return out;
+  }
+  if (running) {
+    throw new Conflict(
+      `conflict: unable to delete ${shortId(img.id)} (cannot be forced) - image is being used by running container ${shortId(running.Id)}`,
+    );
+  }
+  if (users.length > 0 && !force) {
+    throw new Conflict(
+      `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is being used by stopped container ${shortId(users[0].Id)}`,
+    );
+  }
+  if (img.records.length > 1 && !force) {
+    throw new Conflict(
+      `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is referenced in multiple repositories`,
+    );
+  }
+  for (const [i, r] of img.records.entries()) {
+    await deleteRecord(e, r, i === img.records.length - 1);
+    const tag = repoTag(r.name);
+    if (tag) out.push({ Untagged: tag });
+    const dig = repoDigest(r);
+    if (dig) out.push({ Untagged: dig });
+  }
+  out.push({ Deleted: img.id });
+  e.events.publish('image', 'delete', img.id, { name: img.id });
+  return out;
+}

@@ -1,0 +1,196 @@
+// The OCI spec of a Docker container: containerd's defaults shaped the way dockerd shapes them (no
+// /run tmpfs, a read-only cgroup mount, /dev/shm of ShmSize), then the image config, the create
+// body's Config and HostConfig, the generated /etc files and the volumes.
+import {
+  type Mount,
+  type Spec,
+  type SpecOpt,
+  type UserDb,
+  KNOWN_CAPS,
+  applyOpts,
+  defaultSpec,
+  hostDevices,
+  withAddedCapabilities,
+  withAllDevicesAllowed,
+  withCpuCfs,
+  withCpuShares,
+  withDroppedCapabilities,
+  withHostNamespace,
+  withHostname,
+  withImageConfig,
+  withLinuxDevices,
+  withMemoryLimit,
+  withMemorySwap,
+  withMounts,
+  withNewPrivileges,
+  withPidsLimit,
+  withPrivileged,
+  withRootfsReadonly,
+  withTty,
+  withoutMounts,
+} from '../../client/spec/index.js';
+import { InvalidParameter } from '../http/errors.js';
+import type { ContainerRecord, MountPoint } from './types.js';
+
+export const NAMESPACE = 'moby';
+
+function capName(c: string): string {
+  const up = c.toUpperCase();
+  return up.startsWith('CAP_') ? up : `CAP_${up}`;
+}
+
+function capsOpt(add: string[], drop: string[]): SpecOpt[] {
+  const opts: SpecOpt[] = [];
+  if (drop.some((c) => c.toUpperCase() === 'ALL')) {
+    opts.push((s) => withDroppedCapabilities([...KNOWN_CAPS])(s));
+  } else if (drop.length > 0) opts.push(withDroppedCapabilities(drop.map(capName)));
+  if (add.some((c) => c.toUpperCase() === 'ALL')) opts.push(withAddedCapabilities([...KNOWN_CAPS]));
+  else if (add.length > 0) {
+    for (const c of add.map(capName)) {
+      if (!KNOWN_CAPS.includes(c)) throw new InvalidParameter(`invalid CapAdd: unknown capability: "${c}"`);
+    }
+    opts.push(withAddedCapabilities(add.map(capName)));
+  }
+  return opts;
+}
+
+function mountOf(m: MountPoint): Mount {
+  if (m.Type === 'tmpfs') {
+    return {
+      destination: m.Destination,
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: m.tmpfsOptions ?? ['noexec', 'nosuid', 'nodev'],
+    };
+  }
+  return {
+    destination: m.Destination,
+    type: 'bind',
+    source: m.Source,
+    options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'],
+  };
+}
+
+export interface SpecInputs {
+  rec: ContainerRecord;
+  /** The image's config section (Env, User, WorkingDir, …). */
+  image: { Env?: string[] | null; User?: string; WorkingDir?: string };
+  users: UserDb;
+  /** Path to the network namespace to join (another container's), when NetworkMode is container:… */
+  joinNetns?: string;
+}
+
+export async function buildSpec({ rec, image, users, joinNetns }: SpecInputs): Promise<Spec> {
+  const cfg = rec.Config;
+  const hc = rec.HostConfig;
+  const mode = hc.NetworkMode || 'default';
+  const opts: SpecOpt[] = [
+    withoutMounts('/run'),
+    withMounts([
+      {
+        destination: '/sys/fs/cgroup',
+        type: 'cgroup',
+        source: 'cgroup',
+        options: ['ro', 'nosuid', 'noexec', 'nodev'],
+      },
+    ]),
+    // The process: image env, then the body's env (Docker merges, the body winning), its cwd, user.
+    withImageConfig(
+      {
+        Env: cfg.Env ?? image.Env ?? [],
+        Entrypoint: [rec.Path],
+        Cmd: rec.Args,
+        WorkingDir: cfg.WorkingDir || image.WorkingDir || '/',
+        User: cfg.User || image.User || '',
+      },
+      users,
+      [],
+    ),
+    withHostname(cfg.Hostname || rec.Id.slice(0, 12)),
+  ];
+  if (cfg.Tty) opts.push(withTty(true));
+  const shm = hc.ShmSize && hc.ShmSize > 0 ? hc.ShmSize : 64 << 20;
+  opts.push((s) => ({
+    ...s,
+    mounts: s.mounts?.map((m) =>
+      m.destination === '/dev/shm'
+        ? { ...m, options: [...(m.options ?? []).filter((o) => !o.startsWith('size=')), `size=${shm}`] }
+        : m,
+    ),
+  }));
+  // /etc/hostname, /etc/hosts, /etc/resolv.conf, then volumes, binds and tmpfs.
+  const etc: Mount[] = [
+    ['/etc/resolv.conf', rec.ResolvConfPath],
+    ['/etc/hostname', rec.HostnamePath],
+    ['/etc/hosts', rec.HostsPath],
+  ]
+    .filter(([, src]) => src)
+    .filter(([dst]) => !rec.Mounts.some((m) => m.Destination === dst))
+    .map(([destination, source]) => ({
+      destination,
+      type: 'bind',
+      source,
+      options: ['rbind', 'rprivate', hc.ReadonlyRootfs ? 'ro' : 'rw'],
+    }));
+  opts.push(withMounts(etc));
+  const user = [...rec.Mounts].sort(
+    (a, b) => a.Destination.split('/').length - b.Destination.split('/').length,
+  );
+  opts.push(withoutMounts(...user.map((m) => m.Destination)), withMounts(user.map(mountOf)));
+
+  if (mode === 'host') opts.push(withHostNamespace('network'));
+  else if (joinNetns) {
+    opts.push((s) => ({
+      ...s,
+      linux: {
+        ...s.linux,
+        namespaces: (s.linux?.namespaces ?? []).map((n) =>
+          n.type === 'network' ? { type: 'network', path: joinNetns } : n,
+        ),
+      },
+    }));
+  }
+  if (hc.PidMode === 'host') opts.push(withHostNamespace('pid'));
+  if (hc.IpcMode === 'host') opts.push(withHostNamespace('ipc'));
+  if (hc.UTSMode === 'host') opts.push(withHostNamespace('uts'), withHostname(''));
+
+  if (hc.Privileged) {
+    opts.push(withPrivileged([...KNOWN_CAPS]), withAllDevicesAllowed, withNewPrivileges);
+    opts.push(withLinuxDevices(await hostDevices()));
+  }
+  opts.push(...capsOpt(hc.CapAdd ?? [], hc.CapDrop ?? []));
+  if (hc.ReadonlyRootfs) opts.push(withRootfsReadonly);
+
+  if (hc.Memory && hc.Memory > 0) {
+    opts.push(withMemoryLimit(hc.Memory));
+    if (hc.MemorySwap && hc.MemorySwap !== 0) opts.push(withMemorySwap(hc.MemorySwap));
+    else opts.push(withMemorySwap(hc.Memory * 2));
+  }
+  if (hc.NanoCpus && hc.NanoCpus > 0)
+    opts.push(withCpuCfs(Math.trunc((hc.NanoCpus * 100_000) / 1e9), 100_000));
+  else if (hc.CpuQuota && hc.CpuQuota > 0) opts.push(withCpuCfs(hc.CpuQuota, hc.CpuPeriod || 100_000));
+  if (hc.CpuShares && hc.CpuShares > 0) opts.push(withCpuShares(hc.CpuShares));
+  if (hc.PidsLimit && hc.PidsLimit > 0) opts.push(withPidsLimit(hc.PidsLimit));
+  if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) {
+    const sysctl = hc.Sysctls;
+    opts.push((s) => ({ ...s, linux: { ...s.linux, sysctl: { ...sysctl } } }));
+  }
+  if (hc.Ulimits && hc.Ulimits.length > 0) {
+    const limits = hc.Ulimits;
+    opts.push((s) => {
+      const names = new Set(limits.map((u) => `RLIMIT_${u.Name.toUpperCase()}`));
+      const kept = (s.process?.rlimits ?? []).filter((r) => !names.has(r.type));
+      const added = limits.map((u) => ({
+        type: `RLIMIT_${u.Name.toUpperCase()}`,
+        soft: u.Soft,
+        hard: u.Hard,
+      }));
+      return { ...s, process: { ...s.process!, rlimits: [...kept, ...added] } };
+    });
+  }
+  if (typeof hc.OomScoreAdj === 'number' && hc.OomScoreAdj !== 0) {
+    const adj = hc.OomScoreAdj;
+    opts.push((s) => ({ ...s, process: { ...s.process!, oomScoreAdj: adj } }));
+  }
+  return applyOpts(defaultSpec(NAMESPACE, rec.Id), ...opts);
+}

@@ -1,0 +1,98 @@
+// tsctr-dockerd assembled: the engine over a tsctrd connection (namespace `moby`), containers
+// restored from the last run, the routes, and the API server on its unix socket (and on TCP only
+// with mutual TLS).
+import { mkdirSync, readFileSync } from 'node:fs';
+import type http from 'node:http';
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+import { Connection } from '../client/connection.js';
+import { Backend } from './backend/backend.js';
+import { restoreContainers } from './backend/containers/restore.js';
+import { Engine } from './backend/engine.js';
+import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
+import { createApiServer, listenUnix } from './http/server.js';
+import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
+import { imageRoutes } from './routes/images.js';
+import { systemRoutes } from './routes/system.js';
+import { volumeRoutes } from './routes/volumes.js';
+
+export interface DockerdOptions {
+  hosts: string[];
+  containerd: string;
+  dataRoot: string;
+  execRoot: string;
+  tls?: { ca: string; cert: string; key: string };
+  log: Logger;
+}
+
+export interface RunningDockerd {
+  engine: Engine;
+  stop(): Promise<void>;
+}
+
+export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
+  mkdirSync(o.dataRoot, { recursive: true, mode: 0o710 });
+  mkdirSync(o.execRoot, { recursive: true, mode: 0o700 });
+  const c = new Connection({ address: o.containerd, namespace: 'moby', timeoutMs: 30_000 });
+  await c.call(c.version, c.version.version, {});
+  const engine = new Engine(c, {
+    dataRoot: o.dataRoot,
+    execRoot: o.execRoot,
+    log: o.log,
+    containerdAddress: o.containerd,
+  });
+  await restoreContainers(engine);
+  const backend = new Backend(engine);
+  const server = createApiServer({
+    routes: [
+      ...systemRoutes(backend),
+      ...containerRoutes(backend),
+      ...execRoutes(backend),
+      ...imageRoutes(backend),
+      ...volumeRoutes(backend),
+    ],
+    maxVersion: API_VERSION,
+    minVersion: MIN_API_VERSION,
+    serverHeader: `Docker/${ENGINE_VERSION} (linux)`,
+    log: o.log,
+    maxBodyBytes: 8 << 20,
+  });
+  const listeners: Array<http.Server | tls.Server> = [server];
+  for (const h of o.hosts) {
+    if (h.startsWith('unix://') || h.startsWith('/')) {
+      await listenUnix(server, h.replace(/^unix:\/\//, ''), 0o660);
+    } else if (h.startsWith('tcp://')) {
+      if (!o.tls)
+        throw new Error(
+          `refusing to listen on ${h} without mutual TLS (--tlsverify --tlscacert --tlscert --tlskey)`,
+        );
+      const u = new URL(h);
+      const t = tls.createServer(
+        {
+          ca: readFileSync(o.tls.ca),
+          cert: readFileSync(o.tls.cert),
+          key: readFileSync(o.tls.key),
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+        },
+        (sock) => server.emit('connection', sock),
+      );
+      await new Promise<void>((resolve, reject) =>
+        t.once('error', reject).listen(Number(u.port || 2376), u.hostname, resolve),
+      );
+      listeners.push(t);
+    } else {
+      throw new Error(`unsupported host ${h} (use unix:///path or tcp://host:port with TLS)`);
+    }
+  }
+  o.log.info({ hosts: o.hosts, containerd: o.containerd }, 'tsctr-dockerd listening');
+  return {
+    engine,
+    async stop() {
+      for (const l of listeners) l.close();
+      c.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// /images/*: pull (and import), push, list, inspect, history, tag, remove, save, load, prune.
+import { InvalidParameter } from '../http/errors.js';
+import { parseFilters } from '../http/filters.js';
+import type { Route } from '../http/router.js';
+import type { Backend } from '../backend/backend.js';
+
+export function imageRoutes(b: Backend): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/images/create',
+      handler: async (ctx) => {
+        const fromSrc = ctx.str('fromSrc');
+        if (fromSrc) {
+          const out = await b.importImage(
+            fromSrc,
+            ctx.str('repo') ?? '',
+            ctx.str('tag') ?? '',
+            ctx.strs('changes'),
+            ctx.raw(),
+            () => ctx.streamJson(),
+          );
+          out.end();
+          return;
+        }
+        const stream = await b.pullImage(
+          ctx.str('fromImage') ?? '',
+          ctx.str('tag') ?? '',
+          ctx.req.headers['x-registry-auth'] as string | undefined,
+          ctx.str('platform'),
+          () => ctx.streamJson(),
+        );
+        stream.end();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/images/json',
+      handler: async (ctx) =>
+        ctx.sendJson(
+          200,
+          await b.listImages({ all: ctx.bool('all'), filters: parseFilters(ctx.str('filters')) }),
+        ),
+    },
+    {
+      method: 'GET',
+      path: '/images/get',
+      handler: async (ctx) => {
+        const names = ctx.strs('names');
+        if (names.length === 0) throw new InvalidParameter('no images specified');
+        await b.saveImages(names, () => ctx.startStream({ contentType: 'application/x-tar' }));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/load',
+      handler: async (ctx) => {
+        const loaded = await b.loadImages(ctx.raw());
+        const out = ctx.streamJson();
+        for (const l of loaded) out.write({ stream: `Loaded image: ${l}\n` });
+        out.end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/prune',
+      handler: async (ctx) => ctx.sendJson(200, await b.pruneImages(parseFilters(ctx.str('filters')))),
+    },
+    {
+      method: 'GET',
+      path: '/images/{name:.*}/json',
+      handler: async (ctx) => ctx.sendJson(200, await b.inspectImage(ctx.params.name)),
+    },
+    {
+      method: 'GET',
+      path: '/images/{name:.*}/history',
+      handler: async (ctx) => ctx.sendJson(200, await b.imageHistory(ctx.params.name)),
+    },
+    {
+      method: 'GET',
+      path: '/images/{name:.*}/get',
+      handler: async (ctx) =>
+        b.saveImages([ctx.params.name], () => ctx.startStream({ contentType: 'application/x-tar' })),
+    },
+    {
+      method: 'POST',
+      path: '/images/{name:.*}/tag',
+      handler: async (ctx) => {
+        await b.tagImage(ctx.params.name, ctx.str('repo') ?? '', ctx.str('tag') ?? '');
+        ctx.send(201, '');
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/{name:.*}/push',
+      handler: async (ctx) => {
+        const auth = ctx.req.headers['x-registry-auth'] as string | undefined;
+        const out = ctx.streamJson();
+        await b
+          .pushImage(ctx.params.name, ctx.str('tag') ?? '', auth, (m) => out.write(m))
+          .then(
+            () => out.end(),
+            (err: Error) => out.fail(err.message),
+          );
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/images/{name:.*}',
+      handler: async (ctx) => ctx.sendJson(200, await b.removeImage(ctx.params.name, ctx.bool('force'))),
+    },
+  ];
+}

@@ -1,0 +1,54 @@
+// /volumes/*.
+import { InvalidParameter } from '../http/errors.js';
+import { parseFilters } from '../http/filters.js';
+import type { Route } from '../http/router.js';
+import type { Backend } from '../backend/backend.js';
+
+interface VolumeCreateBody {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+export function volumeRoutes(b: Backend): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/volumes',
+      handler: (ctx) => ctx.sendJson(200, b.listVolumes(parseFilters(ctx.str('filters')))),
+    },
+    {
+      method: 'POST',
+      path: '/volumes/create',
+      handler: async (ctx) => {
+        const body = (await ctx.json<VolumeCreateBody>()) ?? {};
+        if (typeof body !== 'object' || Array.isArray(body))
+          throw new InvalidParameter('invalid volume create body');
+        if (body.Driver && body.Driver !== 'local')
+          throw new InvalidParameter(
+            `error looking up volume plugin ${body.Driver}: plugin "${body.Driver}" not found`,
+          );
+        ctx.sendJson(201, b.createVolume(body.Name ?? '', body.Labels ?? null, body.DriverOpts ?? null));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/volumes/prune',
+      handler: (ctx) => ctx.sendJson(200, b.pruneVolumes(parseFilters(ctx.str('filters')))),
+    },
+    {
+      method: 'GET',
+      path: '/volumes/{name}',
+      handler: (ctx) => ctx.sendJson(200, b.inspectVolume(ctx.params.name)),
+    },
+    {
+      method: 'DELETE',
+      path: '/volumes/{name}',
+      handler: (ctx) => {
+        b.removeVolume(ctx.params.name, ctx.bool('force'));
+        ctx.noContent();
+      },
+    },
+  ];
+}

@@ -1,0 +1,381 @@
+// The real docker CLI 28 against tsctr-dockerd over a real tsctrd: images from a local registry,
+// containers run with runc, and the output and exit codes a user sees.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dockerd } from './dockerd-harness.js';
+import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
+import { busybox } from './testimages.js';
+
+let d: Dockerd;
+let reg: RunningRegistry;
+let ref: string;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(100);
+  }
+}
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  ref = await pushTestImage(reg, 'busybox:latest', await busybox());
+  d = await Dockerd.start();
+}, 60_000);
+
+afterAll(async () => {
+  await d?.cleanup();
+  await reg?.stop();
+});
+
+describe('docker CLI against tsctr-dockerd', () => {
+  it('reports API 1.41 in docker version', async () => {
+    const r = await d.docker(['version', '--format', '{{.Server.APIVersion}} {{.Client.APIVersion}}']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('1.41 1.41');
+  });
+
+  it('pulls with progress and lists the image', async () => {
+    const r = await d.docker(['pull', ref]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Pull complete');
+    expect(r.stdout).toMatch(/Digest: sha256:[0-9a-f]{64}/);
+    expect(r.stdout).toContain(`Status: Downloaded newer image for ${ref}`);
+    expect(r.stdout.trim().split('\n').pop()).toBe(ref);
+    const again = await d.docker(['pull', ref]);
+    expect(again.stdout).toContain(`Status: Image is up to date for ${ref}`);
+    const ls = await d.docker(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
+    expect(ls.stdout).toMatch(new RegExp(`${ref.replace(/[.:/]/g, '\\$&')} [0-9a-f]{12}`));
+  });
+
+  it('runs --rm echo hi, and the container is gone after', async () => {
+    const r = await d.docker(['run', '--rm', '--name', 'echoer', ref, 'echo', 'hi']);
+    expect(r).toMatchObject({ code: 0, stdout: 'hi\n' });
+    const ps = await d.docker(['ps', '-a', '--format', '{{.Names}}']);
+    expect(ps.stdout.split('\n')).not.toContain('echoer');
+  });
+
+  it('gives the exit code, separate stderr, and piped stdin', async () => {
+    expect((await d.docker(['run', '--rm', ref, 'sh', '-c', 'exit 7'])).code).toBe(7);
+    const err = await d.docker(['run', '--rm', ref, 'sh', '-c', 'echo out; echo err >&2']);
+    expect(err.stdout).toBe('out\n');
+    expect(err.stderr).toBe('err\n');
+    const cat = await d.docker(['run', '--rm', '-i', ref, 'sh', '-c', 'cat; echo done'], {
+      input: 'from-stdin\n',
+    });
+    expect(cat).toMatchObject({ code: 0, stdout: 'from-stdin\ndone\n' });
+  });
+
+  it('maps start errors to exit codes 127 and 126', async () => {
+    const r = await d.docker(['run', '--rm', ref, '/nonexistent']);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toContain('no such file or directory');
+    const dir = await d.docker(['run', '--rm', ref, '/etc']);
+    expect([126, 127]).toContain(dir.code);
+  });
+
+  it('runs detached; ps, exec, top, stats, pause, rename, stop, start, kill, rm', async () => {
+    const id = (await d.docker(['run', '-d', '--name', 'web', ref, 'sleep', '600'])).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ps = await d.docker(['ps', '--format', '{{.ID}} {{.Names}} {{.Status}} {{.Command}}']);
+    expect(ps.stdout).toMatch(new RegExp(`^${id.slice(0, 12)} web Up .* "sleep 600"`, 'm'));
+    expect((await d.docker(['exec', 'web', 'echo', 'x'])).stdout).toBe('x\n');
+    expect((await d.docker(['exec', 'web', 'sh', '-c', 'exit 4'])).code).toBe(4);
+    expect(
+      (await d.docker(['exec', '-e', 'A=b', '-w', '/tmp', 'web', 'sh', '-c', 'echo $A $(pwd)'])).stdout,
+    ).toBe('b /tmp\n');
+    const top = await d.docker(['top', 'web']);
+    expect(top.stdout).toMatch(/PID/);
+    expect(top.stdout).toContain('sleep 600');
+    const stats = await d.docker(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', 'web']);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(stats.stdout).toMatch(/^web \d+(\.\d+)?[KMG]iB \/ /);
+    expect((await d.docker(['pause', 'web'])).code).toBe(0);
+    expect(
+      (await d.docker(['ps', '--filter', 'status=paused', '--format', '{{.Names}} {{.Status}}'])).stdout,
+    ).toMatch(/web Up .*\(Paused\)/);
+    expect((await d.docker(['unpause', 'web'])).code).toBe(0);
+    expect((await d.docker(['rename', 'web', 'web2'])).code).toBe(0);
+    expect((await d.docker(['inspect', '-f', '{{.Name}} {{.State.Status}}', id])).stdout.trim()).toBe(
+      '/web2 running',
+    );
+    const t0 = Date.now();
+    expect((await d.docker(['stop', '-t', '1', 'web2'])).code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(
+      (await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'web2'])).stdout.trim(),
+    ).toBe('exited 137');
+    expect((await d.docker(['ps', '-a', '--filter', 'name=web2', '--format', '{{.Status}}'])).stdout).toMatch(
+      /^Exited \(137\) .* ago/,
+    );
+    expect((await d.docker(['start', 'web2'])).code).toBe(0);
+    expect((await d.docker(['inspect', '-f', '{{.State.Running}}', 'web2'])).stdout.trim()).toBe('true');
+    const rm = await d.docker(['rm', 'web2']);
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toContain('You cannot remove a running container');
+    expect((await d.docker(['kill', 'web2'])).code).toBe(0);
+    expect((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', 'web2'])).stdout.trim()).toBe('137');
+    const kill2 = await d.docker(['kill', 'web2']);
+    expect(kill2.code).toBe(1);
+    expect(kill2.stderr).toContain('is not running');
+    expect((await d.docker(['rm', 'web2'])).code).toBe(0);
+    expect((await d.docker(['inspect', 'web2'])).stderr).toContain('No such object: web2');
+  });
+
+  it('restarts, and waits', async () => {
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'rs',
+      ref,
+      'sh',
+      '-c',
+      "trap 'exit 0' TERM; while true; do sleep 0.1; done",
+    ]);
+    const pid1 = (await d.docker(['inspect', '-f', '{{.State.Pid}}', 'rs'])).stdout.trim();
+    expect((await d.docker(['restart', '-t', '5', 'rs'])).code).toBe(0);
+    const pid2 = (await d.docker(['inspect', '-f', '{{.State.Pid}} {{.State.Running}}', 'rs'])).stdout.trim();
+    expect(pid2).not.toBe(`${pid1} true`);
+    expect(pid2).toMatch(/ true$/);
+    const waiting = d.docker(['wait', 'rs']);
+    await sleep(300);
+    await d.docker(['stop', 'rs']);
+    expect((await waiting).stdout.trim()).toBe('0');
+    await d.docker(['rm', '-f', 'rs']);
+  });
+
+  it('keeps logs: tail, timestamps, stderr, follow', async () => {
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'lg',
+      ref,
+      'sh',
+      '-c',
+      'for i in 1 2 3 4 5 6 7; do echo line$i; done; echo oops >&2',
+    ]);
+    expect((await d.docker(['wait', 'lg'])).stdout.trim()).toBe('0');
+    const all = await d.docker(['logs', 'lg']);
+    expect(all.stdout).toBe('line1\nline2\nline3\nline4\nline5\nline6\nline7\n');
+    expect(all.stderr).toBe('oops\n');
+    const tail = await d.docker(['logs', '--tail', '2', 'lg']);
+    expect(tail.stdout + tail.stderr).toMatch(/line7\n/);
+    expect(tail.stdout).not.toContain('line5');
+    const ts = await d.docker(['logs', '-t', '--tail', '5', 'lg']);
+    expect(ts.stdout.split('\n')[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line4$/);
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'lf',
+      ref,
+      'sh',
+      '-c',
+      'for i in 1 2 3; do echo tick$i; sleep 0.3; done',
+    ]);
+    const f = await d.docker(['logs', '-f', 'lf'], { timeoutMs: 15_000 });
+    expect(f.stdout).toBe('tick1\ntick2\ntick3\n');
+    await d.docker(['rm', 'lg', 'lf']);
+  });
+
+  it('applies restart policies', async () => {
+    await d.docker(['run', '-d', '--name', 'fail', '--restart', 'on-failure:2', ref, 'sh', '-c', 'exit 3']);
+    const state = await until(async () => {
+      const r = await d.docker([
+        'inspect',
+        '-f',
+        '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}',
+        'fail',
+      ]);
+      return r.stdout.trim() === '2 exited 3' ? r.stdout : undefined;
+    });
+    expect(state.trim()).toBe('2 exited 3');
+    await d.docker(['rm', 'fail']);
+  });
+
+  it('refuses a taken name with 409 and unknown objects with 404', async () => {
+    await d.docker(['create', '--name', 'dup', ref, 'true']);
+    const again = await d.docker(['create', '--name', 'dup', ref, 'true']);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('Conflict. The container name "/dup" is already in use by container');
+    await d.docker(['rm', 'dup']);
+    expect((await d.docker(['rm', 'nosuch'])).stderr).toContain('No such container: nosuch');
+    expect((await d.docker(['inspect', 'nosuch'])).stderr).toContain('No such object: nosuch');
+    expect((await d.docker(['image', 'inspect', 'nosuch'])).stderr).toContain('No such image: nosuch');
+    const bad = await d.request('POST', '/v1.41/containers/create', '{"Image": ');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).message).toBeTruthy();
+    const missing = await d.request(
+      'POST',
+      '/containers/create',
+      JSON.stringify({ Image: 'nosuchimage:1' }),
+      { 'Content-Type': 'application/json' },
+    );
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body).message).toContain('No such image');
+    const huge = await d.request('POST', '/containers/create', Buffer.alloc(20 << 20, 0x20), {
+      'Content-Type': 'application/json',
+    });
+    expect([400, 413]).toContain(huge.status);
+    expect((await d.docker(['version'])).code).toBe(0);
+  });
+
+  it('keeps volume data across containers, and lists and removes volumes', async () => {
+    expect((await d.docker(['volume', 'create', 'vol1'])).stdout.trim()).toBe('vol1');
+    await d.docker(['run', '--rm', '-v', 'vol1:/data', ref, 'sh', '-c', 'echo keep > /data/f']);
+    expect((await d.docker(['run', '--rm', '-v', 'vol1:/data:ro', ref, 'cat', '/data/f'])).stdout).toBe(
+      'keep\n',
+    );
+    const ro = await d.docker(['run', '--rm', '-v', 'vol1:/data:ro', ref, 'sh', '-c', 'echo x > /data/g']);
+    expect(ro.code).not.toBe(0);
+    expect((await d.docker(['volume', 'ls', '--format', '{{.Name}} {{.Driver}}'])).stdout).toContain(
+      'vol1 local',
+    );
+    const vi = JSON.parse((await d.docker(['volume', 'inspect', 'vol1'])).stdout)[0];
+    expect(readFileSync(path.join(vi.Mountpoint, 'f'), 'utf8')).toBe('keep\n');
+    const host = mkdtempSync(path.join(os.tmpdir(), 'bind-'));
+    writeFileSync(path.join(host, 'h'), 'host-file\n');
+    expect((await d.docker(['run', '--rm', '-v', `${host}:/h`, ref, 'cat', '/h/h'])).stdout).toBe(
+      'host-file\n',
+    );
+    expect(
+      (
+        await d.docker([
+          'run',
+          '--rm',
+          '--tmpfs',
+          '/scratch',
+          ref,
+          'sh',
+          '-c',
+          'grep " /scratch " /proc/mounts',
+        ])
+      ).stdout,
+    ).toContain('tmpfs');
+    expect((await d.docker(['volume', 'rm', 'vol1'])).code).toBe(0);
+    expect(existsSync(vi.Mountpoint)).toBe(false);
+  });
+
+  it('generates /etc/hostname, hosts and resolv.conf; none and host networks', async () => {
+    const r = await d.docker([
+      'run',
+      '--rm',
+      '--hostname',
+      'box1',
+      ref,
+      'sh',
+      '-c',
+      'hostname; grep box1 /etc/hosts; cat /etc/resolv.conf | grep -c nameserver',
+    ]);
+    expect(r.stdout.split('\n')[0]).toBe('box1');
+    expect(r.stdout).toMatch(/127\.0\.1\.1\s+box1/);
+    const none = await d.docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      ref,
+      'sh',
+      '-c',
+      'ip -o link | cut -d: -f2 | tr -d " "; ip addr show lo | grep -c "state UNKNOWN\\|UP"',
+    ]);
+    expect(none.stdout.split('\n')[0]).toBe('lo');
+    const host = await d.docker(['run', '--rm', '--network', 'host', ref, 'hostname']);
+    expect(host.stdout.trim()).toBe(os.hostname());
+  });
+
+  it('copies files in and out with docker cp', async () => {
+    await d.docker(['run', '-d', '--name', 'cp1', ref, 'sleep', '600']);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cp-'));
+    writeFileSync(path.join(dir, 'in.txt'), 'copied in\n');
+    expect((await d.docker(['cp', path.join(dir, 'in.txt'), 'cp1:/tmp/'])).code).toBe(0);
+    expect((await d.docker(['exec', 'cp1', 'cat', '/tmp/in.txt'])).stdout).toBe('copied in\n');
+    await d.docker(['exec', 'cp1', 'sh', '-c', 'echo from container > /tmp/out.txt']);
+    expect((await d.docker(['cp', 'cp1:/tmp/out.txt', dir])).code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out.txt'), 'utf8')).toBe('from container\n');
+    const missing = await d.docker(['cp', 'cp1:/nope', dir]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Could not find the file /nope');
+    await d.docker(['rm', '-f', 'cp1']);
+  });
+
+  it('round-trips docker save | docker load, tags, history and rmi', async () => {
+    expect((await d.docker(['tag', ref, 'mine/bb:v1'])).code).toBe(0);
+    const hist = await d.docker(['history', 'mine/bb:v1']);
+    expect(hist.code).toBe(0);
+    expect(hist.stdout).toContain('IMAGE');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'save-'));
+    const tar = path.join(dir, 'img.tar');
+    expect((await d.docker(['save', '-o', tar, 'mine/bb:v1'])).code).toBe(0);
+    const rmi = await d.docker(['rmi', 'mine/bb:v1']);
+    expect(rmi.stdout).toContain('Untagged: mine/bb:v1');
+    expect((await d.docker(['image', 'inspect', 'mine/bb:v1'])).code).toBe(1);
+    const load = await d.docker(['load', '-i', tar]);
+    expect(load.code, load.stderr).toBe(0);
+    expect(load.stdout).toContain('Loaded image: mine/bb:v1');
+    expect((await d.docker(['run', '--rm', 'mine/bb:v1', 'echo', 'loaded'])).stdout).toBe('loaded\n');
+    await d.docker(['rmi', 'mine/bb:v1']);
+  });
+
+  it('pushes to the registry with progress, and pulls it back', async () => {
+    const target = `${reg.host}/pushed:1.0`;
+    await d.docker(['tag', ref, target]);
+    const push = await d.docker(['push', target]);
+    expect(push.code, push.stderr).toBe(0);
+    expect(push.stdout).toContain(`The push refers to repository [${reg.host}/pushed]`);
+    expect(push.stdout).toMatch(/1\.0: digest: sha256:[0-9a-f]{64} size: \d+/);
+    await d.docker(['rmi', target]);
+    const pull = await d.docker(['pull', target]);
+    expect(pull.code, pull.stderr).toBe(0);
+    const rmiUsed = await d.docker(['rmi', 'nosuch:image']);
+    expect(rmiUsed.code).toBe(1);
+  });
+
+  it('streams events while things happen', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await d.docker(['run', '--rm', '--name', 'evt', ref, 'true']);
+    await sleep(200);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const ev = await d.docker(
+      [
+        'events',
+        '--since',
+        String(since),
+        '--until',
+        String(until),
+        '--filter',
+        'container=evt',
+        '--format',
+        '{{.Type}} {{.Action}}',
+      ],
+      { timeoutMs: 10_000 },
+    );
+    const actions = ev.stdout.trim().split('\n');
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'container create',
+        'container attach',
+        'container start',
+        'container die',
+        'container destroy',
+      ]),
+    );
+    expect(actions.indexOf('container create')).toBeLessThan(actions.indexOf('container start'));
+    expect(actions.indexOf('container die')).toBeLessThan(actions.indexOf('container destroy'));
+  });
+
+  it('answers info and system df', async () => {
+    const info = await d.docker(['info', '--format', '{{.Driver}} {{.NCPU}} {{.OSType}} {{.ServerVersion}}']);
+    expect(info.stdout.trim()).toMatch(new RegExp(`^overlay2 ${os.cpus().length} linux \\S+`));
+    expect((await d.docker(['system', 'df'])).code).toBe(0);
+  });
+});
