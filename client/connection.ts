@@ -70,6 +70,9 @@ export class Connection {
       c = new Ctor(`unix://${this.address}`, credentials.createInsecure(), {
         'grpc.max_receive_message_length': MAX_MESSAGE,
         'grpc.max_send_message_length': MAX_MESSAGE,
+        // A local daemon that restarts is back within a second: do not back off for minutes.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
         ...(first ? { channelOverride: first.getChannel() } : {}),
       });
       this.clients.set(name, c);

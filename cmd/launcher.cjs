@@ -29,6 +29,8 @@ if (process.env.TSCTR_WRITE_CODE_CACHE === '1') {
     fs.renameSync(tmp, cacheFile);
   });
 } else if (process.env.TSCTR_DEBUG_CODE_CACHE === '1') {
-  process.stderr.write(`code cache ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'missing'}\n`);
+  process.stderr.write(
+    `code cache ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'missing'}\n`,
+  );
 }
 script.runInThisContext()(mod.exports, req, mod, bundle, path.dirname(bundle));

@@ -118,7 +118,11 @@ export class Dockerd {
       s.write(b);
       const chunks: Buffer[] = [];
       s.on('data', (d: Buffer) => chunks.push(d));
-      s.on('error', reject);
+      // A server refusing an oversized body answers and closes while we are still writing: EPIPE
+      // is expected then, the answer is what counts.
+      s.on('error', (err) => {
+        if (chunks.length === 0) reject(err);
+      });
       s.on('close', () => {
         const text = Buffer.concat(chunks).toString('latin1');
         const i = text.indexOf('\r\n\r\n');

@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dockerd } from './dockerd-harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
@@ -302,6 +303,19 @@ describe('docker CLI against tsctr-dockerd', () => {
     await d.docker(['exec', 'cp1', 'sh', '-c', 'echo from container > /tmp/out.txt']);
     expect((await d.docker(['cp', 'cp1:/tmp/out.txt', dir])).code).toBe(0);
     expect(readFileSync(path.join(dir, 'out.txt'), 'utf8')).toBe('from container\n');
+    // A hostile tar: an entry climbing out with `..` is refused, and nothing lands on the host.
+    const sentinel = `tsctr-escape-${process.pid}`;
+    const p = pack();
+    p.entry({ name: `../../../../../../../../tmp/${sentinel}` }, 'x');
+    p.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of p) chunks.push(c as Buffer);
+    const put = await d.request('PUT', '/containers/cp1/archive?path=%2Ftmp', Buffer.concat(chunks), {
+      'Content-Type': 'application/x-tar',
+    });
+    expect(put.status).toBe(400);
+    expect(existsSync(`/tmp/${sentinel}`)).toBe(false);
+    expect((await d.docker(['exec', 'cp1', 'ls', '/tmp'])).stdout).not.toContain(sentinel);
     const missing = await d.docker(['cp', 'cp1:/nope', dir]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Could not find the file /nope');
@@ -371,6 +385,19 @@ describe('docker CLI against tsctr-dockerd', () => {
     );
     expect(actions.indexOf('container create')).toBeLessThan(actions.indexOf('container start'));
     expect(actions.indexOf('container die')).toBeLessThan(actions.indexOf('container destroy'));
+  });
+
+  it('imports a rootfs tar with changes, and exports a container', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'imp-'));
+    const tar = path.join(dir, 'root.tar');
+    await d.docker(['create', '--name', 'exp', ref, 'true']);
+    expect((await d.docker(['export', '-o', tar, 'exp'])).code).toBe(0);
+    await d.docker(['rm', 'exp']);
+    const imp = await d.docker(['import', '--change', 'CMD ["echo","imported"]', tar, 'imported:1']);
+    expect(imp.code, imp.stderr).toBe(0);
+    expect(imp.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await d.docker(['run', '--rm', 'imported:1'])).stdout).toBe('imported\n');
+    await d.docker(['rmi', 'imported:1']);
   });
 
   it('answers info and system df', async () => {

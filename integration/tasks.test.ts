@@ -234,16 +234,9 @@ describe('kill -9 of one shim', () => {
   it('reads STOPPED 255, hangs nothing, and leaves no mount or process', async () => {
     expect((await d.ctr(['run', '-d', ref, 'bg4', 'sleep', '600'])).code).toBe(0);
     const pid = Number((await taskRow('bg4')).split(/\s+/)[1]);
-    const shimPid = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .find((p) => {
-        try {
-          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          return cmd.some((a) => a.endsWith('tsctr-shim.js')) && cmd.includes('bg4') && cmd.includes('serve');
-        } catch {
-          return false;
-        }
-      });
+    // The shim is the container init's parent (its subreaper), however it was started (spare or not).
+    const shimPid = /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    expect(readFileSync(`/proc/${shimPid}/cmdline`, 'utf8')).toContain('tsctr-shim');
     expect(shimPid).toBeDefined();
     process.kill(Number(shimPid), 'SIGKILL');
     await until(async () => /STOPPED/.test(await taskRow('bg4')));

@@ -2,7 +2,7 @@
 //   start   (run by the daemon in the bundle dir) — launches the long-lived shim, prints its address
 //   serve   (internal) — the shim itself: subreaper, ttrpc Task service, reaps and reports exits
 //   delete  (run by the daemon when a shim died) — cleans up the container and reports it stopped
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -21,7 +21,7 @@ import { TtrpcServer } from '../api/ttrpc/index.js';
 import { EventForwarder } from './events.js';
 import { Runc } from './runc.js';
 import { ShimTask } from './service.js';
-import { setSubreaper } from './sys.js';
+import { dup2, setSubreaper } from './sys.js';
 
 export interface ShimArgs {
   namespace: string;
@@ -111,7 +111,7 @@ export async function start(a: ShimArgs): Promise<void> {
   process.stdout.write(ready);
 }
 
-export async function serve(a: ShimArgs): Promise<void> {
+export async function serve(a: ShimArgs, ready?: (address: string) => void): Promise<void> {
   setSubreaper();
   const sock = socketPath(a);
   mkdirSync(path.dirname(sock), { recursive: true, mode: 0o711 });
@@ -145,12 +145,49 @@ export async function serve(a: ShimArgs): Promise<void> {
   writeFileSync(tmp, address);
   renameSync(tmp, path.join(a.bundle, 'address'));
   // Tell `start` we are up (fd 3 is its pipe), then let go of it.
+  if (ready) {
+    ready(address);
+    return;
+  }
   try {
     writeSync(3, `${address}\n`);
     closeSync(3);
   } catch {
     // started by hand, without the pipe
   }
+}
+
+/**
+ * A spare shim: started ahead of need with its code loaded, it waits on fd 3 for the task it is to
+ * serve ({"namespace","id","bundle"} as one JSON line), moves into the bundle, sends its stdout and
+ * stderr to the bundle's shim.log, and serves as if started for it. It exits if the daemon that made
+ * it goes away first (EOF on fd 3).
+ */
+export async function spare(a: ShimArgs): Promise<void> {
+  const pipe = new net.Socket({ fd: 3, readable: true, writable: true });
+  const line = await new Promise<string>((resolve) => {
+    let got = '';
+    pipe.on('data', (b: Buffer) => {
+      got += b.toString();
+      if (got.includes('\n')) resolve(got.slice(0, got.indexOf('\n')));
+    });
+    pipe.on('end', () => process.exit(0));
+    pipe.on('error', () => process.exit(0));
+  });
+  pipe.removeAllListeners('end');
+  pipe.removeAllListeners('error');
+  pipe.on('error', () => undefined);
+  pipe.on('end', () => undefined);
+  const job = JSON.parse(line) as { namespace: string; id: string; bundle: string };
+  process.chdir(job.bundle);
+  const log = openSync(path.join(job.bundle, 'shim.log'), 'a');
+  dup2(log, 1);
+  dup2(log, 2);
+  closeSync(log);
+  await serve(
+    { ...a, namespace: job.namespace, id: job.id, bundle: job.bundle, action: 'serve' },
+    (address) => pipe.end(`${address}\n`, () => pipe.destroy()),
+  );
 }
 
 /** Cleanup after a dead shim: force-delete the container, unmount, report its last exit. */
@@ -162,7 +199,6 @@ export async function del(a: ShimArgs): Promise<void> {
     id: a.id,
   });
   await runc.delete(true).catch(() => undefined);
-  const { execFile } = await import('node:child_process');
   await new Promise((r) => execFile('umount', ['-l', path.join(a.bundle, 'rootfs')], () => r(undefined)));
   const exit = ShimTask.lastExit(a.bundle);
   const at = exit?.at ?? BigInt(Date.now()) * 1_000_000n;

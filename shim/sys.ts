@@ -10,6 +10,7 @@ const cPrctl = libc.func(
 const cWaitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
 const cPipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
 const cDup = libc.func('int dup(int fd)');
+const cDup2 = libc.func('int dup2(int oldfd, int newfd)');
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
@@ -52,4 +53,9 @@ export function dup(fd: number): number {
   const r = cDup(fd) as number;
   if (r < 0) throw errno('dup');
   return r;
+}
+
+/** Makes `newfd` refer to `oldfd`'s open file (a spare shim moving its stdio to its bundle's log). */
+export function dup2(oldfd: number, newfd: number): void {
+  if ((cDup2(oldfd, newfd) as number) < 0) throw errno('dup2');
 }

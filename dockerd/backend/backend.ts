@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { mountAll } from '../../client/mount.js';
 import { Conflict, InvalidParameter, NotFound, NotImplemented } from '../http/errors.js';
@@ -40,6 +41,7 @@ import { loadImages, resolveSaveNames, saveImages } from './images/archive.js';
 import { historyView, imageInspectView, imageListView, removeImage, tagImage, tagsOf } from './images/ops.js';
 import { pullImage, pullReference } from './images/pull.js';
 import { pushRepository } from './images/push.js';
+import { importRootfs } from './images/import.js';
 import { info, version } from './system.js';
 import type { ContainerRecord, CreateBody } from './types.js';
 import { publicVolume } from './volumes.js';
@@ -297,13 +299,7 @@ export class Backend {
       stat,
       open: (out) =>
         this.withRoot(rec, async (root) => {
-          const tar = archive.packPath(root, p);
-          await new Promise<void>((resolve, reject) => {
-            tar.on('error', reject);
-            out.on('error', reject);
-            tar.pipe(out);
-            tar.on('end', resolve);
-          });
+          await pipeline(archive.packPath(root, p), out);
         }),
     };
   }
@@ -331,13 +327,7 @@ export class Backend {
 
   async exportContainer(rec: ContainerRecord, open: () => Writable): Promise<void> {
     await this.withRoot(rec, async (root) => {
-      const out = open();
-      const tar = archive.packPath(root, '/.');
-      await new Promise<void>((resolve, reject) => {
-        tar.on('error', reject);
-        tar.pipe(out);
-        tar.on('end', resolve);
-      });
+      await pipeline(archive.packPath(root, '/', { contentsOnly: true }), open());
       this.e.containerEvent(rec, 'export');
     });
   }
@@ -437,14 +427,19 @@ export class Backend {
   }
 
   async importImage(
-    _src: string,
-    _repo: string,
-    _tag: string,
-    _changes: string[],
-    _body: Readable,
-    _open: () => JsonStreamWriter,
+    src: string,
+    repo: string,
+    tag: string,
+    changes: string[],
+    body: Readable,
+    open: () => JsonStreamWriter,
   ): Promise<JsonStreamWriter> {
-    throw new NotImplemented('docker import is not supported by tsctr-dockerd yet');
+    if (src !== '-')
+      throw new NotImplemented('importing from a URL is not supported; send the tar as the body');
+    const id = await importRootfs(this.e, body, repo, tag, changes);
+    const out = open();
+    out.write({ status: id });
+    return out;
   }
 
   async pushImage(

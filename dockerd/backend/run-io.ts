@@ -1,13 +1,10 @@
 // The stdio of one run of a container (or of one exec): FIFOs in the exec root that the shim hands
 // to the process, read here without blocking and fanned out to the json-file log and to every
 // attached client; stdin written by whichever client attached with stdin.
-import { execFile } from 'node:child_process';
 import { constants, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { mkfifo } from '../sys/mkfifo.js';
 
 export type StreamKind = 'stdout' | 'stderr';
 export type Subscriber = (stream: StreamKind, chunk: Buffer) => void;
@@ -30,8 +27,7 @@ export async function makeFifos(
     stdout: path.join(dir, `${name}-stdout`),
     stderr: o.tty ? '' : path.join(dir, `${name}-stderr`),
   };
-  const missing = [p.stdin, p.stdout, p.stderr].filter((f) => f && !existsSync(f));
-  if (missing.length > 0) await run('mkfifo', ['-m', '0600', ...missing]);
+  for (const f of [p.stdin, p.stdout, p.stderr]) if (f && !existsSync(f)) mkfifo(f, 0o600);
   return p;
 }
 

@@ -505,13 +505,11 @@ describe('listenUnix', () => {
     writeFileSync(path.join(dir, 'plain'), '');
     await expect(listenUnix(http.createServer(), path.join(dir, 'plain'))).rejects.toThrow(/not a socket/);
 
-    // A socket file nobody listens on (bound, never listened, process gone).
+    // A socket file left by a killed process: nobody answers on it.
     const stalePath = path.join(dir, 'stale.sock');
-    execFileSync('python3', [
-      '-c',
-      'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
-      stalePath,
-    ]);
+    const script =
+      "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))";
+    expect(() => execFileSync(process.execPath, ['-e', script, stalePath], { stdio: 'ignore' })).toThrow();
     expect(statSync(stalePath).isSocket()).toBe(true);
     const s2 = http.createServer((_req, res) => res.end('x'));
     await listenUnix(s2, stalePath, 0o600);

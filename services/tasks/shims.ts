@@ -1,6 +1,7 @@
 // Starting and reconnecting shims. A task's bundle is <state>/tasks/<ns>/<id>: config.json from the
 // container's spec, and whatever the shim keeps there (address, exit files, runc's log).
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TaskService } from '../../api/gen/containerd/runtime/task/v2/shim.js';
@@ -27,7 +28,73 @@ export interface ShimLauncherOptions {
 }
 
 export class ShimLauncher {
-  constructor(readonly o: ShimLauncherOptions) {}
+  /** A shim already booted and waiting for a task (Node's start-up is most of a task's start). */
+  private spare: ChildProcess | undefined;
+  private spareTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly o: ShimLauncherOptions) {
+    // Not at once: the daemon's own start-up comes first.
+    this.prewarmSoon(300);
+  }
+
+  private prewarmSoon(ms: number): void {
+    if (this.spareTimer || this.o.shimBinary === '') return;
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = undefined;
+      this.prewarm();
+    }, ms);
+    this.spareTimer.unref();
+  }
+
+  private prewarm(): void {
+    if (this.spare && this.spare.exitCode === null) return;
+    try {
+      const p = spawn(process.execPath, this.args('', '', 'spare'), {
+        cwd: this.o.state,
+        env: this.env(),
+        detached: true,
+        stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      });
+      p.on('error', () => undefined);
+      p.on('exit', () => {
+        if (this.spare === p) this.spare = undefined;
+      });
+      p.unref();
+      (p.stdio[3] as Socket).unref();
+      this.spare = p;
+    } catch {
+      this.spare = undefined;
+    }
+  }
+
+  /** Hands the task to the spare shim; undefined when there is none (or it fails), so we spawn one. */
+  private async adopt(ns: string, id: string, bundle: string): Promise<string | undefined> {
+    const p = this.spare;
+    this.spare = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return undefined;
+    const io = p.stdio[3] as Socket;
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error('spare shim did not answer')), 10_000);
+        io.on('data', (b: Buffer) => {
+          out += b;
+          if (out.includes('\n')) {
+            clearTimeout(timer);
+            resolve(out.trim());
+          }
+        });
+        io.on('error', reject);
+        p.once('exit', () => reject(new Error('spare shim exited')));
+        io.write(`${JSON.stringify({ namespace: ns, id, bundle })}\n`);
+      });
+    } catch {
+      p.kill('SIGKILL');
+      return undefined;
+    } finally {
+      io.destroy();
+    }
+  }
 
   bundleDir(ns: string, id: string): string {
     return path.join(this.o.state, 'tasks', ns, id);
@@ -90,6 +157,9 @@ export class ShimLauncher {
     if (!OURS.has(runtime))
       throw invalidArgument(`runtime ${JSON.stringify(runtime)} is not supported by tsctrd`);
     const bundle = this.bundleDir(ns, id);
+    const adopted = await this.adopt(ns, id, bundle);
+    this.prewarmSoon(50);
+    if (adopted) return this.connect(adopted);
     const log = await fs.open(path.join(bundle, 'shim.log'), 'a');
     let address: string;
     try {
