@@ -1,6 +1,6 @@
 // Issue 4 end to end: the real ctr runs containers through tsctrd, tsctr-shim and runc.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, type Tsctrd, run } from './harness.js';
