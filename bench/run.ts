@@ -6,9 +6,10 @@ import path from 'node:path';
 import { type Daemon, type Row, containerd, ctr, median, report, tmpfs, tsctrd } from './lib.js';
 import { pullRows } from './pull.js';
 import { taskRows } from './tasks.js';
+import { dockerReport, dockerRows } from './docker.js';
 
 /** Which rows to run: BENCH=ingest,cold,pull (default all). */
-const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks').split(','));
+const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks,docker').split(','));
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_MIB = Number(process.env.BENCH_INGEST_MIB ?? 1024);
@@ -103,9 +104,19 @@ async function main(): Promise<void> {
         await c.stop();
       }
     }
+    if (ONLY.has('docker')) {
+      const { rows: drows, anchored } = await dockerRows(path.join(base, 'docker'), ROUNDS);
+      process.stdout.write(`${dockerReport(drows, anchored)}\n`);
+      for (const r of drows) {
+        process.stdout.write(
+          `${r.what}: tsctr ${r.ours.map((x) => x.toFixed(1)).join(' ')} | dockerd ${r.anchor.map((x) => x.toFixed(1)).join(' ')}\n`,
+        );
+      }
+    }
   } finally {
     await unmount();
   }
+  if (rows.length === 0) return;
   process.stdout.write(
     `${report(rows)}\n\n(${ROUNDS} alternating rounds each; medians; daemon data on tmpfs)\n`,
   );

@@ -106,8 +106,11 @@ export class TaskManager {
     const h: TaskHandle = { ns, id: c.id, pid: 0 };
     this.tasks.set(k(ns, c.id), h);
     try {
+      const t0 = performance.now();
       const bundle = await this.launcher.makeBundle(ns, c.id, c.spec.value);
+      const t1 = performance.now();
       h.conn = await this.launcher.start(c.runtime.name, ns, c.id);
+      const t2 = performance.now();
       this.watch(h);
       const r = await h.conn.task.create({
         id: c.id,
@@ -122,6 +125,17 @@ export class TaskManager {
         options: req.options ?? c.runtime.options,
       });
       h.pid = r.pid;
+      const ms = (a: number, b: number) => Math.round(b - a);
+      this.log.debug(
+        {
+          namespace: ns,
+          container: c.id,
+          bundleMs: ms(t0, t1),
+          shimMs: ms(t1, t2),
+          createMs: ms(t2, performance.now()),
+        },
+        'task created',
+      );
       return { pid: r.pid };
     } catch (e) {
       this.tasks.delete(k(ns, c.id));

@@ -58,7 +58,10 @@ export async function handleExit(
     run.close();
     rt.run = undefined;
   }
-  const d = await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+  // With --rm the removal deletes the task, off the path of the client waiting for `removed`.
+  const d = rec.HostConfig.AutoRemove
+    ? undefined
+    : await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
   const code = d && d.exitStatus !== undefined && status === 255 && !exitedAt ? d.exitStatus : status;
   rec.State = {
     ...rec.State,

@@ -1,6 +1,7 @@
 // DELETE /containers/{id}: refused while running unless forced; then the task, the tsctrd container,
 // its rootfs snapshot, its stdio FIFOs, its record and logs, and (with `v`) its anonymous volumes.
 import { rmSync } from 'node:fs';
+import { isNotFound } from '../../../api/errdefs.js';
 import { Conflict } from '../../http/errors.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
@@ -31,12 +32,9 @@ export async function removeContainer(
     rt.removing = true;
     if (rt.restartTimer) clearTimeout(rt.restartTimer);
     rt.run?.close();
-    await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
-    await e.c.call(e.c.containers, e.c.containers.delete, { id: rec.Id }).catch(() => undefined);
-    await e.c
-      .call(e.c.snapshots, e.c.snapshots.remove, { snapshotter: 'overlayfs', key: rec.Id })
-      .catch(() => undefined);
-    rmSync(e.fifoDir(rec.Id), { recursive: true, force: true });
+    // The record goes first: from here on the container is gone for every client. What it held in
+    // tsctrd is released right after, off the request's path; a crash in between leaves tsctrd
+    // objects without a record, which the next start sweeps (see sweepOrphans).
     e.store.remove(rec.Id);
     if (o.volumes) {
       for (const m of rec.Mounts) {
@@ -52,6 +50,41 @@ export async function removeContainer(
     }
     e.containerEvent(rec, 'destroy');
     rt.emitter.emit('removed', rec.State.ExitCode);
+    void releaseTsctrd(e, rec.Id).catch((err: Error) =>
+      e.log.warn({ id: rec.Id, err: err.message }, 'releasing a removed container failed'),
+    );
     e.forget(rec.Id);
   });
+}
+
+/** Deletes the task, the tsctrd container, its rootfs snapshot and its FIFOs. */
+export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
+  await e.c
+    .call(e.c.tasks, e.c.tasks.kill, { containerId: id, execId: '', signal: 9, all: true })
+    .catch(() => undefined);
+  for (let i = 0; i < 50; i++) {
+    try {
+      await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: id });
+      break;
+    } catch (err) {
+      if (isNotFound(err)) break;
+      // still stopping: FailedPrecondition until the kill lands
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await e.c.call(e.c.containers, e.c.containers.delete, { id }).catch((err) => {
+    if (!isNotFound(err)) throw err;
+  });
+  await e.c.call(e.c.snapshots, e.c.snapshots.remove, { snapshotter: 'overlayfs', key: id }).catch((err) => {
+    if (!isNotFound(err)) throw err;
+  });
+  rmSync(e.fifoDir(id), { recursive: true, force: true });
+}
+
+/** tsctrd containers in our namespace with no record: removals a crash interrupted. */
+export async function sweepOrphans(e: Engine): Promise<number> {
+  const { containers } = await e.c.call(e.c.containers, e.c.containers.list, { filters: [] });
+  const orphans = containers.filter((c) => !e.store.has(c.id));
+  await Promise.all(orphans.map((c) => releaseTsctrd(e, c.id).catch(() => undefined)));
+  return orphans.length;
 }

@@ -8,6 +8,7 @@ import type { Engine } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
 import type { ContainerRecord } from '../types.js';
 import { handleExit, maybeRestart, watchExit } from './exit.js';
+import { sweepOrphans } from './remove.js';
 import { nowRfc3339, wireLogger } from './start.js';
 
 async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
@@ -72,5 +73,6 @@ export async function restoreContainers(e: Engine): Promise<void> {
       ),
     ),
   );
-  e.log.info({ containers: recs.length }, 'containers restored');
+  const swept = await sweepOrphans(e).catch(() => 0);
+  e.log.info({ containers: recs.length, swept }, 'containers restored');
 }

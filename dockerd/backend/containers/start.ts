@@ -1,17 +1,14 @@
 // Starting a container: its stdio FIFOs (read ends open first), its json-file log, a task in tsctrd
 // on the rootfs snapshot, loopback up in its own network namespace, then the process runs. The exit
 // is awaited from then on (see exit.ts).
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { isAlreadyExists } from '../../../api/errdefs.js';
 import { Conflict, InvalidParameter, NotModified, SystemError } from '../../http/errors.js';
 import { JsonFileLogger, parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine, Runtime } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
+import { loopbackUp } from '../../sys/loopback.js';
 import type { ContainerRecord } from '../types.js';
 import { autoRemove, watchExit } from './exit.js';
-
-const run = promisify(execFile);
 
 export function nowRfc3339(): string {
   const ns = process.hrtime.bigint() % 1_000_000n;
@@ -41,11 +38,6 @@ export function wireLogger(rec: ContainerRecord, rt: Runtime, io: RunIO): void {
   void io.ended.then(() => logger.close());
 }
 
-/** Brings up `lo` in the task's new network namespace (Docker's `none` and our `bridge` give one). */
-async function loopbackUp(pid: number): Promise<void> {
-  await run('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'set', 'lo', 'up']);
-}
-
 export async function startContainer(
   e: Engine,
   rec: ContainerRecord,
@@ -62,6 +54,9 @@ export async function startContainer(
       clearTimeout(rt.restartTimer);
       rt.restartTimer = undefined;
     }
+    const t0 = performance.now();
+    const lap = (step: string) =>
+      e.log.debug({ id: rec.Id, step, ms: Math.round(performance.now() - t0) }, 'start');
     const cfg = rec.Config;
     const withStdin = cfg.OpenStdin ?? false;
     const fifos = await makeFifos(e.fifoDir(rec.Id), 'init', { stdin: withStdin, tty: cfg.Tty ?? false });
@@ -90,8 +85,14 @@ export async function startContainer(
         runtimePath: '',
       });
       pid = created.pid;
+      lap('task created');
       if (rec.HostConfig.NetworkMode !== 'host' && !rec.HostConfig.NetworkMode?.startsWith('container:')) {
-        await loopbackUp(pid).catch((err: Error) => e.log.warn({ id: rec.Id, err: err.message }, 'loopback'));
+        // `lo` up in the task's new network namespace (Docker's `none`, and our `bridge` for now).
+        try {
+          loopbackUp(pid);
+        } catch (err) {
+          e.log.warn({ id: rec.Id, err: (err as Error).message }, 'loopback');
+        }
       }
       if (withStdin) io.openStdin();
       rt.run = io;
@@ -109,8 +110,10 @@ export async function startContainer(
         rt.pendingStdinClosed = false;
         io.closeStdin();
       }
+      lap('network');
       rt.emitter.emit('start', io);
       await e.c.call(e.c.tasks, e.c.tasks.start, { containerId: rec.Id, execId: '' });
+      lap('task started');
     } catch (err) {
       io.close();
       rt.run = undefined;

@@ -1,0 +1,289 @@
+// Docker-level benchmarks: the same docker CLI commands against tsctr-dockerd (over tsctrd) and
+// against Debian's dockerd 20.10 (`--iptables=false --bridge=none`, its own containerd), in one run,
+// alternating. Without a dockerd on this machine the anchor column says so, and only our figures are
+// measured (measuring.md has the anchor's figures from an earlier run on this kind of machine).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { type RunningRegistry, startRegistry } from '../client/remotes/testing/registry-process.js';
+import { Registry } from '../client/remotes/index.js';
+import { busybox } from '../integration/testimages.js';
+import { REPO, daemonEnv, median } from './lib.js';
+
+interface DockerDaemon {
+  name: string;
+  socket: string;
+  pids(): string[];
+  stop(): Promise<void>;
+}
+
+function connects(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(address);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitSocket(address: string, proc: ChildProcess, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}`);
+    if (existsSync(address) && (await connects(address))) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`no socket at ${address}`);
+}
+
+async function stopProc(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const done = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
+  await done;
+  clearTimeout(t);
+}
+
+function childPids(root: number): string[] {
+  const parent = new Map<string, string>();
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      parent.set(p, /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1]);
+    } catch {
+      // gone
+    }
+  }
+  const out = [String(root)];
+  for (let i = 0; i < out.length; i++) for (const [p, pp] of parent) if (pp === out[i]) out.push(p);
+  return out;
+}
+
+async function startTsctr(dir: string): Promise<DockerDaemon> {
+  mkdirSync(dir, { recursive: true });
+  const tsock = path.join(dir, 'tsctrd.sock');
+  const socket = path.join(dir, 'docker.sock');
+  const t = spawn(
+    process.execPath,
+    [
+      path.join(REPO, 'dist/tsctrd.js'),
+      '--address',
+      tsock,
+      '--root',
+      path.join(dir, 'root'),
+      '--state',
+      path.join(dir, 'state'),
+      '--log-level',
+      'warn',
+    ],
+    { env: daemonEnv(), stdio: 'ignore' },
+  );
+  await waitSocket(tsock, t);
+  const d = spawn(
+    process.execPath,
+    [
+      path.join(REPO, 'dist/tsctr-dockerd.js'),
+      '-H',
+      `unix://${socket}`,
+      '--containerd',
+      tsock,
+      '--data-root',
+      path.join(dir, 'root/dockerd'),
+      '--exec-root',
+      path.join(dir, 'state/dockerd'),
+      '--log-level',
+      'warn',
+    ],
+    { env: daemonEnv(), stdio: 'ignore' },
+  );
+  await waitSocket(socket, d);
+  return {
+    name: 'tsctr',
+    socket,
+    // The daemons and the spare shim tsctrd keeps booted (container shims are counted apart).
+    pids: () => [
+      String(t.pid),
+      String(d.pid),
+      ...childPids(t.pid!).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('spare')),
+    ],
+    async stop() {
+      await stopProc(d);
+      await stopProc(t);
+    },
+  };
+}
+
+async function startDockerd(dir: string): Promise<DockerDaemon | undefined> {
+  const bin = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find(existsSync);
+  if (!bin) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const socket = path.join(dir, 'docker.sock');
+  const p = spawn(
+    bin,
+    [
+      '-H',
+      `unix://${socket}`,
+      '--data-root',
+      path.join(dir, 'root'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '--pidfile',
+      path.join(dir, 'dockerd.pid'),
+      '--iptables=false',
+      '--bridge=none',
+      '--insecure-registry',
+      '127.0.0.0/8',
+    ],
+    { stdio: 'ignore' },
+  );
+  await waitSocket(socket, p);
+  return {
+    name: 'dockerd',
+    socket,
+    pids: () => childPids(p.pid!).filter((x) => !readFileSync(`/proc/${x}/cmdline`, 'utf8').includes('shim')),
+    stop: () => stopProc(p),
+  };
+}
+
+function docker(d: DockerDaemon, args: string[]): { ms: number; out: string } {
+  const t0 = performance.now();
+  const out = execFileSync('docker', args, {
+    env: { ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_CLI_HINTS: 'false' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { ms: performance.now() - t0, out };
+}
+
+function pss(pids: string[]): number {
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      kb += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))![1]);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
+interface DockerRow {
+  what: string;
+  unit: string;
+  ours: number[];
+  anchor: number[];
+  goal: string;
+  /** What measuring.md recorded for dockerd, shown when it cannot be measured in this run. */
+  reference: string;
+}
+
+export async function dockerRows(
+  base: string,
+  rounds: number,
+): Promise<{ rows: DockerRow[]; anchored: boolean }> {
+  const reg: RunningRegistry = await startRegistry();
+  const img = await busybox();
+  const r = new Registry({});
+  const ref = `${reg.host}/busybox:bench`;
+  for (const l of [...img.layers, img.config]) await r.pushBlob(ref, l, l.data);
+  await r.pushManifest(ref, img.manifest, img.manifest.data, { tag: 'bench' });
+  const ours = await startTsctr(path.join(base, 'tsctr'));
+  const theirs = await startDockerd(path.join(base, 'dockerd'));
+  const both = theirs ? [ours, theirs] : [ours];
+  const rows: DockerRow[] = [];
+  try {
+    for (const d of both) docker(d, ['pull', '-q', ref]);
+    // Idle memory first, with no container ever run.
+    await new Promise((res) => setTimeout(res, 2000));
+    rows.push({
+      what: 'idle PSS of the engine (tsctrd + tsctr-dockerd + spare shim | dockerd + its containerd)',
+      unit: 'MiB',
+      ours: [pss(ours.pids())],
+      anchor: theirs ? [pss(theirs.pids())] : [],
+      goal: '≤ 1.0×',
+      reference: '41 + 14 = 55 MiB',
+    });
+
+    const run: DockerRow = {
+      what: '`docker run --rm --network none busybox echo hi`',
+      unit: 'ms',
+      ours: [],
+      anchor: [],
+      goal: '≤ 0.5×',
+      reference: '656 ms (median of 4×20)',
+    };
+    for (let i = 0; i < rounds + 1; i++) {
+      for (const d of both) {
+        const x = docker(d, ['run', '--rm', '--network', 'none', ref, 'echo', 'hi']);
+        if (x.out !== 'hi\n') throw new Error(`${d.name}: unexpected output ${JSON.stringify(x.out)}`);
+        if (i > 0) (d === ours ? run.ours : run.anchor).push(x.ms);
+      }
+    }
+    rows.push(run);
+
+    const N = 50;
+    const many: DockerRow = {
+      what: `${N} × \`docker run -d --network none … sleep 600\`, one at a time`,
+      unit: 's',
+      ours: [],
+      anchor: [],
+      goal: '≤ 0.5×',
+      reference: '40.0 s',
+    };
+    const ps: DockerRow = {
+      what: `\`docker ps\` with ${N} running`,
+      unit: 'ms',
+      ours: [],
+      anchor: [],
+      goal: '≤ 1.0×',
+      reference: '—',
+    };
+    for (const d of both) {
+      const t0 = performance.now();
+      for (let i = 0; i < N; i++)
+        docker(d, ['run', '-d', '--network', 'none', '--name', `b${i}`, ref, 'sleep', '600']);
+      (d === ours ? many.ours : many.anchor).push((performance.now() - t0) / 1000);
+    }
+    for (let i = 0; i < rounds * 2; i++) {
+      for (const d of both) {
+        const x = docker(d, ['ps']);
+        if (x.out.trim().split('\n').length !== N + 1)
+          throw new Error(`${d.name}: docker ps shows ${x.out.trim().split('\n').length - 1} rows`);
+        (d === ours ? ps.ours : ps.anchor).push(x.ms);
+      }
+    }
+    rows.push(many, ps);
+    for (const d of both) docker(d, ['rm', '-f', ...Array.from({ length: N }, (_, i) => `b${i}`)]);
+  } finally {
+    for (const d of both) await d.stop().catch(() => undefined);
+    await reg.stop();
+  }
+  return { rows, anchored: theirs !== undefined };
+}
+
+export function dockerReport(rows: DockerRow[], anchored: boolean): string {
+  const lines = [
+    '',
+    `| what | tsctr (median) | dockerd 20.10 (median) | ratio | goal |`,
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    const a = median(r.ours);
+    if (anchored && r.anchor.length > 0) {
+      const b = median(r.anchor);
+      lines.push(
+        `| ${r.what} | ${a.toFixed(1)} ${r.unit} | ${b.toFixed(1)} ${r.unit} | ${(a / b).toFixed(2)}× | ${r.goal} |`,
+      );
+    } else {
+      lines.push(
+        `| ${r.what} | ${a.toFixed(1)} ${r.unit} | not installed here (earlier run: ${r.reference}) | — | ${r.goal} |`,
+      );
+    }
+  }
+  if (!anchored)
+    lines.push(
+      '',
+      'dockerd is not installed on this machine (Debian docker.io): no ratio was measured in this run.',
+    );
+  return lines.join('\n');
+}
