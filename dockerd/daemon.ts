@@ -11,6 +11,7 @@ import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
 import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
 import { createApiServer, listenUnix } from './http/server.js';
+import { claimDataRoot } from './pidfile.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
@@ -32,8 +33,19 @@ export interface RunningDockerd {
 }
 
 export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
+  for (const h of o.hosts) {
+    if (h.startsWith('tcp://') && !o.tls) {
+      throw new Error(
+        `refusing to listen on ${h} without mutual TLS (--tlsverify --tlscacert --tlscert --tlskey)`,
+      );
+    }
+    if (!h.startsWith('tcp://') && !h.startsWith('unix://') && !h.startsWith('/')) {
+      throw new Error(`unsupported host ${h} (use unix:///path or tcp://host:port with TLS)`);
+    }
+  }
   mkdirSync(o.dataRoot, { recursive: true, mode: 0o710 });
   mkdirSync(o.execRoot, { recursive: true, mode: 0o700 });
+  claimDataRoot(o.dataRoot);
   const c = new Connection({ address: o.containerd, namespace: 'moby', timeoutMs: 30_000 });
   await c.call(c.version, c.version.version, {});
   const engine = new Engine(c, {

@@ -1,11 +1,13 @@
 // The real docker CLI 28 against tsctr-dockerd over a real tsctrd: images from a local registry,
 // containers run with runc, and the output and exit codes a user sees.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dockerd } from './dockerd-harness.js';
+import { DIST, run } from './harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
 import { busybox } from './testimages.js';
 
@@ -352,6 +354,53 @@ describe('docker CLI against tsctr-dockerd', () => {
     expect(pull.code, pull.stderr).toBe(0);
     const rmiUsed = await d.docker(['rmi', 'nosuch:image']);
     expect(rmiUsed.code).toBe(1);
+  });
+
+  it('streams events live while a container runs', async () => {
+    const child = spawn(
+      'docker',
+      ['events', '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.name}}'],
+      { env: { ...process.env, ...d.env } },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    await sleep(500);
+    await d.docker(['run', '--rm', '--name', 'live-evt', ref, 'sh', '-c', 'exit 3']);
+    await until(async () => (out.includes('destroy live-evt') ? true : undefined), 10_000);
+    child.kill();
+    const lines = out
+      .trim()
+      .split('\n')
+      .filter((l) => l.endsWith(' live-evt'));
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['create', 'attach', 'start', 'die', 'destroy']);
+  });
+
+  it('pulls by digest and refuses an unknown tag with the registry text', async () => {
+    const digest = (
+      await d.docker(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', ref])
+    ).stdout.trim();
+    expect(digest).toMatch(/@sha256:[0-9a-f]{64}$/);
+    const byDigest = await d.docker(['pull', digest]);
+    expect(byDigest.code, byDigest.stderr).toBe(0);
+    const missing = await d.docker(['pull', `${reg.host}/busybox:nope`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('manifest unknown');
+  });
+
+  it('refuses to listen on TCP without mutual TLS', async () => {
+    const r = await run(process.execPath, [
+      path.join(DIST, 'tsctr-dockerd.js'),
+      '-H',
+      'tcp://127.0.0.1:23751',
+      '--containerd',
+      d.tsctrd.address,
+      '--data-root',
+      path.join(d.tsctrd.dir, 'tcp-root'),
+      '--exec-root',
+      path.join(d.tsctrd.dir, 'tcp-exec'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('without mutual TLS');
   });
 
   it('streams events while things happen', async () => {

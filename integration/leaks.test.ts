@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-const shims = () =>
+const shimProcs = () =>
   readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
@@ -34,6 +34,16 @@ const shims = () =>
         return false;
       }
     });
+/** Shims serving a task; the one booted spare tsctrd keeps ready is counted apart. */
+const isSpare = (p: string) => {
+  try {
+    return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('spare');
+  } catch {
+    return false;
+  }
+};
+const shims = () => shimProcs().filter((p) => !isSpare(p));
+const spares = () => shimProcs().filter(isSpare);
 
 describe('task lifecycle leaks', () => {
   it('200 create/start/kill/delete cycles leave no mount, fifo, process, fd or bundle', async () => {
@@ -74,6 +84,7 @@ describe('task lifecycle leaks', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(fds(daemonPid)).toBeLessThanOrEqual(baseline + 3);
       expect(shims()).toEqual([]);
+      expect(spares().length).toBeLessThanOrEqual(1);
       expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(d.state);
       const bundles = path.join(d.state, 'tasks', 'leak');
       expect(existsSync(bundles) ? readdirSync(bundles) : []).toEqual([]);

@@ -1,37 +1,21 @@
 // The real docker-registry with `auth: token:`, and a small token server in node signing RS256 JWTs with a
 // self-signed certificate made by openssl. Credentials come from a temporary $DOCKER_CONFIG.
-import { execFileSync } from 'node:child_process';
-import { X509Certificate, randomUUID, sign } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKind } from '../../api/errdefs.js';
 import { dockerConfigCredentials } from './credentials.js';
 import { Registry } from './registry.js';
-import { type FakeServer, startFakeServer } from './testing/fake-server.js';
+import type { FakeServer } from './testing/fake-server.js';
 import { type TestImage, buildImage, plain } from './testing/image.js';
-import { type RunningRegistry, startRegistry } from './testing/registry-process.js';
-
-const SERVICE = 'tsctr-test-registry';
-const ISSUER = 'tsctr-test-issuer';
-const USER = 'tester';
-const PASSWORD = 's3cret';
-
-const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
-
-interface Access {
-  type: string;
-  name: string;
-  actions: string[];
-}
-
-/** "repository:private/app:pull,push" → access entry. */
-function parseScope(scope: string): Access | undefined {
-  const parts = scope.split(':');
-  if (parts.length < 3) return undefined;
-  return { type: parts[0], name: parts.slice(1, -1).join(':'), actions: parts[parts.length - 1].split(',') };
-}
+import type { RunningRegistry } from './testing/registry-process.js';
+import {
+  type TokenRegistry,
+  TOKEN_PASSWORD as PASSWORD,
+  TOKEN_USER as USER,
+  startTokenRegistry,
+} from './testing/token-registry.js';
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
   try {
@@ -47,71 +31,11 @@ describe('token auth against docker-registry', () => {
   let tokens: FakeServer;
   let reg: RunningRegistry;
   let image: TestImage;
-  let keyPem: string;
-  let certDer: string;
+  let tr: TokenRegistry;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tsctr-token-'));
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=tsctr-test-token-signer',
-      ],
-      { stdio: 'ignore' },
-    );
-    keyPem = await readFile(key, 'utf8');
-    certDer = new X509Certificate(await readFile(cert)).raw.toString('base64');
-
-    tokens = await startFakeServer((req, res) => {
-      const url = new URL(req.url, 'http://x');
-      const authorized =
-        req.headers.authorization === `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
-      if (req.headers.authorization && !authorized) {
-        res.statusCode = 401;
-        res.end('{"details":"incorrect username or password"}');
-        return;
-      }
-      // The user gets what it asks for; anonymous callers may only pull public/ repositories.
-      const access = url.searchParams
-        .getAll('scope')
-        .map(parseScope)
-        .filter((a): a is Access => a !== undefined)
-        .map((a) => (authorized ? a : { ...a, actions: a.name.startsWith('public/') ? ['pull'] : [] }));
-      const now = Math.floor(Date.now() / 1000);
-      const header = b64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', x5c: [certDer] }));
-      const claims = b64url(
-        JSON.stringify({
-          iss: ISSUER,
-          sub: authorized ? USER : '',
-          aud: url.searchParams.get('service') ?? '',
-          exp: now + 300,
-          nbf: now - 10,
-          iat: now,
-          jti: randomUUID(),
-          access,
-        }),
-      );
-      const signature = b64url(sign('sha256', Buffer.from(`${header}.${claims}`), keyPem));
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ token: `${header}.${claims}.${signature}`, expires_in: 300 }));
-    });
-    reg = await startRegistry({
-      auth: { realm: `http://${tokens.host}/token`, service: SERVICE, issuer: ISSUER, rootCertBundle: cert },
-    });
+    tr = await startTokenRegistry();
+    ({ reg, tokens, dir } = tr);
     await writeFile(
       join(dir, 'config.json'),
       JSON.stringify({
@@ -122,9 +46,7 @@ describe('token auth against docker-registry', () => {
   });
 
   afterAll(async () => {
-    await reg?.stop();
-    await tokens?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await tr?.stop();
   });
 
   const tokenRequests = (): number => tokens.requests.length;

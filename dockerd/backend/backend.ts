@@ -7,7 +7,16 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { mountAll } from '../../client/mount.js';
-import { Conflict, InvalidParameter, NotFound, NotImplemented } from '../http/errors.js';
+import {
+  Conflict,
+  InvalidParameter,
+  NotFound,
+  NotImplemented,
+  SystemError,
+  Unauthorized,
+} from '../http/errors.js';
+import { Registry } from '../../client/remotes/index.js';
+import { normalizeCredentialHost } from '../../client/remotes/credentials.js';
 import type { Filters } from '../http/filters.js';
 import { type JsonMessage, errorMessage } from '../http/jsonmessage.js';
 import type { JsonStreamWriter } from '../http/context.js';
@@ -583,6 +592,28 @@ export class Backend {
   }
 
   // ---- system ------------------------------------------------------------------------------------
+
+  /** POST /auth: the credentials are checked against the registry itself (nothing is stored here). */
+  async login(a: {
+    username?: string;
+    password?: string;
+    serveraddress?: string;
+    identitytoken?: string;
+  }): Promise<void> {
+    const host = normalizeCredentialHost(a.serveraddress || 'docker.io');
+    const creds = a.identitytoken
+      ? { identityToken: a.identitytoken }
+      : { username: a.username ?? '', password: a.password ?? '' };
+    try {
+      await new Registry({ credentials: () => creds }).ping(host);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/401|403|unauthori[sz]ed|denied|incorrect/i.test(msg)) {
+        throw new Unauthorized(`login attempt to ${host} failed: ${msg}`);
+      }
+      throw new SystemError(`login to ${host}: ${msg}`);
+    }
+  }
 
   async info(): Promise<Record<string, unknown>> {
     return info(this.e, (await this.e.images.list()).length);

@@ -1,7 +1,7 @@
 // /info, /version, /events, /system/df, /auth, and the networks Docker always has (bridge, host,
 // none); user-defined networks come with the CNI work.
 import { parseFilters } from '../http/filters.js';
-import { NotFound, NotImplemented } from '../http/errors.js';
+import { InvalidParameter, NotFound, NotImplemented } from '../http/errors.js';
 import type { Route } from '../http/router.js';
 import type { Backend } from '../backend/backend.js';
 
@@ -13,7 +13,17 @@ export function systemRoutes(b: Backend): Route[] {
     {
       method: 'POST',
       path: '/auth',
-      handler: (ctx) => ctx.sendJson(200, { Status: 'Login Succeeded', IdentityToken: '' }),
+      handler: async (ctx) => {
+        const body = await ctx.json<{
+          username?: string;
+          password?: string;
+          serveraddress?: string;
+          identitytoken?: string;
+        }>({ required: true });
+        if (!body || typeof body !== 'object') throw new InvalidParameter('invalid auth configuration');
+        await b.login(body);
+        ctx.sendJson(200, { Status: 'Login Succeeded', IdentityToken: '' });
+      },
     },
     {
       method: 'GET',

@@ -28,13 +28,26 @@ export interface ShimLauncherOptions {
 }
 
 export class ShimLauncher {
-  /** A shim already booted and waiting for a task (Node's start-up is most of a task's start). */
+  /**
+   * A shim already booted and waiting for a task (Node's start-up is most of a task's start). One is
+   * kept while tasks are being started, and retired after a minute without one, so an idle engine
+   * holds no extra process.
+   */
   private spare: ChildProcess | undefined;
   private spareTimer: NodeJS.Timeout | undefined;
+  private retireTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly o: ShimLauncherOptions) {
-    // Not at once: the daemon's own start-up comes first.
-    this.prewarmSoon(300);
+  constructor(readonly o: ShimLauncherOptions) {}
+
+  private retireLater(ms = 60_000): void {
+    if (this.retireTimer) clearTimeout(this.retireTimer);
+    this.retireTimer = setTimeout(() => {
+      this.retireTimer = undefined;
+      const p = this.spare;
+      this.spare = undefined;
+      p?.kill('SIGTERM');
+    }, ms);
+    this.retireTimer.unref();
   }
 
   private prewarmSoon(ms: number): void {
@@ -159,6 +172,7 @@ export class ShimLauncher {
     const bundle = this.bundleDir(ns, id);
     const adopted = await this.adopt(ns, id, bundle);
     this.prewarmSoon(50);
+    this.retireLater();
     if (adopted) return this.connect(adopted);
     const log = await fs.open(path.join(bundle, 'shim.log'), 'a');
     let address: string;
