@@ -356,6 +356,17 @@ describe('docker CLI against tsctr-dockerd', () => {
     expect(rmiUsed.code).toBe(1);
   });
 
+  it('pulls a missing image on docker run', async () => {
+    const target = `${reg.host}/autopull:1`;
+    await d.docker(['tag', ref, target]);
+    expect((await d.docker(['push', target])).code).toBe(0);
+    await d.docker(['rmi', target]);
+    const r = await d.docker(['run', '--rm', target, 'echo', 'pulled']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Unable to find image '${target}' locally`);
+    expect(r.stdout).toContain('pulled\n');
+  });
+
   it('streams events live while a container runs', async () => {
     const child = spawn(
       'docker',
