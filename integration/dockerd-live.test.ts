@@ -1,6 +1,7 @@
 // tsctr-dockerd with real clients beyond the CLI's one-shot commands: an interactive terminal driven
 // through tmux, dockerode from npm, and kill -9 of both daemons with containers running.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,4 +213,20 @@ describe('live restore', () => {
     expect(rm.code, rm.stderr).toBe(0);
     expect((await d.docker(['ps', '-aq'])).stdout.trim()).toBe('');
   }, 90_000);
+
+  it('sweeps what a crash between a removal and its cleanup left in tsctrd', async () => {
+    // A container tsctr-dockerd has no record of, with its task running and its snapshot: what a kill
+    // -9 right after `docker rm -f` answered would leave.
+    const orphan = randomBytes(32).toString('hex');
+    const r = await d.tsctrd.ctr(['run', '-d', ref, orphan, 'sleep', '600'], { ns: 'moby' });
+    expect(r.code, r.stderr).toBe(0);
+    await d.kill9();
+    await d.start();
+    await until(async () => {
+      const c = await d.tsctrd.ctr(['containers', 'ls', '-q'], { ns: 'moby' });
+      const s = await d.tsctrd.ctr(['snapshots', 'ls'], { ns: 'moby' });
+      return !c.stdout.includes(orphan) && !s.stdout.includes(orphan) ? true : undefined;
+    });
+    expect((await d.tsctrd.ctr(['tasks', 'ls'], { ns: 'moby' })).stdout).not.toContain(orphan);
+  });
 });

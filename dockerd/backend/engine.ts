@@ -35,7 +35,6 @@ export class Runtime {
   /** Serialises start/stop/kill/remove on one container. */
   private chain: Promise<unknown> = Promise.resolve();
   removing = false;
-  exitHandled: Promise<void> | undefined;
 
   constructor() {
     this.emitter.setMaxListeners(0);

@@ -81,10 +81,21 @@ export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
   rmSync(e.fifoDir(id), { recursive: true, force: true });
 }
 
-/** tsctrd containers in our namespace with no record: removals a crash interrupted. */
+/**
+ * What a crash left half-done: tsctrd containers, or container rootfs snapshots (keyed by a container
+ * id), in our namespace with no record (a removal or a create interrupted). Image layer snapshots
+ * are keyed by chain IDs (`sha256:…`) and are left to tsctrd's GC.
+ */
 export async function sweepOrphans(e: Engine): Promise<number> {
   const { containers } = await e.c.call(e.c.containers, e.c.containers.list, { filters: [] });
-  const orphans = containers.filter((c) => !e.store.has(c.id));
-  await Promise.all(orphans.map((c) => releaseTsctrd(e, c.id).catch(() => undefined)));
+  const batches = await e.c.collect(
+    e.c.snapshots.list({ snapshotter: 'overlayfs', filters: [] }, e.c.metadata()),
+  );
+  const ids = new Set([
+    ...containers.map((c) => c.id),
+    ...batches.flatMap((b) => b.info.map((i) => i.name)).filter((n) => /^[0-9a-f]{64}$/.test(n)),
+  ]);
+  const orphans = [...ids].filter((id) => !e.store.has(id));
+  await Promise.all(orphans.map((id) => releaseTsctrd(e, id).catch(() => undefined)));
   return orphans.length;
 }

@@ -12,6 +12,16 @@ import { sweepOrphans } from './remove.js';
 import { nowRfc3339, wireLogger } from './start.js';
 
 async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
+  // A record whose tsctrd container was never made: a create cut short by a crash. It never existed
+  // for a client (create had not answered), so it goes, with what it had made.
+  try {
+    await e.c.call(e.c.containers, e.c.containers.get, { id: rec.Id });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    for (const m of rec.Mounts) if (m.anonymous && m.Name) e.volumes.remove(m.Name, true);
+    e.store.remove(rec.Id);
+    return;
+  }
   let proc;
   try {
     proc = (await e.c.call(e.c.tasks, e.c.tasks.get, { containerId: rec.Id, execId: '' })).process;
