@@ -185,8 +185,9 @@ describe('docker CLI against tsctr-dockerd', () => {
       '-c',
       'for i in 1 2 3; do echo tick$i; sleep 0.3; done',
     ]);
-    const f = await d.docker(['logs', '-f', 'lf'], { timeoutMs: 15_000 });
-    expect(f.stdout).toBe('tick1\ntick2\ntick3\n');
+    const f = await d.docker(['logs', '-f', '--tail', '5', '-t', 'lf'], { timeoutMs: 15_000 });
+    expect(f.stdout.replace(/^\S+ /gm, '')).toBe('tick1\ntick2\ntick3\n');
+    expect(f.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z tick3$/m);
     await d.docker(['rm', 'lg', 'lf']);
   });
 
