@@ -1,6 +1,6 @@
 // Drives runc: every call is one `runc` command with the shim's root, log and bundle.
 import { type StdioOptions, spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface RuncOptions {
@@ -90,6 +90,52 @@ export class Runc {
     return this.run(['start', this.o.id]);
   }
 
+  /**
+   * What `runc start` does, without starting runc: a created container's init waits to open runc's
+   * exec FIFO for writing; opening it for reading lets init write one byte and exec the process, and
+   * removing it afterwards marks the container running for runc. Only for specs without poststart
+   * hooks (runc runs none here anyway in 1.1, but a later runc might). Resolves false when the FIFO is
+   * not there (not created by this runc, or already started), so the caller can run `runc start`.
+   */
+  async startViaFifo(initPid: number): Promise<boolean> {
+    const fifo = path.join(this.o.root, this.o.id, 'exec.fifo');
+    if (!existsSync(fifo)) return false;
+    try {
+      const spec = JSON.parse(await fs.readFile(path.join(this.o.bundle, 'config.json'), 'utf8')) as {
+        hooks?: { poststart?: unknown[] };
+      };
+      if (spec.hooks?.poststart?.length) return false;
+    } catch {
+      return false;
+    }
+    const dead = () => new RuncError('runc start failed: container process is already dead');
+    if (!alive(initPid)) throw dead();
+    // A blocking open (on libuv's thread pool) meets init's open for writing. Should init die first,
+    // our own brief writer lets the open return, and the read then sees EOF.
+    const watch = setInterval(() => {
+      if (alive(initPid)) return;
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader yet or gone: next tick
+      }
+    }, 200);
+    let got = 0;
+    try {
+      const fh = await fs.open(fifo, 'r');
+      try {
+        got = (await fh.read(Buffer.alloc(1), 0, 1, null)).bytesRead;
+      } finally {
+        await fh.close();
+      }
+    } finally {
+      clearInterval(watch);
+    }
+    if (got === 0) throw dead();
+    await fs.rm(fifo, { force: true });
+    return true;
+  }
+
   kill(signal: number, all: boolean): Promise<string> {
     return this.run(['kill', ...(all ? ['--all'] : []), this.o.id, String(signal)]);
   }
@@ -113,5 +159,14 @@ export class Runc {
 
   update(resourcesJson: string): Promise<string> {
     return this.run(['update', '--resources', '-', this.o.id], ['pipe', 'pipe', 'pipe'], resourcesJson);
+  }
+}
+
+/** The process exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }

@@ -201,7 +201,7 @@ export class ShimTask {
         if (p.status !== 'created')
           throw failedPrecondition(`process ${req.execId || req.id} is not in the created state`);
         if (!req.execId) {
-          await this.runc.start();
+          if (!(await this.runc.startViaFifo(p.pid))) await this.runc.start();
           p.status = p.exit ? 'stopped' : 'running';
           this.c.events.publish('/tasks/start', 'TaskStart', { containerId: this.c.id, pid: p.pid });
         } else {
