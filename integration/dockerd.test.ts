@@ -191,6 +191,19 @@ describe('docker CLI against tsctr-dockerd', () => {
     await d.docker(['rm', 'lg', 'lf']);
   });
 
+  it('starts attached (start -a) and attaches to a running container', async () => {
+    await d.docker(['create', '--name', 'sa', ref, 'sh', '-c', 'echo started; exit 6']);
+    const sa = await d.docker(['start', '-a', 'sa']);
+    expect(sa).toMatchObject({ code: 6, stdout: 'started\n' });
+    // start -a again replays nothing old: only the new run's output.
+    expect((await d.docker(['start', '-a', 'sa'])).stdout).toBe('started\n');
+    await d.docker(['rm', 'sa']);
+    await d.docker(['run', '-d', '--name', 'at', ref, 'sh', '-c', 'sleep 1; echo late; exit 2']);
+    const at = await d.docker(['attach', 'at'], { timeoutMs: 10_000 });
+    expect(at).toMatchObject({ code: 2, stdout: 'late\n' });
+    await d.docker(['rm', 'at']);
+  });
+
   it('applies restart policies', async () => {
     await d.docker(['run', '-d', '--name', 'fail', '--restart', 'on-failure:2', ref, 'sh', '-c', 'exit 3']);
     const state = await until(async () => {
