@@ -11,7 +11,8 @@ command -v tmux >/dev/null || need+=(tmux)                 # tests drive `run -t
 command -v docker >/dev/null || need+=(docker.io)         # the docker CLI: a real client peer of tsctr-dockerd (and the bench anchor)
 command -v nsenter >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
-command -v ip >/dev/null || need+=(iproute2)                # loopback up in a container's network namespace
+command -v ip >/dev/null || need+=(iproute2)
+python3 -c 'import docker' 2>/dev/null || need+=(python3-docker)   # docker-py: a client peer of tsctr-dockerd in the tests
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
