@@ -279,6 +279,14 @@ describe('docker CLI against tsctr-dockerd', () => {
       ).stdout,
     ).toContain('tmpfs');
     expect((await d.docker(['volume', 'rm', 'vol1'])).code).toBe(0);
+    // A new volume starts with the image's files at its mount point, unless nocopy.
+    expect(
+      (await d.docker(['run', '--rm', '-v', 'etcvol:/etc', ref, 'grep', '^root:', '/etc/passwd'])).stdout,
+    ).toMatch(/^root:/);
+    const ev = JSON.parse((await d.docker(['volume', 'inspect', 'etcvol'])).stdout)[0];
+    expect(existsSync(path.join(ev.Mountpoint, 'passwd'))).toBe(true);
+    expect((await d.docker(['run', '--rm', '-v', 'nocp:/etc:nocopy', ref, 'ls', '/etc'])).stdout).toBe('');
+    await d.docker(['volume', 'rm', 'etcvol', 'nocp']);
     expect(existsSync(vi.Mountpoint)).toBe(false);
   });
 

@@ -9,9 +9,7 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v zstd >/dev/null || need+=(zstd)
 command -v tmux >/dev/null || need+=(tmux)                 # tests drive `run -t` through a real terminal
 command -v docker >/dev/null || need+=(docker.io)         # the docker CLI: a real client peer of tsctr-dockerd (and the bench anchor)
-command -v nsenter >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
-command -v ip >/dev/null || need+=(iproute2)
 python3 -c 'import docker' 2>/dev/null || need+=(python3-docker)   # docker-py: a client peer of tsctr-dockerd in the tests
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

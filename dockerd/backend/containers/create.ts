@@ -3,7 +3,7 @@
 // resolved, the /etc files are written, the rootfs snapshot is prepared on the image's top layer and
 // the tsctrd container is created with its OCI spec, so `start` only has to run it.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,12 +16,14 @@ import type { Engine } from '../engine.js';
 import { writeEtcFiles } from '../etc-files.js';
 import { newId, randomName, validName } from '../ids.js';
 import { resolveMounts } from '../mounts.js';
+import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
 import {
   type ContainerConfig,
   type ContainerRecord,
   type CreateBody,
   type HostConfig,
+  type MountPoint,
   ZERO_TIME,
 } from '../types.js';
 
@@ -116,24 +118,45 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   return h;
 }
 
-async function readUsers(e: Engine, id: string): Promise<UserDb> {
+/** Runs `fn` on a read-only view of the container's new rootfs (the image's files). */
+async function withImageRoot<T>(e: Engine, id: string, fn: (root: string) => Promise<T>): Promise<T> {
   const { mounts } = await e.c.call(e.c.snapshots, e.c.snapshots.mounts, {
     snapshotter: 'overlayfs',
     key: id,
   });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-users-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-rootfs-'));
   try {
     await mountAll(
       mounts.map((m) => ({ ...m, options: m.options.map((x) => (x === 'rw' ? 'ro' : x)) })),
       dir,
     );
     try {
-      return await readUserDb(dir);
+      return await fn(dir);
     } finally {
       await run('umount', [dir]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Docker's copy-up: a volume that is still empty gets what the image has at its mount point (so a
+ * new volume on /etc starts with the image's /etc), unless the mount says `nocopy`. The image path
+ * is resolved inside the image root: a symlink there never leads to the host's files.
+ */
+async function copyUp(root: string, mounts: MountPoint[]): Promise<void> {
+  for (const m of mounts) {
+    if (m.Type !== 'volume' || m.Mode.split(',').includes('nocopy')) continue;
+    if (readdirSync(m.Source).length > 0) continue;
+    let from: string;
+    try {
+      from = await resolveInRoot(root, m.Destination);
+    } catch {
+      continue;
+    }
+    if (!lstatSync(from, { throwIfNoEntry: false })?.isDirectory()) continue;
+    await run('cp', ['-a', '--', `${from}/.`, `${m.Source}/`]);
   }
 }
 
@@ -239,7 +262,14 @@ export async function createContainer(
       labels: { [GC_ROOT]: new Date().toISOString() },
     });
     prepared = true;
-    const users = cfg.User ? await readUsers(e, id) : {};
+    const copy = rec.Mounts.some((m) => m.Type === 'volume' && readdirSync(m.Source).length === 0);
+    const users: UserDb =
+      cfg.User || copy
+        ? await withImageRoot(e, id, async (root) => {
+            if (copy) await copyUp(root, rec.Mounts);
+            return cfg.User ? readUserDb(root) : {};
+          })
+        : {};
     let joinNetns: string | undefined;
     if (hc.NetworkMode?.startsWith('container:')) {
       const other = e.store.get(hc.NetworkMode.slice('container:'.length));
