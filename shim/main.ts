@@ -15,6 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { DeleteResponse, TaskService } from '../api/gen/containerd/runtime/task/v2/shim.js';
 import { TtrpcServer } from '../api/ttrpc/index.js';
@@ -179,6 +180,8 @@ export async function spare(a: ShimArgs): Promise<void> {
   pipe.on('error', () => undefined);
   pipe.on('end', () => undefined);
   const job = JSON.parse(line) as { namespace: string; id: string; bundle: string };
+  // Booted at low priority; the container (runc and its processes inherit this) must not be.
+  os.setPriority(0);
   process.chdir(job.bundle);
   const log = openSync(path.join(job.bundle, 'shim.log'), 'a');
   dup2(log, 1);

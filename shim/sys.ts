@@ -11,6 +11,9 @@ const cWaitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)
 const cPipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
 const cDup = libc.func('int dup(int fd)');
 const cDup2 = libc.func('int dup2(int oldfd, int newfd)');
+const cMount = libc.func(
+  'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+);
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
@@ -58,4 +61,49 @@ export function dup(fd: number): number {
 /** Makes `newfd` refer to `oldfd`'s open file (a spare shim moving its stdio to its bundle's log). */
 export function dup2(oldfd: number, newfd: number): void {
   if ((cDup2(oldfd, newfd) as number) < 0) throw errno('dup2');
+}
+
+const MS_RDONLY = 0x1;
+const MS_NOSUID = 0x2;
+const MS_NODEV = 0x4;
+const MS_NOEXEC = 0x8;
+const MS_REMOUNT = 0x20;
+const MS_NOATIME = 0x400;
+const MS_NODIRATIME = 0x800;
+const MS_BIND = 0x1000;
+const MS_REC = 0x4000;
+
+const FLAGS: Record<string, number> = {
+  ro: MS_RDONLY,
+  rw: 0,
+  nosuid: MS_NOSUID,
+  nodev: MS_NODEV,
+  noexec: MS_NOEXEC,
+  noatime: MS_NOATIME,
+  nodiratime: MS_NODIRATIME,
+  bind: MS_BIND,
+  rbind: MS_BIND | MS_REC,
+};
+
+/**
+ * mount(2) of one containerd Mount (overlay, bind, tmpfs…): options that are flags become flags,
+ * the rest the filesystem's data string. A read-only bind takes a second, remounting call.
+ */
+export function mountSyscall(m: { type: string; source: string; options: string[] }, target: string): void {
+  let flags = 0;
+  const data: string[] = [];
+  for (const o of m.options) {
+    if (o in FLAGS) flags |= FLAGS[o];
+    else data.push(o);
+  }
+  const type = m.type === 'bind' ? '' : m.type;
+  if (m.type === 'bind') flags |= MS_BIND | (m.options.includes('bind') ? 0 : MS_REC);
+  const bind = (flags & MS_BIND) !== 0;
+  // A bind ignores MS_RDONLY on its first call: read-only takes a remount.
+  const first = bind ? flags & ~MS_RDONLY : flags;
+  if ((cMount(m.source, target, type, first, data.join(',')) as number) !== 0) throw errno('mount');
+  if (bind && flags & MS_RDONLY) {
+    if ((cMount('', target, '', MS_BIND | MS_REMOUNT | MS_RDONLY, '') as number) !== 0)
+      throw errno('remount');
+  }
 }

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { TaskService } from '../../api/gen/containerd/runtime/task/v2/shim.js';
 import { type ServiceClient, TtrpcClient } from '../../api/ttrpc/index.js';
@@ -74,6 +75,8 @@ export class ShimLauncher {
       });
       p.unref();
       (p.stdio[3] as Socket).unref();
+      // It boots at low priority, beside the runc of the task just started; adopted, it is reset.
+      if (p.pid) os.setPriority(p.pid, 10);
       this.spare = p;
     } catch {
       this.spare = undefined;
@@ -171,7 +174,7 @@ export class ShimLauncher {
       throw invalidArgument(`runtime ${JSON.stringify(runtime)} is not supported by tsctrd`);
     const bundle = this.bundleDir(ns, id);
     const adopted = await this.adopt(ns, id, bundle);
-    this.prewarmSoon(50);
+    this.prewarmSoon(20);
     this.retireLater();
     if (adopted) return this.connect(adopted);
     const log = await fs.open(path.join(bundle, 'shim.log'), 'a');
