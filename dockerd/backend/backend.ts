@@ -1,27 +1,10 @@
 // The backend the HTTP routes call: one method per operation, over the engine's stores and tsctrd.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { mountAll } from '../../client/mount.js';
-import {
-  Conflict,
-  InvalidParameter,
-  NotFound,
-  NotImplemented,
-  SystemError,
-  Unauthorized,
-} from '../http/errors.js';
-import { Registry } from '../../client/remotes/index.js';
-import { normalizeCredentialHost } from '../../client/remotes/credentials.js';
+import { Conflict, InvalidParameter, NotFound, NotImplemented } from '../http/errors.js';
 import type { Filters } from '../http/filters.js';
 import { type JsonMessage, errorMessage } from '../http/jsonmessage.js';
 import type { JsonStreamWriter } from '../http/context.js';
-import { frame } from '../http/stdcopy.js';
-import { type AttachOptions, attachContainer, escapeFilter, parseDetachKeys } from './containers/attach.js';
+import { type AttachOptions, attachContainer, parseDetachKeys } from './containers/attach.js';
 import { createContainer } from './containers/create.js';
 import {
   type ExecConfig,
@@ -29,6 +12,7 @@ import {
   ExecStore,
   createExec,
   execInspect,
+  attachExec,
   startExec,
 } from './containers/exec.js';
 import { type LogsOptions, checkLogs, streamLogs } from './containers/logs.js';
@@ -44,20 +28,21 @@ import {
 } from './containers/stop.js';
 import { inspectView, listFilter, listView } from './containers/views.js';
 import type { Engine } from './engine.js';
-import { type DockerEvent, eventMatches } from './events.js';
+import type { DockerEvent } from './events.js';
 import { validName } from './ids.js';
+import { exportContainer, getArchive, putArchive, statPath } from './containers/archive.js';
+import { streamEvents } from './event-stream.js';
+import { listNetworks, networkView } from './networks.js';
 import { loadImages, resolveSaveNames, saveImages } from './images/archive.js';
 import { historyView, imageInspectView, imageListView, removeImage, tagImage, tagsOf } from './images/ops.js';
 import { pullImage, pullReference } from './images/pull.js';
 import { pushRepository } from './images/push.js';
+import { login } from './images/login.js';
+import { createVolume, listVolumes, pruneVolumes, removeVolume } from './volume-ops.js';
 import { importRootfs } from './images/import.js';
 import { info, version } from './system.js';
 import type { ContainerRecord, CreateBody } from './types.js';
 import { publicVolume } from './volumes.js';
-import { parseDockerTime } from '../logs/format.js';
-import * as archive from '../archive/index.js';
-
-const run = promisify(execFile);
 
 export class Backend {
   readonly execs = new ExecStore();
@@ -259,86 +244,28 @@ export class Backend {
     }
   }
 
-  /** Runs `fn` on the container's root filesystem: the live view of a running one, a mount otherwise. */
-  private async withRoot<T>(rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
-    if (rec.State.Running && rec.State.Pid) return fn(`/proc/${rec.State.Pid}/root`);
-    const { mounts } = await this.e.c.call(this.e.c.snapshots, this.e.c.snapshots.mounts, {
-      snapshotter: 'overlayfs',
-      key: rec.Id,
-    });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-cp-'));
-    try {
-      await mountAll(mounts, dir);
-      try {
-        return await fn(dir);
-      } finally {
-        await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  statPath(rec: ContainerRecord, p: string): Promise<string> {
+    return statPath(this.e, rec, p);
   }
 
-  async statPath(rec: ContainerRecord, p: string): Promise<string> {
-    if (!p) throw new InvalidParameter('path is required');
-    return this.withRoot(rec, async (root) => archive.encodeStatHeader(await this.stat(rec, root, p)));
-  }
-
-  private async stat(rec: ContainerRecord, root: string, p: string): Promise<archive.PathStat> {
-    try {
-      return await archive.statPath(root, p);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new NotFound(`Could not find the file ${p} in container ${rec.Name.slice(1)}`);
-      throw e;
-    }
-  }
-
-  async getArchive(
+  getArchive(
     rec: ContainerRecord,
     p: string,
   ): Promise<{ stat: string; open: (out: Writable) => Promise<void> }> {
-    if (!p) throw new InvalidParameter('path is required');
-    // The stat is taken first so a missing path is a 404 before any byte is sent.
-    let stat = '';
-    await this.withRoot(rec, async (root) => {
-      stat = archive.encodeStatHeader(await this.stat(rec, root, p));
-    });
-    return {
-      stat,
-      open: (out) =>
-        this.withRoot(rec, async (root) => {
-          await pipeline(archive.packPath(root, p), out);
-        }),
-    };
+    return getArchive(this.e, rec, p);
   }
 
-  async putArchive(
+  putArchive(
     rec: ContainerRecord,
     p: string,
     body: Readable,
     o: { noOverwriteDirNonDir: boolean },
   ): Promise<void> {
-    if (rec.HostConfig.ReadonlyRootfs) throw new InvalidParameter('container rootfs is marked read-only');
-    await this.withRoot(rec, async (root) => {
-      try {
-        await archive.extractInto(root, p, body, o);
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        if (err.code === 'ENOENT')
-          throw new NotFound(`Could not find the file ${p} in container ${rec.Name.slice(1)}`);
-        if (err.code === 'EINVAL' || err.code === 'ENOTDIR' || err.code === 'EEXIST')
-          throw new InvalidParameter(err.message);
-        throw e;
-      }
-    });
+    return putArchive(this.e, rec, p, body, o);
   }
 
-  async exportContainer(rec: ContainerRecord, open: () => Writable): Promise<void> {
-    await this.withRoot(rec, async (root) => {
-      await pipeline(archive.packPath(root, '/', { contentsOnly: true }), open());
-      this.e.containerEvent(rec, 'export');
-    });
+  exportContainer(rec: ContainerRecord, open: () => Writable): Promise<void> {
+    return exportContainer(this.e, rec, open);
   }
 
   // ---- exec --------------------------------------------------------------------------------------
@@ -362,38 +289,8 @@ export class Backend {
     await startExec(this.e, x, this.container(x.ContainerID), () => undefined);
   }
 
-  async startExecAttached(x: ExecInstance, sock: Duplex): Promise<void> {
-    const rec = this.container(x.ContainerID);
-    const tty = x.Config.Tty ?? false;
-    const cfg = x.Config;
-    try {
-      await startExec(this.e, x, rec, (io) => {
-        io.subscribe((stream, chunk) => {
-          if ((stream === 'stdout' && !cfg.AttachStdout) || (stream === 'stderr' && !cfg.AttachStderr))
-            return;
-          if (!sock.destroyed && !sock.writableEnded)
-            sock.write(tty ? chunk : frame(stream === 'stdout' ? 1 : 2, chunk));
-        });
-        if (cfg.AttachStdin) {
-          const filter = tty
-            ? escapeFilter(parseDetachKeys(cfg.DetachKeys || 'ctrl-p,ctrl-q'), () => sock.end())
-            : (b: Buffer) => b;
-          sock.on('data', (b: Buffer) => {
-            const d = filter(b);
-            if (d.length > 0) io.writeStdin(d);
-          });
-          sock.on('end', () => io.closeStdin());
-        } else {
-          sock.on('data', () => undefined);
-        }
-      });
-    } catch (e) {
-      if (!sock.destroyed)
-        sock.end(tty ? Buffer.from(`${(e as Error).message}\r\n`) : frame(3, `${(e as Error).message}\n`));
-      return;
-    }
-    await x.exited;
-    if (!sock.destroyed) sock.end();
+  startExecAttached(x: ExecInstance, sock: Duplex): Promise<void> {
+    return attachExec(this.e, x, this.container(x.ContainerID), sock);
   }
 
   async resizeExec(x: ExecInstance, h: number, w: number): Promise<void> {
@@ -535,24 +432,7 @@ export class Backend {
   // ---- volumes -----------------------------------------------------------------------------------
 
   listVolumes(filters: Filters): { Volumes: unknown[]; Warnings: null } {
-    const dangling = filters.get('dangling');
-    const names = filters.get('name');
-    const labels = filters.get('label');
-    const vols = this.e.volumes.list().filter((v) => {
-      if (dangling && dangling.includes('true') !== (this.e.volumes.inUse(v.Name).length === 0)) return false;
-      if (names && !names.some((n) => v.Name.includes(n))) return false;
-      if (
-        labels &&
-        !labels.every((l) =>
-          l.includes('=')
-            ? v.Labels?.[l.split('=')[0]] === l.split('=').slice(1).join('=')
-            : !!v.Labels && l in v.Labels,
-        )
-      )
-        return false;
-      return true;
-    });
-    return { Volumes: vols.map(publicVolume), Warnings: null };
+    return listVolumes(this.e, filters);
   }
 
   createVolume(
@@ -560,13 +440,7 @@ export class Backend {
     labels: Record<string, string> | null,
     opts: Record<string, string> | null,
   ): unknown {
-    const { volume, created } = this.e.volumes.create(name || undefined, {
-      labels,
-      options: opts,
-      anonymous: !name,
-    });
-    if (created) this.e.events.publish('volume', 'create', volume.Name, { driver: 'local' });
-    return publicVolume(volume);
+    return createVolume(this.e, name, labels, opts);
   }
 
   inspectVolume(name: string): unknown {
@@ -574,45 +448,23 @@ export class Backend {
   }
 
   removeVolume(name: string, force: boolean): void {
-    this.e.volumes.remove(name, force);
-    this.e.events.publish('volume', 'destroy', name, { driver: 'local' });
+    removeVolume(this.e, name, force);
   }
 
   pruneVolumes(filters: Filters): { VolumesDeleted: string[]; SpaceReclaimed: number } {
-    const labels = filters.get('label');
-    const deleted: string[] = [];
-    for (const v of this.e.volumes.list()) {
-      if (this.e.volumes.inUse(v.Name).length > 0) continue;
-      if (labels && !labels.every((l) => !!v.Labels && l.split('=')[0] in v.Labels)) continue;
-      this.e.volumes.remove(v.Name);
-      this.e.events.publish('volume', 'destroy', v.Name, { driver: 'local' });
-      deleted.push(v.Name);
-    }
-    return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
+    return pruneVolumes(this.e, filters);
   }
 
   // ---- system ------------------------------------------------------------------------------------
 
   /** POST /auth: the credentials are checked against the registry itself (nothing is stored here). */
-  async login(a: {
+  login(a: {
     username?: string;
     password?: string;
     serveraddress?: string;
     identitytoken?: string;
   }): Promise<void> {
-    const host = normalizeCredentialHost(a.serveraddress || 'docker.io');
-    const creds = a.identitytoken
-      ? { identityToken: a.identitytoken }
-      : { username: a.username ?? '', password: a.password ?? '' };
-    try {
-      await new Registry({ credentials: () => creds }).ping(host);
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/401|403|unauthori[sz]ed|denied|incorrect/i.test(msg)) {
-        throw new Unauthorized(`login attempt to ${host} failed: ${msg}`);
-      }
-      throw new SystemError(`login to ${host}: ${msg}`);
-    }
+    return login(a);
   }
 
   async info(): Promise<Record<string, unknown>> {
@@ -633,86 +485,19 @@ export class Backend {
     return { LayersSize: 0, Images: images, Containers: containers, Volumes: volumes, BuildCache: [] };
   }
 
-  async streamEvents(
+  streamEvents(
     o: { since?: string; until?: string; filters: Filters },
     write: (e: DockerEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const untilNs = o.until ? Number(parseDockerTime(o.until)) : undefined;
-    const matches = (ev: DockerEvent) =>
-      eventMatches(ev, o.filters) && (untilNs === undefined || ev.timeNano <= untilNs);
-    const queue: DockerEvent[] = [];
-    let wake: (() => void) | undefined;
-    const unsubscribe = this.e.events.subscribe((ev) => {
-      queue.push(ev);
-      wake?.();
-    });
-    try {
-      if (o.since)
-        for (const ev of this.e.events.since(Number(parseDockerTime(o.since)))) if (matches(ev)) write(ev);
-      for (;;) {
-        if (untilNs !== undefined && Date.now() * 1e6 > untilNs) return;
-        while (queue.length > 0) {
-          const ev = queue.shift()!;
-          if (matches(ev)) write(ev);
-        }
-        if (signal.aborted) return;
-        await new Promise<void>((r) => {
-          wake = r;
-          const t =
-            untilNs !== undefined ? setTimeout(r, Math.max(0, untilNs / 1e6 - Date.now()) + 10) : undefined;
-          signal.addEventListener(
-            'abort',
-            () => {
-              if (t) clearTimeout(t);
-              r();
-            },
-            { once: true },
-          );
-        });
-        wake = undefined;
-      }
-    } finally {
-      unsubscribe();
-    }
+    return streamEvents(this.e, o, write, signal);
   }
 
   listNetworks(): unknown[] {
-    return ['bridge', 'host', 'none'].map((n) => this.network(n));
+    return listNetworks(this.e);
   }
 
   network(id: string): Record<string, unknown> {
-    const names: Record<string, string> = { bridge: 'bridge', host: 'host', none: 'null' };
-    const name = Object.keys(names).find((n) => n === id || id === `${n}-network`);
-    if (!name) throw new NotFound(`network ${id} not found`);
-    const containers: Record<string, unknown> = {};
-    for (const r of this.e.store.list()) {
-      const mode = r.HostConfig.NetworkMode === 'default' ? 'bridge' : r.HostConfig.NetworkMode;
-      if (mode === name && r.State.Running)
-        containers[r.Id] = {
-          Name: r.Name.slice(1),
-          EndpointID: '',
-          MacAddress: '',
-          IPv4Address: '',
-          IPv6Address: '',
-        };
-    }
-    return {
-      Name: name,
-      Id: name,
-      Created: new Date(this.e.startedAt).toISOString(),
-      Scope: 'local',
-      Driver: names[name],
-      EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: null, Config: [] },
-      Internal: false,
-      Attachable: false,
-      Ingress: false,
-      ConfigFrom: { Network: '' },
-      ConfigOnly: false,
-      Containers: containers,
-      Options: {},
-      Labels: {},
-    };
+    return networkView(this.e, id);
   }
 }

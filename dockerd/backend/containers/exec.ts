@@ -2,9 +2,12 @@
 // running container's namespaces, with its own FIFOs, whose exit code is recorded before its
 // output stream is closed, so `exec inspect` right after EOF sees it.
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { type Spec, applyOpts, readUserDb, withUser } from '../../../client/spec/index.js';
 import { Conflict, InvalidParameter, NotFound } from '../../http/errors.js';
+import { frame } from '../../http/stdcopy.js';
 import type { Engine } from '../engine.js';
+import { escapeFilter, parseDetachKeys } from './attach.js';
 import { RunIO, makeFifos, removeFifos } from '../run-io.js';
 import type { ContainerRecord } from '../types.js';
 
@@ -199,4 +202,42 @@ export function execInspect(x: ExecInstance): Record<string, unknown> {
     DetachKeys: x.Config.DetachKeys ?? '',
     Pid: x.Pid,
   };
+}
+
+/** exec start without Detach: the hijacked connection carries the exec's stdio until it exits. */
+export async function attachExec(
+  e: Engine,
+  x: ExecInstance,
+  rec: ContainerRecord,
+  sock: Duplex,
+): Promise<void> {
+  const tty = x.Config.Tty ?? false;
+  const cfg = x.Config;
+  try {
+    await startExec(e, x, rec, (io) => {
+      io.subscribe((stream, chunk) => {
+        if ((stream === 'stdout' && !cfg.AttachStdout) || (stream === 'stderr' && !cfg.AttachStderr)) return;
+        if (!sock.destroyed && !sock.writableEnded)
+          sock.write(tty ? chunk : frame(stream === 'stdout' ? 1 : 2, chunk));
+      });
+      if (cfg.AttachStdin) {
+        const filter = tty
+          ? escapeFilter(parseDetachKeys(cfg.DetachKeys || 'ctrl-p,ctrl-q'), () => sock.end())
+          : (b: Buffer) => b;
+        sock.on('data', (b: Buffer) => {
+          const d = filter(b);
+          if (d.length > 0) io.writeStdin(d);
+        });
+        sock.on('end', () => io.closeStdin());
+      } else {
+        sock.on('data', () => undefined);
+      }
+    });
+  } catch (err) {
+    if (!sock.destroyed)
+      sock.end(tty ? Buffer.from(`${(err as Error).message}\r\n`) : frame(3, `${(err as Error).message}\n`));
+    return;
+  }
+  await x.exited;
+  if (!sock.destroyed) sock.end();
 }
