@@ -42,6 +42,7 @@ export class ExecStore {
 
   add(x: ExecInstance): void {
     this.execs.set(x.ID, x);
+    void x.exited.then(() => this.forgetLater(x.ID));
   }
 
   get(id: string): ExecInstance {
@@ -52,6 +53,11 @@ export class ExecStore {
 
   forContainer(id: string): string[] {
     return [...this.execs.values()].filter((x) => x.ContainerID === id).map((x) => x.ID);
+  }
+
+  /** A finished exec stays inspectable for a while (clients read its exit code), then goes. */
+  forgetLater(id: string, ms = 5 * 60_000): void {
+    setTimeout(() => this.execs.delete(id), ms).unref();
   }
 
   dropContainer(id: string): void {
