@@ -2,47 +2,19 @@
 // against Debian's dockerd 20.10 (`--iptables=false --bridge=none`, its own containerd), in one run,
 // alternating. Without a dockerd on this machine the anchor column says so, and only our figures are
 // measured (measuring.md has the anchor's figures from an earlier run on this kind of machine).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { type RunningRegistry, startRegistry } from '../client/remotes/testing/registry-process.js';
 import { Registry } from '../client/remotes/index.js';
 import { busybox } from '../integration/testimages.js';
-import { REPO, daemonEnv, median } from './lib.js';
+import { REPO, daemonEnv, median, stopProc, waitSocket } from './lib.js';
 
 interface DockerDaemon {
   name: string;
   socket: string;
   pids(): string[];
   stop(): Promise<void>;
-}
-
-function connects(address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(address);
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
-
-async function waitSocket(address: string, proc: ChildProcess, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}`);
-    if (existsSync(address) && (await connects(address))) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`no socket at ${address}`);
-}
-
-async function stopProc(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const done = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
-  await done;
-  clearTimeout(t);
 }
 
 function childPids(root: number): string[] {

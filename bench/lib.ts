@@ -17,7 +17,7 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-function connects(address: string): Promise<boolean> {
+export function connects(address: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(address);
     s.once('connect', () => {
@@ -28,7 +28,7 @@ function connects(address: string): Promise<boolean> {
   });
 }
 
-async function waitSocket(address: string, proc: ChildProcess, ms = 20_000): Promise<void> {
+export async function waitSocket(address: string, proc: ChildProcess, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}`);
@@ -38,7 +38,7 @@ async function waitSocket(address: string, proc: ChildProcess, ms = 20_000): Pro
   throw new Error(`no socket at ${address}`);
 }
 
-async function stopProc(p: ChildProcess | undefined): Promise<void> {
+export async function stopProc(p: ChildProcess | undefined): Promise<void> {
   if (!p || p.exitCode !== null || p.signalCode !== null) return;
   const done = new Promise((r) => p.once('exit', r));
   p.kill('SIGTERM');

@@ -5,18 +5,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { DIST, type RunResult, Tsctrd, run } from './harness.js';
-
-function answers(address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(address);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
+import { DIST, type RunResult, Tsctrd, answers, run } from './harness.js';
+import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
+import { busybox } from './testimages.js';
 
 export class Dockerd {
   proc: ChildProcess | undefined;
@@ -157,4 +148,29 @@ export class Dockerd {
     await this.stop();
     await this.tsctrd.cleanup();
   }
+}
+
+/** The common setup of the docker tests: a registry with the busybox test image, both daemons, the image pulled. */
+export interface DockerFixture {
+  d: Dockerd;
+  reg: RunningRegistry;
+  ref: string;
+  stop(): Promise<void>;
+}
+
+export async function dockerFixture(): Promise<DockerFixture> {
+  const reg = await startRegistry();
+  const ref = await pushTestImage(reg, 'busybox:latest', await busybox());
+  const d = await Dockerd.start();
+  const p = await d.docker(['pull', ref]);
+  if (p.code !== 0) throw new Error(`docker pull failed: ${p.stderr}`);
+  return {
+    d,
+    reg,
+    ref,
+    async stop() {
+      await d.cleanup();
+      await reg.stop();
+    },
+  };
 }

@@ -4,24 +4,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dockerd } from './dockerd-harness.js';
-import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
-import { busybox } from './testimages.js';
+import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
 
+let fx: DockerFixture;
 let d: Dockerd;
-let reg: RunningRegistry;
 let ref: string;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  ref = await pushTestImage(reg, 'busybox:latest', await busybox());
-  d = await Dockerd.start();
-  expect((await d.docker(['pull', ref])).code).toBe(0);
+  fx = await dockerFixture();
+  ({ d, ref } = fx);
 }, 60_000);
 
 afterAll(async () => {
-  await d?.cleanup();
-  await reg?.stop();
+  await fx?.stop();
 });
 
 const fds = (pid: number | undefined) => readdirSync(`/proc/${pid}/fd`).length;

@@ -5,12 +5,10 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dockerd } from './dockerd-harness.js';
-import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
-import { busybox } from './testimages.js';
+import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
 
+let fx: DockerFixture;
 let d: Dockerd;
-let reg: RunningRegistry;
 let ref: string;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,16 +24,12 @@ async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 1
 }
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  ref = await pushTestImage(reg, 'busybox:latest', await busybox());
-  d = await Dockerd.start();
-  const p = await d.docker(['pull', ref]);
-  if (p.code !== 0) throw new Error(p.stderr);
+  fx = await dockerFixture();
+  ({ d, ref } = fx);
 }, 60_000);
 
 afterAll(async () => {
-  await d?.cleanup();
-  await reg?.stop();
+  await fx?.stop();
 });
 
 function tmux(...args: string[]): string {

@@ -43,7 +43,8 @@ export function run(
   });
 }
 
-function answers(address: string): Promise<boolean> {
+/** Something accepts connections on this unix socket. */
+export function answers(address: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(address);
     s.once('connect', () => {

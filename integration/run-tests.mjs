@@ -9,7 +9,14 @@ if (process.getuid && process.getuid() !== 0) {
 }
 const report = '.tmp/vitest-report.json';
 rmSync(report, { force: true });
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const args = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+];
 const child = spawn('npx', args, { stdio: 'inherit' });
 child.on('exit', (code) => {
   let passed = 0;

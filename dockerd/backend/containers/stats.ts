@@ -45,6 +45,30 @@ const emptyCpu = (): CpuBlock => ({
   throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
 });
 
+/** The cgroup's memory.stat numbers under the snake_case names Docker clients read. */
+function snakeNumbers(o: object | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o ?? {})) {
+    if (typeof v === 'number') out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
+  }
+  return out;
+}
+
+/** Block I/O is not sampled yet: Docker's shape with every list null, as for a container without I/O. */
+const emptyBlkio = (): Record<string, null> =>
+  Object.fromEntries(
+    [
+      'io_service_bytes_recursive',
+      'io_serviced_recursive',
+      'io_queue_recursive',
+      'io_service_time_recursive',
+      'io_wait_time_recursive',
+      'io_merged_recursive',
+      'io_time_recursive',
+      'sectors_recursive',
+    ].map((k) => [k, null]),
+  );
+
 export interface StatsSample {
   read: string;
   cpu: CpuBlock;
@@ -66,12 +90,7 @@ export async function sample(e: Engine, rec: ContainerRecord): Promise<StatsSamp
     const m = V1.decode(data.value);
     const u = m.cpu?.usage;
     const mem = m.memory;
-    const stats: Record<string, number> = {};
-    if (mem) {
-      for (const [k, v] of Object.entries(mem)) {
-        if (typeof v === 'number') stats[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
-      }
-    }
+    const stats = snakeNumbers(mem);
     return {
       read,
       cpu: {
@@ -96,26 +115,12 @@ export async function sample(e: Engine, rec: ContainerRecord): Promise<StatsSamp
         limit: Math.min(mem?.usage?.limit ?? os.totalmem(), os.totalmem()),
       },
       pids: { current: m.pids?.current ?? 0, ...(m.pids?.limit ? { limit: m.pids.limit } : {}) },
-      blkio: {
-        io_service_bytes_recursive: null,
-        io_serviced_recursive: null,
-        io_queue_recursive: null,
-        io_service_time_recursive: null,
-        io_wait_time_recursive: null,
-        io_merged_recursive: null,
-        io_time_recursive: null,
-        sectors_recursive: null,
-      },
+      blkio: emptyBlkio(),
     };
   }
   const m = V2.decode(data.value);
   const mem = m.memory;
-  const stats: Record<string, number> = {};
-  if (mem) {
-    for (const [k, v] of Object.entries(mem)) {
-      if (typeof v === 'number') stats[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
-    }
-  }
+  const stats = snakeNumbers(mem);
   return {
     read,
     cpu: {
@@ -138,16 +143,7 @@ export async function sample(e: Engine, rec: ContainerRecord): Promise<StatsSamp
       limit: Math.min(mem?.usageLimit || os.totalmem(), os.totalmem()),
     },
     pids: { current: m.pids?.current ?? 0, ...(m.pids?.limit ? { limit: m.pids.limit } : {}) },
-    blkio: {
-      io_service_bytes_recursive: null,
-      io_serviced_recursive: null,
-      io_queue_recursive: null,
-      io_service_time_recursive: null,
-      io_wait_time_recursive: null,
-      io_merged_recursive: null,
-      io_time_recursive: null,
-      sectors_recursive: null,
-    },
+    blkio: emptyBlkio(),
   };
 }
 
