@@ -191,6 +191,41 @@ describe('docker CLI against tsctr-dockerd', () => {
     await d.docker(['rm', 'lg', 'lf']);
   });
 
+  it('honours run options: user, workdir, env, entrypoint, read-only, memory, pids, caps, privileged', async () => {
+    const sh = (args: string[], cmd: string) => d.docker(['run', '--rm', ...args, ref, 'sh', '-c', cmd]);
+    expect((await sh(['--user', 'nobody'], 'id -u')).stdout).toBe('65534\n');
+    expect((await sh(['-u', '1234:5678'], 'echo $(id -u):$(id -g)')).stdout).toBe('1234:5678\n');
+    expect((await sh(['-w', '/tmp', '-e', 'GREETING=hey'], 'echo $GREETING $(pwd)')).stdout).toBe(
+      'hey /tmp\n',
+    );
+    expect((await d.docker(['run', '--rm', '--entrypoint', 'echo', ref, 'via', 'entrypoint'])).stdout).toBe(
+      'via entrypoint\n',
+    );
+    const ro = await sh(['--read-only'], 'touch /x');
+    expect(ro.code).not.toBe(0);
+    expect(ro.stderr).toMatch(/Read-only file system/);
+    const mem = await sh(
+      ['--memory', '64m'],
+      'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
+    );
+    expect(mem.stdout.trim()).toBe(String(64 << 20));
+    const pids = await sh(
+      ['--pids-limit', '32'],
+      'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max',
+    );
+    expect(pids.stdout.trim()).toBe('32');
+    // CAP_CHOWN (bit 0) goes with --cap-drop ALL; --privileged has every capability.
+    const capEff = (r: { stdout: string }) => BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(r.stdout)![1]}`);
+    expect(capEff(await sh(['--cap-drop', 'ALL'], 'grep CapEff /proc/self/status')) & 1n).toBe(0n);
+    expect(capEff(await sh([], 'grep CapEff /proc/self/status')) & 1n).toBe(1n);
+    expect(
+      capEff(await sh(['--privileged'], 'grep CapEff /proc/self/status')) >
+        capEff(await sh([], 'grep CapEff /proc/self/status')),
+    ).toBe(true);
+    const shm = await sh(['--shm-size', '16m'], "df -k /dev/shm | tail -1 | awk '{print $2}'");
+    expect(shm.stdout.trim()).toBe('16384');
+  });
+
   it('starts attached (start -a) and attaches to a running container', async () => {
     await d.docker(['create', '--name', 'sa', ref, 'sh', '-c', 'echo started; exit 6']);
     const sa = await d.docker(['start', '-a', 'sa']);

@@ -7,6 +7,7 @@ import {
   type SpecOpt,
   type UserDb,
   KNOWN_CAPS,
+  currentCapabilities,
   applyOpts,
   defaultSpec,
   hostDevices,
@@ -39,12 +40,12 @@ function capName(c: string): string {
   return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
-function capsOpt(add: string[], drop: string[]): SpecOpt[] {
+function capsOpt(add: string[], drop: string[], all: readonly string[]): SpecOpt[] {
   const opts: SpecOpt[] = [];
   if (drop.some((c) => c.toUpperCase() === 'ALL')) {
     opts.push((s) => withDroppedCapabilities([...KNOWN_CAPS])(s));
   } else if (drop.length > 0) opts.push(withDroppedCapabilities(drop.map(capName)));
-  if (add.some((c) => c.toUpperCase() === 'ALL')) opts.push(withAddedCapabilities([...KNOWN_CAPS]));
+  if (add.some((c) => c.toUpperCase() === 'ALL')) opts.push(withAddedCapabilities([...all]));
   else if (add.length > 0) {
     for (const c of add.map(capName)) {
       if (!KNOWN_CAPS.includes(c)) throw new InvalidParameter(`invalid CapAdd: unknown capability: "${c}"`);
@@ -154,11 +155,16 @@ export async function buildSpec({ rec, image, users, joinNetns }: SpecInputs): P
   if (hc.IpcMode === 'host') opts.push(withHostNamespace('ipc'));
   if (hc.UTSMode === 'host') opts.push(withHostNamespace('uts'), withHostname(''));
 
+  // "Every capability" means every one this daemon has: a container cannot get more than its runtime.
+  const all =
+    hc.Privileged || (hc.CapAdd ?? []).some((c) => c.toUpperCase() === 'ALL')
+      ? await currentCapabilities()
+      : [];
   if (hc.Privileged) {
-    opts.push(withPrivileged([...KNOWN_CAPS]), withAllDevicesAllowed, withNewPrivileges);
+    opts.push(withPrivileged(all), withAllDevicesAllowed, withNewPrivileges);
     opts.push(withLinuxDevices(await hostDevices()));
   }
-  opts.push(...capsOpt(hc.CapAdd ?? [], hc.CapDrop ?? []));
+  opts.push(...capsOpt(hc.CapAdd ?? [], hc.CapDrop ?? [], all));
   if (hc.ReadonlyRootfs) opts.push(withRootfsReadonly);
 
   if (hc.Memory && hc.Memory > 0) {
