@@ -293,6 +293,12 @@ describe('docker CLI against tsctr-dockerd', () => {
       'vol1 local',
     );
     const vi = JSON.parse((await d.docker(['volume', 'inspect', 'vol1'])).stdout)[0];
+    // The untyped `docker inspect` falls through container, image and network to the volume.
+    expect(JSON.parse((await d.docker(['inspect', 'vol1'])).stdout)[0]).toMatchObject({
+      Name: 'vol1',
+      Driver: 'local',
+    });
+    expect(JSON.parse((await d.docker(['inspect', ref])).stdout)[0].RepoTags).toContain(ref);
     expect(readFileSync(path.join(vi.Mountpoint, 'f'), 'utf8')).toBe('keep\n');
     const host = mkdtempSync(path.join(os.tmpdir(), 'bind-'));
     writeFileSync(path.join(host, 'h'), 'host-file\n');
