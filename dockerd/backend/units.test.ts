@@ -10,6 +10,7 @@ import { parseSignal } from './containers/stop.js';
 import { humanDuration } from './containers/views.js';
 import { resolvConf } from './etc-files.js';
 import { validName } from './ids.js';
+import { parseRegistryAuth, registryFor } from './images/registry-auth.js';
 import { resolveMounts } from './mounts.js';
 import { VolumeStore } from './volumes.js';
 
@@ -132,5 +133,27 @@ describe('mounts', () => {
       }),
     ).toThrow(/bind source path does not exist/);
     expect(() => v.create('bad name')).toThrow(/includes invalid characters/);
+  });
+});
+
+describe('X-Registry-Auth', () => {
+  const header = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  it('reads the CLI header, and {} as anonymous', () => {
+    expect(parseRegistryAuth(header({}))).toBeUndefined();
+    expect(parseRegistryAuth('not base64 json')).toBeUndefined();
+    expect(
+      parseRegistryAuth(
+        header({ username: 'u', password: 'p', serveraddress: 'https://index.docker.io/v1/' }),
+      ),
+    ).toEqual({
+      credentials: { username: 'u', password: 'p' },
+      server: 'docker.io',
+    });
+  });
+  it('offers the credentials only to the registry they name', async () => {
+    const reg = registryFor(header({ username: 'u', password: 'p', serveraddress: '127.0.0.1:5000' }));
+    const creds = reg.transport.opts.credentials!;
+    expect(await creds('127.0.0.1:5000')).toEqual({ username: 'u', password: 'p' });
+    expect(await creds('evil.example:443')).toBeUndefined();
   });
 });
