@@ -65,14 +65,16 @@ export async function startContainer(
     });
     io.openOutput();
     wireLogger(rec, rt, io);
-    const { mounts } = await e.c.call(e.c.snapshots, e.c.snapshots.mounts, {
-      snapshotter: 'overlayfs',
-      key: rec.Id,
-    });
+    // A task left from an earlier run (its exit not yet collected) goes first; a new container has none.
+    const [{ mounts }] = await Promise.all([
+      e.c.call(e.c.snapshots, e.c.snapshots.mounts, { snapshotter: 'overlayfs', key: rec.Id }),
+      rec.HasBeenStarted
+        ? e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined)
+        : undefined,
+    ]);
+    lap('prepared');
     let pid: number;
     try {
-      // A task left from an earlier run (its exit not yet collected) goes first.
-      await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
       const created = await e.c.call(e.c.tasks, e.c.tasks.create, {
         containerId: rec.Id,
         rootfs: mounts,
