@@ -226,6 +226,40 @@ describe('docker CLI against tsctr-dockerd', () => {
     expect(shm.stdout.trim()).toBe('16384');
   });
 
+  it('updates the limits of a running container, and its restart policy', async () => {
+    await d.docker(['run', '-d', '--name', 'up1', '--memory', '64m', ref, 'sleep', '600']);
+    const limit = () =>
+      d.docker([
+        'exec',
+        'up1',
+        'sh',
+        '-c',
+        'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
+      ]);
+    expect((await limit()).stdout.trim()).toBe(String(64 << 20));
+    const u = await d.docker([
+      'update',
+      '--memory',
+      '128m',
+      '--memory-swap',
+      '256m',
+      '--restart',
+      'always',
+      'up1',
+    ]);
+    expect(u.code, u.stderr).toBe(0);
+    expect((await limit()).stdout.trim()).toBe(String(128 << 20));
+    expect(
+      (
+        await d.docker(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}', 'up1'])
+      ).stdout.trim(),
+    ).toBe(`${128 << 20} always`);
+    // The stored spec changed too: a restart keeps the new limit.
+    await d.docker(['restart', '-t', '0', 'up1']);
+    expect((await limit()).stdout.trim()).toBe(String(128 << 20));
+    await d.docker(['rm', '-f', 'up1']);
+  });
+
   it('starts attached (start -a) and attaches to a running container', async () => {
     await d.docker(['create', '--name', 'sa', ref, 'sh', '-c', 'echo started; exit 6']);
     const sa = await d.docker(['start', '-a', 'sa']);

@@ -1,11 +1,12 @@
 // /containers/*: thin handlers — parse the query and body, call the backend, write the status.
 import type { RequestContext } from '../http/context.js';
-import { InvalidParameter, NotFound } from '../http/errors.js';
+import { InvalidParameter } from '../http/errors.js';
 import { parseFilters, validateFilterKeys } from '../http/filters.js';
 import type { Route } from '../http/router.js';
 import { parseDockerTime } from '../logs/format.js';
 import type { Backend } from '../backend/backend.js';
 import type { CreateBody } from '../backend/types.js';
+import type { UpdateBody } from '../backend/containers/update.js';
 
 const WAIT_CONDITIONS = new Set(['not-running', 'next-exit', 'removed']);
 
@@ -257,8 +258,10 @@ export function containerRoutes(b: Backend): Route[] {
     {
       method: 'POST',
       path: '/containers/{name}/update',
-      handler: async () => {
-        throw new NotFound('container update is not supported by tsctr-dockerd yet');
+      handler: async (ctx) => {
+        const body = await ctx.json<UpdateBody>({ required: true });
+        if (!body || typeof body !== 'object') throw new InvalidParameter('invalid update body');
+        ctx.sendJson(200, await b.updateContainer(get(ctx), body));
       },
     },
   ];
