@@ -560,6 +560,11 @@ describe('docker CLI against tsctr-dockerd', () => {
   it('answers info and system df', async () => {
     const info = await d.docker(['info', '--format', '{{.Driver}} {{.NCPU}} {{.OSType}} {{.ServerVersion}}']);
     expect(info.stdout.trim()).toMatch(new RegExp(`^overlay2 ${os.cpus().length} linux \\S+`));
-    expect((await d.docker(['system', 'df'])).code).toBe(0);
+    const df = await d.docker(['system', 'df', '--format', '{{.Type}} {{.TotalCount}}']);
+    expect(df.stdout).toMatch(/^Images [1-9]/m);
+    await d.docker(['create', '--name', 'prunable', ref, 'true']);
+    const prune = await d.docker(['system', 'prune', '-f']);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect((await d.docker(['ps', '-a', '--format', '{{.Names}}'])).stdout).not.toContain('prunable');
   });
 });

@@ -487,7 +487,14 @@ export class Backend {
       ...publicVolume(v),
       UsageData: { Size: -1, RefCount: this.e.volumes.inUse(v.Name).length },
     }));
-    return { LayersSize: 0, Images: images, Containers: containers, Volumes: volumes, BuildCache: [] };
+    const layersSize = images.reduce((n: number, i) => n + ((i as { Size?: number }).Size ?? 0), 0);
+    return {
+      LayersSize: layersSize,
+      Images: images,
+      Containers: containers,
+      Volumes: volumes,
+      BuildCache: [],
+    };
   }
 
   streamEvents(

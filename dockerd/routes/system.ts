@@ -41,6 +41,17 @@ export function systemRoutes(b: Backend): Route[] {
       },
     },
     { method: 'GET', path: '/networks', handler: (ctx) => ctx.sendJson(200, b.listNetworks()) },
+    // Only the built-in networks exist, and they are never pruned; there is no build cache yet.
+    {
+      method: 'POST',
+      path: '/networks/prune',
+      handler: (ctx) => ctx.sendJson(200, { NetworksDeleted: null }),
+    },
+    {
+      method: 'POST',
+      path: '/build/prune',
+      handler: (ctx) => ctx.sendJson(200, { CachesDeleted: null, SpaceReclaimed: 0 }),
+    },
     { method: 'GET', path: '/networks/{id}', handler: (ctx) => ctx.sendJson(200, b.network(ctx.params.id)) },
     {
       method: 'POST',
