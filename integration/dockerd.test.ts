@@ -260,6 +260,65 @@ describe('docker CLI against tsctr-dockerd', () => {
     await d.docker(['rm', '-f', 'up1']);
   });
 
+  it('runs health checks: starting, then healthy; a failing check makes it unhealthy', async () => {
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'hc',
+      '--health-cmd',
+      'test -f /tmp/ok',
+      '--health-interval',
+      '1s',
+      '--health-retries',
+      '2',
+      ref,
+      'sh',
+      '-c',
+      'sleep 1.5; touch /tmp/ok; sleep 600',
+    ]);
+    expect((await d.docker(['ps', '--filter', 'name=hc', '--format', '{{.Status}}'])).stdout).toMatch(
+      /\(health: starting\)/,
+    );
+    await until(async () =>
+      (await d.docker(['inspect', '-f', '{{.State.Health.Status}}', 'hc'])).stdout.trim() === 'healthy'
+        ? true
+        : undefined,
+    );
+    expect(
+      (await d.docker(['ps', '--filter', 'health=healthy', '--format', '{{.Names}} {{.Status}}'])).stdout,
+    ).toMatch(/^hc Up .* \(healthy\)$/m);
+    const log = JSON.parse(
+      (await d.docker(['inspect', '-f', '{{json .State.Health.Log}}', 'hc'])).stdout,
+    ) as Array<{ ExitCode: number }>;
+    expect(log.at(-1)?.ExitCode).toBe(0);
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'hc2',
+      '--health-cmd',
+      'exit 1',
+      '--health-interval',
+      '500ms',
+      '--health-retries',
+      '1',
+      ref,
+      'sleep',
+      '600',
+    ]);
+    await until(async () =>
+      (
+        await d.docker(['inspect', '-f', '{{.State.Health.Status}} {{.State.Health.FailingStreak}}', 'hc2'])
+      ).stdout
+        .trim()
+        .startsWith('unhealthy')
+        ? true
+        : undefined,
+    );
+    await d.docker(['rm', '-f', 'hc', 'hc2']);
+  });
+
   it('starts attached (start -a) and attaches to a running container', async () => {
     await d.docker(['create', '--name', 'sa', ref, 'sh', '-c', 'echo started; exit 6']);
     const sa = await d.docker(['start', '-a', 'sa']);

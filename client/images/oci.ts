@@ -17,6 +17,13 @@ export interface ImageConfig {
     StopSignal?: string;
     ExposedPorts?: Record<string, object>;
     Volumes?: Record<string, object>;
+    Healthcheck?: {
+      Test?: string[];
+      Interval?: number;
+      Timeout?: number;
+      StartPeriod?: number;
+      Retries?: number;
+    };
   };
   rootfs: { type: string; diff_ids: string[] };
   history?: Array<{ created?: string; created_by?: string; empty_layer?: boolean; comment?: string }>;

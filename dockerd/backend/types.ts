@@ -164,6 +164,19 @@ export interface CreateBody extends ContainerConfig {
 export type ContainerStatus =
   'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
+export interface HealthLogEntry {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: HealthLogEntry[];
+}
+
 export interface ContainerState {
   Status: ContainerStatus;
   Running: boolean;
@@ -176,6 +189,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 /** One mount point as inspect shows it (`Mounts[]`). */

@@ -200,7 +200,11 @@ export async function createContainer(
     StdinOnce: body.StdinOnce ?? false,
     Env: mergeEnv(ic.Env, body.Env),
     Cmd: cmd.length > 0 ? cmd : null,
-    ...(body.Healthcheck ? { Healthcheck: body.Healthcheck } : {}),
+    ...(body.Healthcheck?.Test?.length
+      ? { Healthcheck: body.Healthcheck }
+      : ic.Healthcheck?.Test?.length
+        ? { Healthcheck: { ...ic.Healthcheck, ...(body.Healthcheck ?? {}), Test: ic.Healthcheck.Test } }
+        : {}),
     Image: body.Image,
     Volumes: body.Volumes || ic.Volumes ? { ...(ic.Volumes ?? {}), ...(body.Volumes ?? {}) } : null,
     WorkingDir: body.WorkingDir || ic.WorkingDir || '',

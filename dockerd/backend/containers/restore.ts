@@ -8,6 +8,7 @@ import type { Engine } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
 import type { ContainerRecord } from '../types.js';
 import { handleExit, maybeRestart, watchExit } from './exit.js';
+import { watchHealth } from './health.js';
 import { sweepOrphans } from './remove.js';
 import { nowRfc3339, wireLogger } from './start.js';
 
@@ -59,6 +60,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
       e.store.save(rec);
     }
     watchExit(e, rec);
+    watchHealth(e, rec);
     return;
   }
   if (rec.State.Running && !rec.State.Restarting) {

@@ -9,6 +9,7 @@ import { RunIO, makeFifos } from '../run-io.js';
 import { loopbackUp } from '../../sys/loopback.js';
 import type { ContainerRecord } from '../types.js';
 import { autoRemove, watchExit } from './exit.js';
+import { probeArgs, watchHealth } from './health.js';
 
 export function nowRfc3339(): string {
   const ns = process.hrtime.bigint() % 1_000_000n;
@@ -148,11 +149,13 @@ export async function startContainer(
       ExitCode: 0,
       Error: '',
       StartedAt: nowRfc3339(),
+      ...(probeArgs(cfg.Healthcheck) ? { Health: { Status: 'starting', FailingStreak: 0, Log: [] } } : {}),
     };
     rec.HasBeenStarted = true;
     rec.ManuallyStopped = false;
     e.store.save(rec);
     e.containerEvent(rec, 'start');
     watchExit(e, rec);
+    watchHealth(e, rec);
   });
 }

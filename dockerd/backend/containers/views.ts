@@ -23,7 +23,14 @@ export function humanDuration(ms: number): string {
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const s = rec.State;
   if (s.Restarting) return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
-  if (s.Running) return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${s.Paused ? ' (Paused)' : ''}`;
+  if (s.Running) {
+    const health = s.Health
+      ? s.Health.Status === 'starting'
+        ? ' (health: starting)'
+        : ` (${s.Health.Status})`
+      : '';
+    return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${s.Paused ? ' (Paused)' : health}`;
+  }
   if (s.Status === 'removing') return 'Removal In Progress';
   if (s.Dead) return 'Dead';
   if (!rec.HasBeenStarted || s.FinishedAt.startsWith('0001')) return 'Created';
@@ -190,6 +197,7 @@ export function listFilter(
       any('ancestor', (v) => imageMatches(rec, v)) &&
       any('volume', (v) => rec.Mounts.some((m) => m.Name === v || m.Destination === v || m.Source === v)) &&
       any('network', (v) => networkName(rec) === v) &&
+      any('health', (v) => (rec.State.Health?.Status ?? 'none') === v) &&
       (!before || before.every((b) => rec.Created < b.Created)) &&
       (!since || since.every((s) => rec.Created > s.Created))
     );
