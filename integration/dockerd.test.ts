@@ -474,6 +474,13 @@ describe('docker CLI against tsctr-dockerd', () => {
     expect(put.status).toBe(400);
     expect(existsSync(`/tmp/${sentinel}`)).toBe(false);
     expect((await d.docker(['exec', 'cp1', 'ls', '/tmp'])).stdout).not.toContain(sentinel);
+    // A container that is not running: its rootfs snapshot is mounted for the copy.
+    await d.docker(['create', '--name', 'cp2', ref, 'cat', '/in.txt']);
+    expect((await d.docker(['cp', path.join(dir, 'in.txt'), 'cp2:/'])).code).toBe(0);
+    expect((await d.docker(['start', '-a', 'cp2'])).stdout).toBe('copied in\n');
+    expect((await d.docker(['cp', 'cp2:/etc/passwd', path.join(dir, 'passwd')])).code).toBe(0);
+    expect(readFileSync(path.join(dir, 'passwd'), 'utf8')).toMatch(/^root:/);
+    await d.docker(['rm', 'cp2']);
     const missing = await d.docker(['cp', 'cp1:/nope', dir]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Could not find the file /nope');
