@@ -319,6 +319,26 @@ describe('docker CLI against tsctr-dockerd', () => {
     await d.docker(['rm', '-f', 'hc', 'hc2']);
   });
 
+  it('runs --init with a static init as PID 1, or refuses it clearly when the host has none', async () => {
+    const have = (process.env.PATH ?? '')
+      .split(':')
+      .some((dir) => ['docker-init', 'tini-static'].some((n) => existsSync(path.join(dir, n))));
+    const r = await d.docker([
+      'run',
+      '--rm',
+      '--init',
+      ref,
+      'sh',
+      '-c',
+      'cat /proc/1/cmdline | tr "\\0" " "',
+    ]);
+    if (have) expect(r.stdout).toMatch(/^\/sbin\/docker-init -- sh/);
+    else {
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain('--init: no static init binary');
+    }
+  });
+
   it('starts attached (start -a) and attaches to a running container', async () => {
     await d.docker(['create', '--name', 'sa', ref, 'sh', '-c', 'echo started; exit 6']);
     const sa = await d.docker(['start', '-a', 'sa']);

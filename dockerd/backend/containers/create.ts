@@ -3,7 +3,7 @@
 // resolved, the /etc files are written, the rootfs snapshot is prepared on the image's top layer and
 // the tsctrd container is created with its OCI spec, so `start` only has to run it.
 import { execFile } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -145,6 +145,21 @@ async function withImageRoot<T>(e: Engine, id: string, fn: (root: string) => Pro
  * new volume on /etc starts with the image's /etc), unless the mount says `nocopy`. The image path
  * is resolved inside the image root: a symlink there never leads to the host's files.
  */
+const INIT_PATH = '/sbin/docker-init';
+
+/** A static init binary on this host for --init, or a clear refusal (never a silent ignore). */
+function initBinary(): string {
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    for (const name of ['docker-init', 'tini-static']) {
+      const p = path.join(dir, name);
+      if (existsSync(p)) return p;
+    }
+  }
+  throw new InvalidParameter(
+    '--init: no static init binary (docker-init or tini-static, Debian package tini) on this host',
+  );
+}
+
 async function copyUp(root: string, mounts: MountPoint[]): Promise<void> {
   for (const m of mounts) {
     if (m.Type !== 'volume' || m.Mode.split(',').includes('nocopy')) continue;
@@ -179,8 +194,11 @@ export async function createContainer(
       ? bodyEntry.filter((s, i) => !(i === 0 && s === '' && bodyEntry.length === 1))
       : (ic.Entrypoint ?? []);
   const cmd = list(body.Cmd) ?? (bodyEntry !== undefined ? [] : (ic.Cmd ?? []));
-  const argv = [...entrypoint, ...cmd];
-  if (argv.length === 0) throw new InvalidParameter('No command specified');
+  const command = [...entrypoint, ...cmd];
+  if (command.length === 0) throw new InvalidParameter('No command specified');
+  // --init: a small init as PID 1 that forwards signals and reaps (Docker's docker-init, i.e. tini).
+  const init = hc.Init ? initBinary() : undefined;
+  const argv = init ? [INIT_PATH, '--', ...command] : command;
 
   const id = newId();
   const name = nameParam ? validName(nameParam) : randomName((n) => e.store.nameTaken(n));
@@ -257,6 +275,16 @@ export async function createContainer(
       volumes: e.volumes,
       onVolumeCreated: (v) => e.events.publish('volume', 'create', v, { driver: 'local' }),
     });
+    if (init) {
+      rec.Mounts.push({
+        Type: 'bind',
+        Source: init,
+        Destination: INIT_PATH,
+        Mode: 'ro',
+        RW: false,
+        Propagation: 'rprivate',
+      });
+    }
     e.store.save(rec);
     writeEtcFiles(rec, dir);
     await e.c.call(e.c.snapshots, e.c.snapshots.prepare, {
