@@ -319,6 +319,22 @@ describe('docker CLI against tsctr-dockerd', () => {
     await d.docker(['rm', '-f', 'hc', 'hc2']);
   });
 
+  it('lists filesystem changes with docker diff', async () => {
+    await d.docker([
+      'run',
+      '--name',
+      'df1',
+      ref,
+      'sh',
+      '-c',
+      'echo x > /newfile; rm /etc/group; echo z >> /etc/passwd',
+    ]);
+    const diff = (await d.docker(['diff', 'df1'])).stdout.trim().split('\n');
+    expect(diff).toEqual(expect.arrayContaining(['A /newfile', 'D /etc/group', 'C /etc/passwd', 'C /etc']));
+    expect(diff).not.toContain('A /etc/hostname');
+    await d.docker(['rm', 'df1']);
+  });
+
   it('runs --init with a static init as PID 1, or refuses it clearly when the host has none', async () => {
     const have = (process.env.PATH ?? '')
       .split(':')

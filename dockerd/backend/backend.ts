@@ -6,6 +6,7 @@ import { type JsonMessage, errorMessage } from '../http/jsonmessage.js';
 import type { JsonStreamWriter } from '../http/context.js';
 import { type AttachOptions, attachContainer, parseDetachKeys } from './containers/attach.js';
 import { createContainer } from './containers/create.js';
+import { type Change, containerChanges } from './containers/changes.js';
 import { type UpdateBody, updateContainer } from './containers/update.js';
 import {
   type ExecConfig,
@@ -141,6 +142,10 @@ export class Backend {
     const old = rec.Name;
     this.e.store.rename(rec, newName);
     this.e.containerEvent(rec, 'rename', { oldName: old });
+  }
+
+  changes(rec: ContainerRecord): Promise<Change[]> {
+    return containerChanges(this.e, rec);
   }
 
   updateContainer(rec: ContainerRecord, body: UpdateBody): Promise<{ Warnings: string[] }> {

@@ -200,6 +200,14 @@ export function containerRoutes(b: Backend): Route[] {
     },
     {
       method: 'GET',
+      path: '/containers/{name}/changes',
+      handler: async (ctx) => {
+        const changes = await b.changes(get(ctx));
+        ctx.sendJson(200, changes.length > 0 ? changes : null);
+      },
+    },
+    {
+      method: 'GET',
       path: '/containers/{name}/top',
       handler: async (ctx) => ctx.sendJson(200, await b.top(get(ctx), ctx.str('ps_args') ?? '')),
     },
