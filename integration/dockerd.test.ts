@@ -319,6 +319,41 @@ describe('docker CLI against tsctr-dockerd', () => {
     await d.docker(['rm', '-f', 'hc', 'hc2']);
   });
 
+  it('commits a container into an image that keeps its changes, deletions included', async () => {
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'cm',
+      ref,
+      'sh',
+      '-c',
+      'echo committed > /c.txt; rm /etc/group; sleep 600',
+    ]);
+    await until(async () =>
+      (await d.docker(['exec', 'cm', 'cat', '/c.txt'])).stdout === 'committed\n' ? true : undefined,
+    );
+    const c = await d.docker([
+      'commit',
+      '-c',
+      'CMD ["cat","/c.txt"]',
+      '-m',
+      'my change',
+      'cm',
+      'mine/committed:1',
+    ]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await d.docker(['run', '--rm', 'mine/committed:1'])).stdout).toBe('committed\n');
+    expect((await d.docker(['run', '--rm', 'mine/committed:1', 'ls', '/etc/group'])).code).not.toBe(0);
+    expect(
+      (await d.docker(['history', '--format', '{{.Comment}}', 'mine/committed:1'])).stdout.split('\n')[0],
+    ).toBe('my change');
+    expect((await d.docker(['inspect', '-f', '{{.State.Running}}', 'cm'])).stdout.trim()).toBe('true');
+    await d.docker(['rm', '-f', 'cm']);
+    await d.docker(['rmi', 'mine/committed:1']);
+  });
+
   it('lists filesystem changes with docker diff', async () => {
     await d.docker([
       'run',

@@ -42,6 +42,7 @@ import { pushRepository } from './images/push.js';
 import { login } from './images/login.js';
 import { createVolume, listVolumes, pruneVolumes, removeVolume } from './volume-ops.js';
 import { importRootfs } from './images/import.js';
+import { type CommitOptions, commitContainer } from './images/commit.js';
 import { info, version } from './system.js';
 import type { ContainerRecord, CreateBody } from './types.js';
 import { publicVolume } from './volumes.js';
@@ -356,6 +357,10 @@ export class Backend {
     const out = open();
     out.write({ status: id });
     return out;
+  }
+
+  commitContainer(ref: string, o: CommitOptions): Promise<string> {
+    return commitContainer(this.e, this.container(ref), o);
   }
 
   async pushImage(

@@ -3,6 +3,7 @@ import { InvalidParameter } from '../http/errors.js';
 import { parseFilters } from '../http/filters.js';
 import type { Route } from '../http/router.js';
 import type { Backend } from '../backend/backend.js';
+import type { ContainerConfig } from '../backend/types.js';
 
 export function imageRoutes(b: Backend): Route[] {
   return [
@@ -31,6 +32,25 @@ export function imageRoutes(b: Backend): Route[] {
           () => ctx.streamJson(),
         );
         stream.end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/commit',
+      handler: async (ctx) => {
+        const ref = ctx.str('container');
+        if (!ref) throw new InvalidParameter('container is required');
+        const body = await ctx.json<ContainerConfig>();
+        const id = await b.commitContainer(ref, {
+          repo: ctx.str('repo') ?? '',
+          tag: ctx.str('tag') ?? '',
+          comment: ctx.str('comment') ?? '',
+          author: ctx.str('author') ?? '',
+          pause: ctx.str('pause') === undefined ? true : ctx.bool('pause'),
+          changes: ctx.strs('changes'),
+          config: body && typeof body === 'object' && !Array.isArray(body) ? body : undefined,
+        });
+        ctx.sendJson(201, { Id: id });
       },
     },
     {

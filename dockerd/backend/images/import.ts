@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Connection } from '../../../client/connection.js';
 import { writeBlob } from '../../../client/content.js';
-import { unpackImage } from '../../../client/images/unpack-image.js';
+import { storeImage, withLease } from './store-image.js';
 import { MediaType } from '../../../client/remotes/media.js';
 import { parseReference } from '../../../client/remotes/reference.js';
 import { defaultPlatform } from '../../../client/remotes/platform.js';
@@ -100,16 +100,6 @@ export function applyChanges(changes: string[]): ImageConfigBody {
   return cfg;
 }
 
-async function put(
-  c: Connection,
-  data: Buffer,
-  mediaType: string,
-): Promise<{ mediaType: string; digest: string; size: number }> {
-  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-  await writeBlob(c, `import-${digest}`, Readable.from([data]), { total: data.length, expected: digest });
-  return { mediaType, digest, size: data.length };
-}
-
 export async function importRootfs(
   e: Engine,
   body: Readable,
@@ -149,60 +139,28 @@ export async function importRootfs(
     });
     const diffId = `sha256:${hash.digest('hex')}`;
     const size = statSync(file).size;
-    await writeBlob(c, `import-${diffId}`, async () => createReadStream(file), {
-      total: size,
-      expected: diffId,
-    });
-    const p = defaultPlatform();
-    const created = new Date().toISOString();
-    const cfgDesc = await put(
-      c,
-      Buffer.from(
-        JSON.stringify({
+    return await withLease(c, async () => {
+      await writeBlob(c, `import-${diffId}`, async () => createReadStream(file), {
+        total: size,
+        expected: diffId,
+      });
+      const p = defaultPlatform();
+      const created = new Date().toISOString();
+      const { id } = await storeImage(c, {
+        config: {
           architecture: p.architecture,
           os: p.os,
           created,
           config,
           rootfs: { type: 'layers', diff_ids: [diffId] },
           history: [{ created, comment: 'Imported from -' }],
-        }),
-      ),
-      MediaType.DockerConfig,
-    );
-    const layer = { mediaType: MediaType.DockerLayer, digest: diffId, size };
-    const manifest = await put(
-      c,
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MediaType.DockerManifest,
-          config: cfgDesc,
-          layers: [layer],
-        }),
-      ),
-      MediaType.DockerManifest,
-    );
-    const labels = {
-      'containerd.io/gc.ref.content.config': cfgDesc.digest,
-      'containerd.io/gc.ref.content.l.0': diffId,
-    };
-    await c.call(c.content, c.content.update, {
-      info: { digest: manifest.digest, size: 0, labels },
-      updateMask: Object.keys(labels).map((k) => `labels.${k}`),
+        },
+        layers: [{ mediaType: MediaType.DockerLayer, digest: diffId, size }],
+        ...(name ? { name } : {}),
+      });
+      e.events.publish('image', 'import', id, { name: id });
+      return id;
     });
-    const image = {
-      name: name ?? `moby-dangling@${manifest.digest}`,
-      labels: {},
-      target: { ...manifest, annotations: {} },
-      createdAt: undefined,
-      updatedAt: undefined,
-    };
-    await c
-      .call(c.images, c.images.create, { image })
-      .catch(() => c.call(c.images, c.images.update, { image, updateMask: ['target'] }));
-    await unpackImage(c, manifest, 'overlayfs');
-    e.events.publish('image', 'import', cfgDesc.digest, { name: cfgDesc.digest });
-    return cfgDesc.digest;
   } finally {
     c.close();
     rmSync(dir, { recursive: true, force: true });

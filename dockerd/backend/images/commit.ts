@@ -1,0 +1,97 @@
+// POST /commit (docker commit): the container's changes become one more layer on its image. The
+// container is paused meanwhile (unless pause=0), its snapshot diffed by tsctrd into an uncompressed
+// layer (digest = diff ID), and a new config (the container's config, --change applied) with the
+// parent's layers, history and the new layer is stored and unpacked.
+import { Connection } from '../../../client/connection.js';
+import type { ImageConfig } from '../../../client/images/oci.js';
+import { parseReference } from '../../../client/remotes/reference.js';
+import { InvalidParameter } from '../../http/errors.js';
+import type { Engine } from '../engine.js';
+import type { ContainerConfig, ContainerRecord } from '../types.js';
+import { applyChanges } from './import.js';
+import { storeImage, withLease } from './store-image.js';
+
+const LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
+
+export interface CommitOptions {
+  repo: string;
+  tag: string;
+  comment: string;
+  author: string;
+  pause: boolean;
+  changes: string[];
+  config: ContainerConfig | undefined;
+}
+
+export async function commitContainer(e: Engine, rec: ContainerRecord, o: CommitOptions): Promise<string> {
+  let name: string | undefined;
+  if (o.repo) {
+    try {
+      name = parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo).string;
+    } catch (err) {
+      throw new InvalidParameter((err as Error).message);
+    }
+  }
+  const parent = await e.images.resolve(rec.Image);
+  const pause = o.pause && rec.State.Running && !rec.State.Paused;
+  if (pause) await e.c.call(e.c.tasks, e.c.tasks.pause, { containerId: rec.Id });
+  const c = new Connection({ address: e.opts.containerdAddress, namespace: e.c.namespace });
+  try {
+    return await withLease(c, async () => {
+      const { mounts } = await c.call(c.snapshots, c.snapshots.mounts, {
+        snapshotter: 'overlayfs',
+        key: rec.Id,
+      });
+      const { diff } = await c.call(
+        c.diff,
+        c.diff.diff,
+        { left: [], right: mounts, mediaType: LAYER_TAR, ref: '', labels: {} },
+        { noDeadline: true },
+      );
+      if (pause) await e.c.call(e.c.tasks, e.c.tasks.resume, { containerId: rec.Id }).catch(() => undefined);
+      const layer = diff!;
+      const pc = parent.config;
+      const created = new Date().toISOString();
+      const cfg = { ...rec.Config, ...(o.config ?? {}), ...applyChanges(o.changes) };
+      const config: ImageConfig & Record<string, unknown> = {
+        ...pc,
+        created,
+        ...(o.author ? { author: o.author } : {}),
+        container: rec.Id,
+        container_config: rec.Config,
+        config: {
+          ...(cfg.User ? { User: cfg.User } : {}),
+          Env: cfg.Env ?? [],
+          ...(cfg.Entrypoint
+            ? { Entrypoint: Array.isArray(cfg.Entrypoint) ? cfg.Entrypoint : [cfg.Entrypoint] }
+            : {}),
+          Cmd: Array.isArray(cfg.Cmd) ? cfg.Cmd : cfg.Cmd ? [cfg.Cmd] : null,
+          WorkingDir: cfg.WorkingDir ?? '',
+          Labels: cfg.Labels ?? null,
+          ...(cfg.ExposedPorts ? { ExposedPorts: cfg.ExposedPorts } : {}),
+          ...(cfg.Volumes ? { Volumes: cfg.Volumes } : {}),
+          ...(cfg.StopSignal ? { StopSignal: cfg.StopSignal } : {}),
+        },
+        rootfs: { type: 'layers', diff_ids: [...pc.rootfs.diff_ids, layer.digest] },
+        history: [
+          ...(pc.history ?? []),
+          {
+            created,
+            ...(o.author ? { author: o.author } : {}),
+            ...(o.comment ? { comment: o.comment } : {}),
+          },
+        ],
+      };
+      const { id } = await storeImage(c, {
+        config,
+        layers: [...parent.manifest.layers, { mediaType: LAYER_TAR, digest: layer.digest, size: layer.size }],
+        ...(name ? { name } : {}),
+      });
+      e.containerEvent(rec, 'commit', { comment: o.comment });
+      return id;
+    });
+  } finally {
+    if (pause) await e.c.call(e.c.tasks, e.c.tasks.resume, { containerId: rec.Id }).catch(() => undefined);
+    c.close();
+  }
+}
