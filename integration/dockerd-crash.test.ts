@@ -7,6 +7,7 @@ import { Dockerd } from './dockerd-harness.js';
 import { type Proxy, startProxy } from './proxy.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
 import { buildImage, busyboxEntries } from './testimages.js';
+import { until } from './wait.js';
 
 let d: Dockerd;
 let reg: RunningRegistry;
@@ -29,14 +30,6 @@ afterAll(async () => {
   await proxy?.close();
   await reg?.stop();
 });
-
-async function until(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('kill -9 of tsctr-dockerd in the middle of docker pull', () => {
   it('pulls again cleanly after the restart, and leaves no lease of the killed pull', async () => {

@@ -6,22 +6,13 @@ import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
+import { untilValue as until } from './wait.js';
 
 let fx: DockerFixture;
 let d: Dockerd;
 let ref: string;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(100);
-  }
-}
 
 beforeAll(async () => {
   fx = await dockerFixture();

@@ -10,22 +10,13 @@ import { Dockerd } from './dockerd-harness.js';
 import { DIST, run } from './harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
 import { busybox } from './testimages.js';
+import { untilValue as until } from './wait.js';
 
 let d: Dockerd;
 let reg: RunningRegistry;
 let ref: string;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(100);
-  }
-}
 
 beforeAll(async () => {
   reg = await startRegistry();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../client/connection.js';
 import { writeBlob } from '../client/content.js';
 import { Tsctrd } from './harness.js';
+import { until } from './wait.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -30,14 +31,6 @@ async function ingest(data: Buffer, ns = 'gc', labels: string[] = []): Promise<s
   expect(r.code).toBe(0);
   if (labels.length) expect((await d.ctr(['content', 'label', sha(data), ...labels], { ns })).code).toBe(0);
   return sha(data);
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('garbage collection', () => {

@@ -8,6 +8,7 @@ import { DIST, Tsctrd } from './harness.js';
 import { type Proxy, startProxy } from './proxy.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
 import { type TestImage, buildImage, busyboxEntries } from './testimages.js';
+import { until } from './wait.js';
 
 let d: Tsctrd;
 let reg: RunningRegistry;
@@ -30,14 +31,6 @@ afterAll(async () => {
   await proxy?.close();
   await reg?.stop();
 });
-
-async function until(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function blobsIntact(): Promise<number> {
   const dir = path.join(d.root, 'content', 'blobs', 'sha256');

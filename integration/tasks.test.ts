@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, type Tsctrd, run } from './harness.js';
 import { type BusyboxDaemon, busyboxDaemon } from './fixture.js';
+import { until } from './wait.js';
 
 let d: Tsctrd;
 let ref: string;
@@ -17,14 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fx?.stop();
 });
-
-async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const taskRow = async (id: string) =>
   (await d.ctr(['tasks', 'ls'])).stdout
