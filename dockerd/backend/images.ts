@@ -133,7 +133,7 @@ export class ImageIndex {
    * Finds an image by full or short ID (`sha256:abc…`, `abc…`), or by reference (`busybox`,
    * `busybox:1`, `127.0.0.1:5000/x@sha256:…`). Throws NotFound with Docker's text.
    */
-  async resolve(ref: string): Promise<ResolvedImage> {
+  async resolve(ref: string, o: { allNames?: boolean } = { allNames: true }): Promise<ResolvedImage> {
     const hex = ref.startsWith('sha256:') ? ref.slice(7) : ref;
     if (/^[0-9a-f]{12,64}$/.test(hex)) {
       const all = await this.list();
@@ -155,7 +155,10 @@ export class ImageIndex {
         createdAt: tsToMs(image!.createdAt),
       };
       const l = await this.load(rec.target);
-      const all = (await this.records()).filter((r) => r.target.digest === rec.target.digest);
+      // Every name of the image (for RepoTags, rmi) costs a listing; a container create needs none.
+      const all = o.allNames
+        ? (await this.records()).filter((r) => r.target.digest === rec.target.digest)
+        : [rec];
       return this.assemble(l, rec.target, all.length > 0 ? all : [rec]);
     } catch (e) {
       if (isNotFound(e)) throw new NotFound(`No such image: ${parsed.familiar}`);

@@ -183,7 +183,7 @@ export async function createContainer(
   if (!body || typeof body !== 'object')
     throw new InvalidParameter('Config cannot be empty in order to create a container');
   if (!body.Image) throw new InvalidParameter('No image was specified');
-  const img = await e.images.resolve(body.Image);
+  const img = await e.images.resolve(body.Image, { allNames: false });
   const ic = img.config.config ?? {};
   const hc = normalizeHostConfig(body.HostConfig);
 
