@@ -199,6 +199,53 @@ describe('live restore', () => {
     expect((await d.docker(['ps', '-aq'])).stdout.trim()).toBe('');
   }, 90_000);
 
+  it('kill -9 of tsctrd alone: tsctr-dockerd reconnects, exits during the outage are handled', async () => {
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'steady',
+      ref,
+      'sh',
+      '-c',
+      'i=0; while true; do i=$((i+1)); echo n$i; sleep 0.2; done',
+    ]);
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'short',
+      '--restart',
+      'on-failure:1',
+      ref,
+      'sh',
+      '-c',
+      'sleep 1; exit 4',
+    ]);
+    const pid = (await d.docker(['inspect', '-f', '{{.State.Pid}}', 'steady'])).stdout.trim();
+    await d.tsctrd.kill9();
+    await sleep(2000); // `short` exits while tsctrd is away
+    expect(() => process.kill(Number(pid), 0)).not.toThrow();
+    await d.tsctrd.start();
+    // The exit is collected once tsctrd is back, and the policy restarts it once.
+    await until(async () => {
+      const r = (
+        await d.docker(['inspect', '-f', '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}', 'short'])
+      ).stdout.trim();
+      return r === '1 exited 4' ? r : undefined;
+    }, 20_000);
+    expect(
+      (await d.docker(['inspect', '-f', '{{.State.Pid}} {{.State.Running}}', 'steady'])).stdout.trim(),
+    ).toBe(`${pid} true`);
+    const before = Number((await d.docker(['logs', '--tail', '1', 'steady'])).stdout.trim().slice(1));
+    await sleep(800);
+    expect(
+      Number((await d.docker(['logs', '--tail', '1', 'steady'])).stdout.trim().slice(1)),
+    ).toBeGreaterThan(before);
+    expect((await d.docker(['exec', 'steady', 'echo', 'ok'])).stdout).toBe('ok\n');
+    await d.docker(['rm', '-f', 'steady', 'short']);
+  }, 60_000);
+
   it('sweeps what a crash between a removal and its cleanup left in tsctrd', async () => {
     // A container tsctr-dockerd has no record of, with its task running and its snapshot: what a kill
     // -9 right after `docker rm -f` answered would leave.
