@@ -8,7 +8,7 @@ import path from 'node:path';
 import { type RunningRegistry, startRegistry } from '../client/remotes/testing/registry-process.js';
 import { Registry } from '../client/remotes/index.js';
 import { busybox } from '../integration/testimages.js';
-import { REPO, daemonEnv, median, stopProc, waitSocket } from './lib.js';
+import { REPO, daemonEnv, median, stopProc, tsctrd, waitSocket } from './lib.js';
 
 interface DockerDaemon {
   name: string;
@@ -33,24 +33,12 @@ function childPids(root: number): string[] {
 
 async function startTsctr(dir: string): Promise<DockerDaemon> {
   mkdirSync(dir, { recursive: true });
-  const tsock = path.join(dir, 'tsctrd.sock');
   const socket = path.join(dir, 'docker.sock');
-  const t = spawn(
-    process.execPath,
-    [
-      path.join(REPO, 'dist/tsctrd.js'),
-      '--address',
-      tsock,
-      '--root',
-      path.join(dir, 'root'),
-      '--state',
-      path.join(dir, 'state'),
-      '--log-level',
-      'warn',
-    ],
-    { env: daemonEnv(), stdio: 'ignore' },
-  );
-  await waitSocket(tsock, t);
+  // tsctrd as the containerd rows start it, then tsctr-dockerd on it.
+  const core = tsctrd(dir);
+  await core.start();
+  const t = core.proc!;
+  const tsock = core.address;
   const d = spawn(
     process.execPath,
     [
