@@ -1,9 +1,9 @@
 // The backend the HTTP routes call: one method per operation, over the engine's stores and tsctrd.
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { Conflict, InvalidParameter, NotFound, NotImplemented } from '../http/errors.js';
-import type { Filters } from '../http/filters.js';
-import { type JsonMessage, errorMessage } from '../http/jsonmessage.js';
-import type { JsonStreamWriter } from '../http/context.js';
+import { Conflict, InvalidParameter, NotFound, NotImplemented } from '../errdefs/index.js';
+import type { Filters } from '../wire/filters.js';
+import { type JsonMessage, errorMessage } from '../wire/jsonmessage.js';
+import type { JsonStreamWriter } from '../wire/jsonmessage.js';
 import { type AttachOptions, attachContainer, parseDetachKeys } from './containers/attach.js';
 import { createContainer } from './containers/create.js';
 import { type Change, containerChanges } from './containers/changes.js';

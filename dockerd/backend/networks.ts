@@ -1,6 +1,6 @@
 // The networks every Docker engine has — bridge, host, none — as `docker network ls/inspect` show
 // them, with the running containers in each. User-defined networks come with the CNI work.
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../errdefs/index.js';
 import type { Engine } from './engine.js';
 
 export function listNetworks(e: Engine): unknown[] {

@@ -30,7 +30,7 @@ import {
   withTty,
   withoutMounts,
 } from '../../client/spec/index.js';
-import { InvalidParameter } from '../http/errors.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import type { ContainerRecord, MountPoint } from './types.js';
 
 export const NAMESPACE = 'moby';

@@ -5,9 +5,11 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { Duplex, Readable, type Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { InvalidParameter, RequestTooLarge, parseJsonText } from './errors.js';
-import { encodeJson, errorMessage as jsonError } from './jsonmessage.js';
-import { writeTo } from './stdcopy.js';
+import { InvalidParameter, RequestTooLarge, parseJsonText } from '../errdefs/index.js';
+import { type JsonStreamWriter, encodeJson, errorMessage as jsonError } from '../wire/jsonmessage.js';
+
+export type { JsonStreamWriter };
+import { writeTo } from '../wire/stdcopy.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
@@ -53,16 +55,6 @@ export interface BodyOptions {
 export interface JsonOptions extends BodyOptions {
   /** Throw InvalidParameter on an empty body instead of returning undefined. */
   required?: boolean;
-}
-
-export interface JsonStreamWriter {
-  /** Write one value as a line; false means the connection buffer is full (wait for 'drain' on ctx.res). */
-  write(value: unknown): boolean;
-  /** Write the Docker error line (`{"errorDetail":{…},"error":…}`) and end the stream. */
-  fail(message: string, code?: number): void;
-  end(): void;
-  /** True once ended or once the client went away. */
-  readonly closed: boolean;
 }
 
 export interface HijackOptions {

@@ -1,7 +1,7 @@
 // /containers/*: thin handlers — parse the query and body, call the backend, write the status.
 import type { RequestContext } from '../http/context.js';
-import { InvalidParameter } from '../http/errors.js';
-import { parseFilters, validateFilterKeys } from '../http/filters.js';
+import { InvalidParameter } from '../errdefs/index.js';
+import { parseFilters, validateFilterKeys } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import { parseDockerTime } from '../logs/format.js';
 import type { Backend } from '../backend/backend.js';

@@ -1,5 +1,5 @@
 // /containers/{id}/exec and /exec/*.
-import { InvalidParameter } from '../http/errors.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import type { Route } from '../http/router.js';
 import type { Backend } from '../backend/backend.js';
 import type { ExecConfig } from '../backend/containers/exec.js';

@@ -1,6 +1,6 @@
 // /images/*: pull (and import), push, list, inspect, history, tag, remove, save, load, prune.
-import { InvalidParameter } from '../http/errors.js';
-import { parseFilters } from '../http/filters.js';
+import { InvalidParameter } from '../errdefs/index.js';
+import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import type { Backend } from '../backend/backend.js';
 import type { ContainerConfig } from '../backend/types.js';

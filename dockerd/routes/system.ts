@@ -1,7 +1,7 @@
 // /info, /version, /events, /system/df, /auth, and the networks Docker always has (bridge, host,
 // none); user-defined networks come with the CNI work.
-import { parseFilters } from '../http/filters.js';
-import { InvalidParameter, NotFound, NotImplemented } from '../http/errors.js';
+import { parseFilters } from '../wire/filters.js';
+import { InvalidParameter, NotFound, NotImplemented } from '../errdefs/index.js';
 import type { Route } from '../http/router.js';
 import type { Backend } from '../backend/backend.js';
 

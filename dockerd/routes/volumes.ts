@@ -1,6 +1,6 @@
 // /volumes/*.
-import { InvalidParameter } from '../http/errors.js';
-import { parseFilters } from '../http/filters.js';
+import { InvalidParameter } from '../errdefs/index.js';
+import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import type { Backend } from '../backend/backend.js';
 

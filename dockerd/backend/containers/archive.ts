@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { mountAll } from '../../../client/mount.js';
 import * as archive from '../../archive/index.js';
-import { InvalidParameter, NotFound } from '../../http/errors.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
 

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { SPEC_TYPE_URL } from '../../../client/tasks/container.js';
 import { mountAll } from '../../../client/mount.js';
 import { type UserDb, readUserDb } from '../../../client/spec/index.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine } from '../engine.js';
 import { writeEtcFiles } from '../etc-files.js';

@@ -2,7 +2,7 @@
 // its rootfs snapshot, its stdio FIFOs, its record and logs, and (with `v`) its anonymous volumes.
 import { rmSync } from 'node:fs';
 import { isNotFound } from '../../../api/errdefs.js';
-import { Conflict } from '../../http/errors.js';
+import { Conflict } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
 

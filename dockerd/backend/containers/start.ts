@@ -2,7 +2,7 @@
 // on the rootfs snapshot, loopback up in its own network namespace, then the process runs. The exit
 // is awaited from then on (see exit.ts).
 import { isAlreadyExists } from '../../../api/errdefs.js';
-import { Conflict, InvalidParameter, NotModified, SystemError } from '../../http/errors.js';
+import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { JsonFileLogger, parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine, Runtime } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';

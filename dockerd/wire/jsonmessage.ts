@@ -98,3 +98,14 @@ export function streamMessage(text: string): JsonMessage {
 export function auxMessage(aux: unknown): JsonMessage {
   return { aux };
 }
+
+/** A stream of JSON lines to a client (progress of a pull, a push, a load, a build). */
+export interface JsonStreamWriter {
+  /** Write one value as a line; false means the connection buffer is full (wait for 'drain' on ctx.res). */
+  write(value: unknown): boolean;
+  /** Write the Docker error line (`{"errorDetail":{…},"error":…}`) and end the stream. */
+  fail(message: string, code?: number): void;
+  end(): void;
+  /** True once ended or once the client went away. */
+  readonly closed: boolean;
+}

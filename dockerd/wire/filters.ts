@@ -1,7 +1,7 @@
 // The `filters` query parameter: JSON of either map-of-set (`{"label":{"a=b":true}}`, the CLI) or
 // map-of-list (`{"label":["a=b"]}`, dockerode and docker-py), parsed to key -> distinct values.
 
-import { InvalidParameter, parseJsonText } from './errors.js';
+import { InvalidParameter, parseJsonText } from '../errdefs/index.js';
 
 export type Filters = Map<string, string[]>;
 

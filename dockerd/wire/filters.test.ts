@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidParameter } from './errors.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import {
   exactMatch,
   filterValues,

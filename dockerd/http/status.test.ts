@@ -19,11 +19,11 @@ import {
   Unauthorized,
   Unavailable,
   errorMessage,
-  httpStatusOf,
   jsonSyntaxMessage,
   parseJsonText,
   wrapError,
-} from './errors.js';
+} from '../errdefs/index.js';
+import { httpStatusOf } from './status.js';
 
 describe('httpStatusOf', () => {
   it('uses the status of Docker errors', () => {
