@@ -3,6 +3,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Mount } from '../../client/spec/index.js';
+import type { LifecycleHooks, SpecContext } from './lifecycle.js';
 import type { ContainerRecord } from './types.js';
 
 const DEFAULT_DNS = ['8.8.8.8', '8.8.4.4'];
@@ -89,3 +91,30 @@ export function writeEtcFiles(rec: ContainerRecord, dir: string): void {
     resolvConf(hostResolvConf(), { dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions, hostNet }),
   );
 }
+
+/**
+ * The /etc files as a lifecycle hook: written when the container is created and bind-mounted over
+ * the image's (unless a mount of the user's takes their place), ahead of the user's mounts.
+ */
+export const etcFilesHook: LifecycleHooks = {
+  name: 'etc-files',
+  configureSpec({ rec, spec, dir }: SpecContext): void {
+    writeEtcFiles(rec, dir);
+    const etc: Mount[] = [
+      ['/etc/resolv.conf', rec.ResolvConfPath],
+      ['/etc/hostname', rec.HostnamePath],
+      ['/etc/hosts', rec.HostsPath],
+    ]
+      .filter(([dst]) => !rec.Mounts.some((m) => m.Destination === dst))
+      .map(([destination, source]) => ({
+        destination,
+        type: 'bind',
+        source,
+        options: ['rbind', 'rprivate', rec.HostConfig.ReadonlyRootfs ? 'ro' : 'rw'],
+      }));
+    const mounts = spec.mounts ?? [];
+    const userDests = new Set(rec.Mounts.map((m) => m.Destination));
+    const at = mounts.findIndex((m) => userDests.has(m.destination));
+    spec.mounts = at < 0 ? [...mounts, ...etc] : [...mounts.slice(0, at), ...etc, ...mounts.slice(at)];
+  },
+};

@@ -2,10 +2,10 @@
 import { InvalidParameter } from '../errdefs/index.js';
 import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
-import type { Backend } from '../backend/backend.js';
+import type { ImagesBackend } from './backends.js';
 import type { ContainerConfig } from '../backend/types.js';
 
-export function imageRoutes(b: Backend): Route[] {
+export function imageRoutes(b: ImagesBackend): Route[] {
   return [
     {
       method: 'POST',

@@ -48,6 +48,7 @@ export async function removeContainer(
         }
       }
     }
+    await e.lifecycle.removed(rec);
     e.containerEvent(rec, 'destroy');
     rt.emitter.emit('removed', rec.State.ExitCode);
     void releaseTsctrd(e, rec.Id).catch((err: Error) =>
@@ -98,4 +99,11 @@ export async function sweepOrphans(e: Engine): Promise<number> {
   const orphans = [...ids].filter((id) => !e.store.has(id));
   await Promise.all(orphans.map((id) => releaseTsctrd(e, id).catch(() => undefined)));
   return orphans.length;
+}
+
+/** --rm: the container goes once it has exited (or failed to start). */
+export async function autoRemove(e: Engine, rec: ContainerRecord): Promise<void> {
+  await removeContainer(e, rec, { force: true, volumes: true }).catch((err: Error) =>
+    e.log.warn({ id: rec.Id, err: err.message }, 'auto-remove failed'),
+  );
 }
