@@ -16,6 +16,7 @@ import { etcFilesHook } from './backend/etc-files.js';
 import { ImagesService } from './backend/images/service.js';
 import { SystemService } from './backend/system-service.js';
 import { VolumesService } from './backend/volume-service.js';
+import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './network/config.js';
 import { NetworkController } from './network/controller.js';
 import { NetworksService } from './network/service.js';
 import { buildRoutes } from './routes/build.js';
@@ -37,6 +38,8 @@ export interface DockerdOptions {
   dataRoot: string;
   execRoot: string;
   tls?: { ca: string; cert: string; key: string };
+  /** Networking options (defaults: dockerd's). */
+  network?: NetworkConfig;
   log: Logger;
 }
 
@@ -69,7 +72,8 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   });
   // Who hears about each container's lifecycle, in this order.
   const network = new NetworkController(o.execRoot, engine.store, o.log);
-  engine.lifecycle.register(etcFilesHook);
+  const net = o.network ?? DEFAULT_NETWORK_CONFIG;
+  engine.lifecycle.register(etcFilesHook(net));
   engine.lifecycle.register(network);
   engine.lifecycle.register(healthHook(engine));
   engine.lifecycle.register(restartPolicyHook(engine));
