@@ -33,7 +33,7 @@ import { createGunzip, type Gunzip } from 'node:zlib';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { TsctrError } from '../../api/errdefs.js';
 import { ArchiveError, errnoCode, invalid, notFound, q } from './errors.js';
-import { mkfifo } from '../sys/mkfifo.js';
+import { mkfifo } from '../../pkg/sys/mknod.js';
 import {
   at,
   closeQuietly,
@@ -240,7 +240,7 @@ class Extractor {
           return;
         }
         case 'fifo':
-          await mkfifo(p, 0o600);
+          mkfifo(p, 0o600);
           this.withHandle(p, 'fifo', (fd) => {
             chownSync(at(fd), owner.uid, owner.gid);
             chmodSync(at(fd), mode);
