@@ -1,4 +1,4 @@
-// The tar format itself: 512-byte ustar/GNU header blocks and PAX records, both ways. Kept byte-exact
+// The tar format itself (the one encoder and decoder of the project): 512-byte ustar/GNU header blocks and PAX records, both ways. Kept byte-exact
 // (PAX values are Buffers) so binary xattrs such as security.capability survive a round trip.
 import { invalidArgument } from '../../api/errdefs.js';
 
@@ -196,7 +196,9 @@ const isAscii = (s: string): boolean => /^[\x01-\x7f]*$/.test(s);
 function splitUstar(name: string): [string, string] | undefined {
   if (!isAscii(name)) return undefined;
   if (name.length <= 100) return ['', name];
-  for (let i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1)) {
+  // The prefix must not be empty: a reader joins "prefix/name" only when there is a prefix, so a
+  // split at a leading "/" would drop it.
+  for (let i = name.indexOf('/', 1); i >= 0; i = name.indexOf('/', i + 1)) {
     if (i <= 155 && name.length - i - 1 <= 100 && name.length - i - 1 > 0)
       return [name.slice(0, i), name.slice(i + 1)];
   }

@@ -1,4 +1,4 @@
-// Confined access to a container's root filesystem from the daemon (host) side.
+// Confined access to a root filesystem (a container's, or a snapshot being unpacked) from the host.
 //
 // The root may be /proc/<pid>/root of a running container, whose processes can rename files and swap
 // directories for symlinks while we work (the race behind CVE-2018-15664 in `docker cp`). So nothing
@@ -119,11 +119,14 @@ export type LastMode = 'nofollow' | 'follow' | 'enter';
 export interface WalkOptions {
   last: LastMode;
   /** Creates the missing directory `name` in `dirFd` (false if it appeared meanwhile); enables
-   * creating missing intermediate directories. */
-  mkdir?: (dirFd: number, name: string) => boolean;
+   * creating missing intermediate directories. `comps` is its path from the root. */
+  mkdir?: (dirFd: number, name: string, comps: string[]) => boolean;
   /** Stop at a missing or non-directory intermediate component and append the rest lexically (as
    * securejoin does) instead of throwing. */
   lenient?: boolean;
+  /** Refuse (instead of following inside the root) a symlink met where a directory is needed: the
+   * rule for layers, which must not write through links. Throws `onSymlink(path)`'s error. */
+  onSymlink?: (comps: string[]) => Error;
 }
 
 export interface Walked {
@@ -178,7 +181,7 @@ export function walk(rfs: RootFs, from: DirRef, rel: readonly string[], opts: Wa
       if (!st) {
         if (isLast && opts.last === 'follow') return result(c);
         if (opts.mkdir) {
-          if (!opts.mkdir(cur, c)) spend(); // someone else made it meanwhile: a retry
+          if (!opts.mkdir(cur, c, [...comps, c])) spend(); // someone else made it meanwhile: a retry
           queue.unshift(c);
           continue;
         }
@@ -186,6 +189,7 @@ export function walk(rfs: RootFs, from: DirRef, rel: readonly string[], opts: Wa
         throw notFound(`${containerPathOf([...comps, c])}: no such file or directory`);
       }
       if (st.isSymbolicLink()) {
+        if (opts.onSymlink && !(isLast && opts.last === 'nofollow')) throw opts.onSymlink([...comps, c]);
         spend();
         let target: string;
         try {
@@ -235,38 +239,6 @@ export function walk(rfs: RootFs, from: DirRef, rel: readonly string[], opts: Wa
     handedOver = true;
     return { fd: cur, name: '', comps: out, incomplete: true };
   }
-}
-
-/** A container path as the archive endpoints take it (moby cleans it lexically, then keeps a
- * trailing "/" or "/." as a directory assertion that also makes the last symlink be followed). */
-export interface ContainerPath {
-  /** Cleaned components from the root (no '', '.' or '..'). */
-  comps: string[];
-  /** The path ends in "/" or "/." (or is "."): follow a final symlink, require a directory. */
-  assertsDir: boolean;
-  /** Go's filepath.Base of the cleaned path with its trailing "/." preserved: the archive's name. */
-  base: string;
-}
-
-export function parseContainerPath(p: string): ContainerPath {
-  if (p === '') throw invalid('bad parameter: path cannot be empty');
-  if (p.includes('\0')) throw invalid('path contains a NUL byte');
-  const comps = posix
-    .normalize(`/${p}`)
-    .split('/')
-    .filter((c) => c !== '');
-  const dotted = goBase(p) === '.';
-  const assertsDir = dotted || p.endsWith('/');
-  const base = dotted ? '.' : comps.length > 0 ? comps[comps.length - 1] : '/';
-  return { comps, assertsDir, base };
-}
-
-/** Go's filepath.Base for slash paths. */
-export function goBase(p: string): string {
-  if (p === '') return '.';
-  const trimmed = p.replace(/\/+$/, '');
-  if (trimmed === '') return '/';
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
 
 /** rm -rf of `name` in directory `dirFd`, confined: symlinks are unlinked, never followed. Names are

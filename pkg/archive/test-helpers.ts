@@ -17,6 +17,14 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
+export async function tempDir(prefix: string): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), `tsctr-archive-${prefix}-`));
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
 export async function sandbox(): Promise<Sandbox> {
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'tsctr-archive-'));
   const root = path.join(base, 'root');
