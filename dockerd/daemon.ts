@@ -6,6 +6,7 @@ import type http from 'node:http';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { Connection } from '../client/connection.js';
+import { daemonVersion } from '../client/services/introspection.js';
 import { Backend } from './backend/backend.js';
 import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
@@ -47,7 +48,7 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   mkdirSync(o.execRoot, { recursive: true, mode: 0o700 });
   claimDataRoot(o.dataRoot);
   const c = new Connection({ address: o.containerd, namespace: 'moby', timeoutMs: 30_000 });
-  await c.call(c.version, c.version.version, {});
+  await daemonVersion(c);
   const engine = new Engine(c, {
     dataRoot: o.dataRoot,
     execRoot: o.execRoot,

@@ -90,10 +90,7 @@ export class Backend {
 
   private async sizes(rec: ContainerRecord): Promise<{ rw: number; rootfs: number }> {
     try {
-      const u = await this.e.c.call(this.e.c.snapshots, this.e.c.snapshots.usage, {
-        snapshotter: 'overlayfs',
-        key: rec.Id,
-      });
+      const u = await this.e.c.snapshotter().usage(rec.Id);
       const img = await this.e.images.resolve(rec.Image).catch(() => undefined);
       return { rw: u.size, rootfs: u.size + (img?.size ?? 0) };
     } catch {
@@ -155,12 +152,7 @@ export class Backend {
 
   async resizeContainer(rec: ContainerRecord, h: number, w: number): Promise<void> {
     if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
-    await this.e.c.call(this.e.c.tasks, this.e.c.tasks.resizePty, {
-      containerId: rec.Id,
-      execId: '',
-      width: w,
-      height: h,
-    });
+    await this.e.c.task(rec.Id).resizePty(w, h);
   }
 
   /** Resolves with the exit code, or undefined if the client went away first. */
@@ -306,12 +298,7 @@ export class Backend {
 
   async resizeExec(x: ExecInstance, h: number, w: number): Promise<void> {
     if (!x.Running) throw new Conflict(`Exec ${x.ID} is not running`);
-    await this.e.c.call(this.e.c.tasks, this.e.c.tasks.resizePty, {
-      containerId: x.ContainerID,
-      execId: x.ID,
-      width: w,
-      height: h,
-    });
+    await this.e.c.task(x.ContainerID).resizePty(w, h, x.ID);
   }
 
   inspectExec(x: ExecInstance): Record<string, unknown> {

@@ -62,32 +62,30 @@ export async function startContainer(
     const withStdin = cfg.OpenStdin ?? false;
     const fifos = await makeFifos(e.fifoDir(rec.Id), 'init', { stdin: withStdin, tty: cfg.Tty ?? false });
     const io = new RunIO(fifos, async () => {
-      await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: '', stdin: true });
+      await e.c.task(rec.Id).closeStdin();
     });
     io.openOutput();
     wireLogger(rec, rt, io);
     // A task left from an earlier run (its exit not yet collected) goes first; a new container has none.
-    const [{ mounts }] = await Promise.all([
-      e.c.call(e.c.snapshots, e.c.snapshots.mounts, { snapshotter: 'overlayfs', key: rec.Id }),
+    const [mounts] = await Promise.all([
+      e.c.snapshotter().mounts(rec.Id),
       rec.HasBeenStarted
-        ? e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined)
+        ? e.c
+            .task(rec.Id)
+            .delete()
+            .catch(() => undefined)
         : undefined,
     ]);
     lap('prepared');
     let pid: number;
     try {
-      const created = await e.c.call(e.c.tasks, e.c.tasks.create, {
-        containerId: rec.Id,
+      pid = await e.c.task(rec.Id).create({
         rootfs: mounts,
         stdin: fifos.stdin,
         stdout: fifos.stdout,
         stderr: fifos.stderr,
         terminal: cfg.Tty ?? false,
-        checkpoint: undefined,
-        options: undefined,
-        runtimePath: '',
       });
-      pid = created.pid;
       lap('task created');
       if (rec.HostConfig.NetworkMode !== 'host' && !rec.HostConfig.NetworkMode?.startsWith('container:')) {
         // `lo` up in the task's new network namespace (Docker's `none`, and our `bridge` for now).
@@ -103,7 +101,8 @@ export async function startContainer(
         const [h, w] = rec.HostConfig.ConsoleSize ?? [0, 0];
         if (h > 0 && w > 0) {
           await e.c
-            .call(e.c.tasks, e.c.tasks.resizePty, { containerId: rec.Id, execId: '', width: w, height: h })
+            .task(rec.Id)
+            .resizePty(w, h)
             .catch(() => undefined);
         }
       }
@@ -115,12 +114,15 @@ export async function startContainer(
       }
       lap('network');
       rt.emitter.emit('start', io);
-      await e.c.call(e.c.tasks, e.c.tasks.start, { containerId: rec.Id, execId: '' });
+      await e.c.task(rec.Id).start();
       lap('task started');
     } catch (err) {
       io.close();
       rt.run = undefined;
-      await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+      await e.c
+        .task(rec.Id)
+        .delete()
+        .catch(() => undefined);
       if (isAlreadyExists(err)) throw new Conflict(`container ${rec.Id} is already running`);
       const { error, exitCode } = startError((err as Error).message);
       rec.State = {
