@@ -21,6 +21,7 @@ import { NetworkController } from './network/controller.js';
 import { NetworksService } from './network/service.js';
 import { buildRoutes } from './routes/build.js';
 import { networkRoutes } from './routes/networks.js';
+import { daemonVersion } from '../client/services/introspection.js';
 import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
 import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
@@ -63,7 +64,7 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   mkdirSync(o.execRoot, { recursive: true, mode: 0o700 });
   claimDataRoot(o.dataRoot);
   const c = new Connection({ address: o.containerd, namespace: 'moby', timeoutMs: 30_000 });
-  await c.call(c.version, c.version.version, {});
+  await daemonVersion(c);
   const engine = new Engine(c, {
     dataRoot: o.dataRoot,
     execRoot: o.execRoot,

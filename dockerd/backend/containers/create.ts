@@ -3,12 +3,11 @@
 // resolved, the /etc files are written, the rootfs snapshot is prepared on the image's top layer and
 // the tsctrd container is created with its OCI spec, so `start` only has to run it.
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SPEC_TYPE_URL } from '../../../client/tasks/container.js';
-import { mountAll } from '../../../client/mount.js';
+import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
 import { type UserDb, readUserDb } from '../../../client/spec/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';
@@ -117,24 +116,7 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
 
 /** Runs `fn` on a read-only view of the container's new rootfs (the image's files). */
 async function withImageRoot<T>(e: Engine, id: string, fn: (root: string) => Promise<T>): Promise<T> {
-  const { mounts } = await e.c.call(e.c.snapshots, e.c.snapshots.mounts, {
-    snapshotter: 'overlayfs',
-    key: id,
-  });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-rootfs-'));
-  try {
-    await mountAll(
-      mounts.map((m) => ({ ...m, options: m.options.map((x) => (x === 'rw' ? 'ro' : x)) })),
-      dir,
-    );
-    try {
-      return await fn(dir);
-    } finally {
-      await run('umount', [dir]);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return e.c.snapshotter().withTempMount(id, fn, { readonly: true, prefix: 'tsctr-rootfs-' });
 }
 
 /**
@@ -283,12 +265,7 @@ export async function createContainer(
       });
     }
     e.store.save(rec);
-    await e.c.call(e.c.snapshots, e.c.snapshots.prepare, {
-      snapshotter: 'overlayfs',
-      key: id,
-      parent: img.chainId,
-      labels: { [GC_ROOT]: new Date().toISOString() },
-    });
+    await e.c.snapshotter().prepare(id, img.chainId, { [GC_ROOT]: new Date().toISOString() });
     prepared = true;
     const copy = rec.Mounts.some((m) => m.Type === 'volume' && readdirSync(m.Source).length === 0);
     const users: UserDb =
@@ -300,25 +277,19 @@ export async function createContainer(
         : {};
     const spec = await buildSpec({ rec, image: ic, users });
     await e.lifecycle.configureSpec({ rec, spec, dir });
-    await e.c.call(e.c.containers, e.c.containers.create, {
-      container: {
-        id,
-        labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },
-        image: img.records[0]?.name ?? '',
-        runtime: { name: 'io.containerd.runc.v2', options: undefined },
-        spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
-        snapshotter: 'overlayfs',
-        snapshotKey: id,
-        createdAt: undefined,
-        updatedAt: undefined,
-        extensions: {},
-      },
+    await e.c.container(id).create({
+      labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },
+      image: img.records[0]?.name ?? '',
+      spec,
+      snapshotter: DEFAULT_SNAPSHOTTER,
+      snapshotKey: id,
     });
     e.store.save(rec);
   } catch (err) {
     if (prepared)
       await e.c
-        .call(e.c.snapshots, e.c.snapshots.remove, { snapshotter: 'overlayfs', key: id })
+        .snapshotter()
+        .remove(id)
         .catch(() => undefined);
     for (const m of rec.Mounts) if (m.anonymous && m.Name) e.volumes.remove(m.Name, true);
     e.store.remove(id);

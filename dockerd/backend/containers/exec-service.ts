@@ -57,12 +57,7 @@ export class ExecService {
 
   async resizeExec(x: ExecInstance, h: number, w: number): Promise<void> {
     if (!x.Running) throw new Conflict(`Exec ${x.ID} is not running`);
-    await this.e.c.call(this.e.c.tasks, this.e.c.tasks.resizePty, {
-      containerId: x.ContainerID,
-      execId: x.ID,
-      width: w,
-      height: h,
-    });
+    await this.e.c.task(x.ContainerID).resizePty(w, h, x.ID);
   }
 
   inspectExec(x: ExecInstance): Record<string, unknown> {

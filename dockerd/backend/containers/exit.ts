@@ -20,12 +20,7 @@ export function watchExit(e: Engine, rec: ContainerRecord): void {
   void (async () => {
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await e.c.call(
-          e.c.tasks,
-          e.c.tasks.wait,
-          { containerId: rec.Id, execId: '' },
-          { noDeadline: true },
-        );
+        const r = await e.c.task(rec.Id).wait();
         await handleExit(e, rec, pid, r.exitStatus, r.exitedAt);
         return;
       } catch (err) {
@@ -61,7 +56,10 @@ export async function handleExit(
   // With --rm the removal deletes the task, off the path of the client waiting for `removed`.
   const d = rec.HostConfig.AutoRemove
     ? undefined
-    : await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+    : await e.c
+        .task(rec.Id)
+        .delete()
+        .catch(() => undefined);
   const code = d && d.exitStatus !== undefined && status === 255 && !exitedAt ? d.exitStatus : status;
   rec.State = {
     ...rec.State,

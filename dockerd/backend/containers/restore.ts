@@ -16,7 +16,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
   // A record whose tsctrd container was never made: a create cut short by a crash. It never existed
   // for a client (create had not answered), so it goes, with what it had made.
   try {
-    await e.c.call(e.c.containers, e.c.containers.get, { id: rec.Id });
+    await e.c.container(rec.Id).get();
   } catch (err) {
     if (!isNotFound(err)) throw err;
     for (const m of rec.Mounts) if (m.anonymous && m.Name) e.volumes.remove(m.Name, true);
@@ -25,7 +25,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
   }
   let proc;
   try {
-    proc = (await e.c.call(e.c.tasks, e.c.tasks.get, { containerId: rec.Id, execId: '' })).process;
+    proc = await e.c.task(rec.Id).get();
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
@@ -39,7 +39,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
       tty: rec.Config.Tty ?? false,
     });
     const io = new RunIO(fifos, async () => {
-      await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: '', stdin: true });
+      await e.c.task(rec.Id).closeStdin();
     });
     io.openOutput();
     wireLogger(rec, rt, io);
@@ -68,7 +68,11 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
     await handleExit(e, rec, rec.State.Pid, status, proc?.exitedAt);
     return;
   }
-  if (proc) await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+  if (proc)
+    await e.c
+      .task(rec.Id)
+      .delete()
+      .catch(() => undefined);
   await e.lifecycle.restored(rec, rec.State.Restarting ? 'restarting' : 'stopped');
 }
 

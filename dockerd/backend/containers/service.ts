@@ -60,10 +60,7 @@ export class ContainersService {
 
   private async sizes(rec: ContainerRecord): Promise<{ rw: number; rootfs: number }> {
     try {
-      const u = await this.e.c.call(this.e.c.snapshots, this.e.c.snapshots.usage, {
-        snapshotter: 'overlayfs',
-        key: rec.Id,
-      });
+      const u = await this.e.c.snapshotter().usage(rec.Id);
       const img = await this.e.images.resolve(rec.Image).catch(() => undefined);
       return { rw: u.size, rootfs: u.size + (img?.size ?? 0) };
     } catch {
@@ -125,12 +122,7 @@ export class ContainersService {
 
   async resizeContainer(rec: ContainerRecord, h: number, w: number): Promise<void> {
     if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
-    await this.e.c.call(this.e.c.tasks, this.e.c.tasks.resizePty, {
-      containerId: rec.Id,
-      execId: '',
-      width: w,
-      height: h,
-    });
+    await this.e.c.task(rec.Id).resizePty(w, h);
   }
 
   /** Resolves with the exit code, or undefined if the client went away first. */

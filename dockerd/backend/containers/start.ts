@@ -6,6 +6,7 @@ import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errd
 import { JsonFileLogger, parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine, Runtime } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
+import { specOf } from '../../../client/services/containers.js';
 import type { Spec } from '../../../client/spec/index.js';
 import type { ContainerRecord } from '../types.js';
 import { watchExit } from './exit.js';
@@ -63,15 +64,18 @@ export async function startContainer(
     const withStdin = cfg.OpenStdin ?? false;
     const fifos = await makeFifos(e.fifoDir(rec.Id), 'init', { stdin: withStdin, tty: cfg.Tty ?? false });
     const io = new RunIO(fifos, async () => {
-      await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: '', stdin: true });
+      await e.c.task(rec.Id).closeStdin();
     });
     io.openOutput();
     wireLogger(rec, rt, io);
     // A task left from an earlier run (its exit not yet collected) goes first; a new container has none.
-    const [{ mounts }] = await Promise.all([
-      e.c.call(e.c.snapshots, e.c.snapshots.mounts, { snapshotter: 'overlayfs', key: rec.Id }),
+    const [mounts] = await Promise.all([
+      e.c.snapshotter().mounts(rec.Id),
       rec.HasBeenStarted
-        ? e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined)
+        ? e.c
+            .task(rec.Id)
+            .delete()
+            .catch(() => undefined)
         : undefined,
     ]);
     lap('prepared');
@@ -80,18 +84,13 @@ export async function startContainer(
       const edits = await e.lifecycle.sandbox(rec);
       if (edits.length > 0) await editStoredSpec(e, rec.Id, edits);
       lap('sandbox');
-      const created = await e.c.call(e.c.tasks, e.c.tasks.create, {
-        containerId: rec.Id,
+      pid = await e.c.task(rec.Id).create({
         rootfs: mounts,
         stdin: fifos.stdin,
         stdout: fifos.stdout,
         stderr: fifos.stderr,
         terminal: cfg.Tty ?? false,
-        checkpoint: undefined,
-        options: undefined,
-        runtimePath: '',
       });
-      pid = created.pid;
       lap('task created');
       if (withStdin) io.openStdin();
       rt.run = io;
@@ -99,7 +98,8 @@ export async function startContainer(
         const [h, w] = rec.HostConfig.ConsoleSize ?? [0, 0];
         if (h > 0 && w > 0) {
           await e.c
-            .call(e.c.tasks, e.c.tasks.resizePty, { containerId: rec.Id, execId: '', width: w, height: h })
+            .task(rec.Id)
+            .resizePty(w, h)
             .catch(() => undefined);
         }
       }
@@ -110,12 +110,15 @@ export async function startContainer(
         io.closeStdin();
       }
       rt.emitter.emit('start', io);
-      await e.c.call(e.c.tasks, e.c.tasks.start, { containerId: rec.Id, execId: '' });
+      await e.c.task(rec.Id).start();
       lap('task started');
     } catch (err) {
       io.close();
       rt.run = undefined;
-      await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+      await e.c
+        .task(rec.Id)
+        .delete()
+        .catch(() => undefined);
       if (isAlreadyExists(err)) throw new Conflict(`container ${rec.Id} is already running`);
       const { error, exitCode } = startError((err as Error).message);
       rec.State = {
@@ -158,14 +161,10 @@ export async function startContainer(
 
 /** Applies the sandbox hooks' edits to the OCI spec tsctrd holds for the container. */
 async function editStoredSpec(e: Engine, id: string, edits: Array<(s: Spec) => Spec>): Promise<void> {
-  const { container } = await e.c.call(e.c.containers, e.c.containers.get, { id });
-  if (!container?.spec) throw new SystemError(`container ${id} has no spec`);
-  const spec = edits.reduce(
-    (s, edit) => edit(s),
-    JSON.parse(Buffer.from(container.spec.value).toString()) as Spec,
+  const handle = e.c.container(id);
+  const container = await handle.get();
+  await handle.setSpec(
+    container,
+    edits.reduce((s, edit) => edit(s), specOf<Spec>(container)),
   );
-  await e.c.call(e.c.containers, e.c.containers.update, {
-    container: { ...container, spec: { ...container.spec, value: Buffer.from(JSON.stringify(spec)) } },
-    updateMask: ['spec'],
-  });
 }
