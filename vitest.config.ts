@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: [
       'services/**/*.test.ts',
+      'shim/**/*.test.ts',
+      'pkg/**/*.test.ts',
       'client/**/*.test.ts',
       'api/**/*.test.ts',
       'cmd/**/*.test.ts',
