@@ -22,7 +22,6 @@ import { ShimTask } from './service.js';
 import { setSubreaper } from './sys.js';
 
 const RUNC = '/usr/sbin/runc';
-const CGROUP_PARENT = `tsctr-shim-unit-${process.pid}`;
 
 let work: string;
 let image: string;
@@ -49,7 +48,6 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  execFileSync('sh', ['-c', `rmdir /sys/fs/cgroup/${CGROUP_PARENT} 2>/dev/null || true`]);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -74,12 +72,10 @@ function setup(args: string[], opts: { runc?: string } = {}): Harness {
   const spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as {
     process: { args: string[]; terminal: boolean; env: string[] };
     root: { readonly: boolean };
-    linux: { cgroupsPath?: string };
   };
   spec.process.args = args;
   spec.process.terminal = false;
   spec.root.readonly = false;
-  spec.linux.cgroupsPath = `/${CGROUP_PARENT}/${id}`;
   writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
   const stdout = path.join(bundle, 'stdout.log');
   writeFileSync(stdout, '');
