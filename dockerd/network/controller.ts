@@ -2,6 +2,7 @@
 // use (the host's, another container's, or the container's own sandbox file); before each start the
 // sandbox is made and the network's driver joins it; at exit, removal and after a daemon restart
 // that found the container stopped, it is torn down. Orphan sandboxes are swept at start.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import type { ContainerRecord } from '../backend/types.js';
 import { type NetworkDriver, isolatedDriver } from './driver.js';
 import { parseNetworkMode } from './mode.js';
 import { createNetns, removeNetns } from './netns.js';
+import { networkState } from './state.js';
 
 export interface ContainerLookup {
   get(ref: string): ContainerRecord;
@@ -60,6 +62,9 @@ export class NetworkController implements LifecycleHooks {
     const file = this.sandboxPath(rec.Id);
     removeNetns(file); // a leftover from a run whose exit we did not see
     createNetns(file);
+    const st = networkState(rec);
+    st.SandboxKey = file;
+    st.SandboxID = randomBytes(32).toString('hex');
     await this.driver(mode.network).join({ containerId: rec.Id, network: mode.network, sandboxPath: file });
   }
 

@@ -17,6 +17,7 @@ import { resolveMounts } from '../mounts.js';
 import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
 import { knownNetworkMode } from '../../network/mode.js';
+import { initialNetworkState } from '../../network/state.js';
 import {
   type ContainerConfig,
   type ContainerRecord,
@@ -246,6 +247,7 @@ export async function createContainer(
     HostsPath: '',
     ResolvConfPath: '',
   };
+  rec.NetworkSettings = initialNetworkState(rec);
   let prepared = false;
   try {
     rec.Mounts = resolveMounts({
