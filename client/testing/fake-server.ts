@@ -60,13 +60,16 @@ export class FakeServer {
     for (const [name, svc] of Object.entries(services)) {
       const impl: UntypedServiceImplementation = {};
       for (const [method, fn] of Object.entries(svc.unary ?? {})) {
+        // A handler may answer later (a Promise), as a task's wait does.
         const handler: handleUnaryCall<Req, unknown> = (call, cb) => {
           this.record(`${name}.${method}`, call);
-          try {
-            cb(null, fn(call.request));
-          } catch (e) {
-            cb(e instanceof StatusError ? { code: e.code, details: e.message } : (e as Error));
-          }
+          Promise.resolve()
+            .then(() => fn(call.request))
+            .then(
+              (v) => cb(null, v),
+              (e: unknown) =>
+                cb(e instanceof StatusError ? { code: e.code, details: e.message } : (e as Error)),
+            );
         };
         impl[method] = handler;
       }
