@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
+      'pkg/**/*.test.ts',
       'services/**/*.test.ts',
       'client/**/*.test.ts',
       'api/**/*.test.ts',

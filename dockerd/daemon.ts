@@ -7,7 +7,21 @@ import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { Connection } from '../client/connection.js';
 import { daemonVersion } from '../client/services/introspection.js';
-import { Backend } from './backend/backend.js';
+import { BuildService } from './builder/service.js';
+import { ExecService } from './backend/containers/exec-service.js';
+import { ExecStore } from './backend/containers/exec.js';
+import { healthHook } from './backend/containers/health.js';
+import { restartPolicyHook } from './backend/containers/restart-policy.js';
+import { ContainersService } from './backend/containers/service.js';
+import { etcFilesHook } from './backend/etc-files.js';
+import { ImagesService } from './backend/images/service.js';
+import { SystemService } from './backend/system-service.js';
+import { VolumesService } from './backend/volume-service.js';
+import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './network/config.js';
+import { NetworkController } from './network/controller.js';
+import { NetworksService } from './network/service.js';
+import { buildRoutes } from './routes/build.js';
+import { networkRoutes } from './routes/networks.js';
 import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
 import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
@@ -25,6 +39,8 @@ export interface DockerdOptions {
   dataRoot: string;
   execRoot: string;
   tls?: { ca: string; cert: string; key: string };
+  /** Networking options (defaults: dockerd's). */
+  network?: NetworkConfig;
   log: Logger;
 }
 
@@ -55,15 +71,29 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
     log: o.log,
     containerdAddress: o.containerd,
   });
+  // Who hears about each container's lifecycle, in this order.
+  const network = new NetworkController(o.execRoot, engine.store, o.log);
+  const net = o.network ?? DEFAULT_NETWORK_CONFIG;
+  engine.lifecycle.register(etcFilesHook(net));
+  engine.lifecycle.register(network);
+  engine.lifecycle.register(healthHook(engine));
+  engine.lifecycle.register(restartPolicyHook(engine));
   await restoreContainers(engine);
-  const backend = new Backend(engine);
+  const swept = network.sweep();
+  if (swept > 0) o.log.info({ swept }, 'network sandboxes of gone containers removed');
+
+  const execs = new ExecStore();
+  const containers = new ContainersService(engine, execs);
+  const images = new ImagesService(engine);
   const server = createApiServer({
     routes: [
-      ...systemRoutes(backend),
-      ...containerRoutes(backend),
-      ...execRoutes(backend),
-      ...imageRoutes(backend),
-      ...volumeRoutes(backend),
+      ...systemRoutes(new SystemService(engine, images, containers)),
+      ...containerRoutes(containers),
+      ...execRoutes(new ExecService(engine, execs)),
+      ...imageRoutes(images),
+      ...volumeRoutes(new VolumesService(engine)),
+      ...networkRoutes(new NetworksService(engine.store)),
+      ...buildRoutes(new BuildService()),
     ],
     maxVersion: API_VERSION,
     minVersion: MIN_API_VERSION,

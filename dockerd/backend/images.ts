@@ -8,7 +8,7 @@ import { imageConfig, platformManifest } from '../../client/images/walk.js';
 import { listImages } from '../../client/services/images.js';
 import { type ImageReference, parseReference } from '../../client/remotes/reference.js';
 import { isNotFound } from '../../api/errdefs.js';
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../errdefs/index.js';
 
 /** Image records carry this label once the manifest digest is known to a registry (pull or push). */
 export const DISTRIBUTED_LABEL = 'io.tsctr.docker.distributed';

@@ -4,7 +4,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as archive from '../../archive/index.js';
-import { InvalidParameter, NotFound } from '../../http/errors.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
 

@@ -9,14 +9,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
 import { type UserDb, readUserDb } from '../../../client/spec/index.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine } from '../engine.js';
-import { writeEtcFiles } from '../etc-files.js';
 import { newId, randomName, validName } from '../ids.js';
 import { resolveMounts } from '../mounts.js';
 import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
+import { knownNetworkMode } from '../../network/mode.js';
 import {
   type ContainerConfig,
   type ContainerRecord,
@@ -70,10 +70,7 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   if (h.AutoRemove && h.RestartPolicy.Name !== 'no')
     throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
   h.NetworkMode = h.NetworkMode || 'default';
-  const mode = h.NetworkMode;
-  if (!['default', 'bridge', 'none', 'host'].includes(mode) && !mode.startsWith('container:')) {
-    throw new InvalidParameter(`network ${mode} not found`);
-  }
+  if (!knownNetworkMode(h.NetworkMode)) throw new InvalidParameter(`network ${h.NetworkMode} not found`);
   const logType = h.LogConfig?.Type || 'json-file';
   if (logType !== 'json-file' && logType !== 'none' && logType !== 'local') {
     throw new InvalidParameter(
@@ -268,7 +265,6 @@ export async function createContainer(
       });
     }
     e.store.save(rec);
-    writeEtcFiles(rec, dir);
     await e.c.snapshotter().prepare(id, img.chainId, { [GC_ROOT]: new Date().toISOString() });
     prepared = true;
     const copy = rec.Mounts.some((m) => m.Type === 'volume' && readdirSync(m.Source).length === 0);
@@ -279,14 +275,8 @@ export async function createContainer(
             return cfg.User ? readUserDb(root) : {};
           })
         : {};
-    let joinNetns: string | undefined;
-    if (hc.NetworkMode?.startsWith('container:')) {
-      const other = e.store.get(hc.NetworkMode.slice('container:'.length));
-      if (!other.State.Running)
-        throw new InvalidParameter(`cannot join network of a non running container: ${other.Id}`);
-      joinNetns = `/proc/${other.State.Pid}/ns/net`;
-    }
-    const spec = await buildSpec({ rec, image: ic, users, ...(joinNetns ? { joinNetns } : {}) });
+    const spec = await buildSpec({ rec, image: ic, users });
+    await e.lifecycle.configureSpec({ rec, spec, dir });
     await e.c.container(id).create({
       labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },
       image: img.records[0]?.name ?? '',
@@ -307,6 +297,7 @@ export async function createContainer(
     throw err;
   }
   e.runtime(id);
+  await e.lifecycle.created(rec);
   e.containerEvent(rec, 'create');
   e.log.info({ ns: NAMESPACE, id, name }, 'container created');
   return { Id: id, Warnings: [] };

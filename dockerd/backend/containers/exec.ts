@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { type Spec, applyOpts, readUserDb, withUser } from '../../../client/spec/index.js';
-import { Conflict, InvalidParameter, NotFound } from '../../http/errors.js';
-import { frame } from '../../http/stdcopy.js';
+import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { frame } from '../../wire/stdcopy.js';
 import type { Engine } from '../engine.js';
 import { escapeFilter, parseDetachKeys } from './attach.js';
 import { RunIO, makeFifos, removeFifos } from '../run-io.js';

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { isNotFound } from '../../../api/errdefs.js';
 import { listContainers } from '../../../client/services/containers.js';
-import { Conflict } from '../../http/errors.js';
+import { Conflict } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
 
@@ -53,6 +53,7 @@ export async function removeContainer(
         }
       }
     }
+    await e.lifecycle.removed(rec);
     e.containerEvent(rec, 'destroy');
     rt.emitter.emit('removed', rec.State.ExitCode);
     void releaseTsctrd(e, rec.Id).catch((err: Error) =>
@@ -108,4 +109,11 @@ export async function sweepOrphans(e: Engine): Promise<number> {
   const orphans = [...ids].filter((id) => !e.store.has(id));
   await Promise.all(orphans.map((id) => releaseTsctrd(e, id).catch(() => undefined)));
   return orphans.length;
+}
+
+/** --rm: the container goes once it has exited (or failed to start). */
+export async function autoRemove(e: Engine, rec: ContainerRecord): Promise<void> {
+  await removeContainer(e, rec, { force: true, volumes: true }).catch((err: Error) =>
+    e.log.warn({ id: rec.Id, err: err.message }, 'auto-remove failed'),
+  );
 }

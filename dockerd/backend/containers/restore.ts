@@ -1,14 +1,14 @@
 // Live restore, always on: at startup every recorded container is matched with its task in tsctrd.
 // Running ones get their stdio FIFOs reopened (output written meanwhile waits in the pipes), their
-// logs continued and their exit awaited; ones that died while we were away have the exit recorded
-// and their restart policy applied.
+// logs continued and their exit awaited; ones that died while we were away have the exit recorded.
+// The lifecycle hooks are told what was found (health checks resume, sandboxes of stopped containers
+// go, the restart policy applies).
 import { isNotFound } from '../../../api/errdefs.js';
 import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
 import type { ContainerRecord } from '../types.js';
-import { handleExit, maybeRestart, watchExit } from './exit.js';
-import { watchHealth } from './health.js';
+import { handleExit, watchExit } from './exit.js';
 import { sweepOrphans } from './remove.js';
 import { nowRfc3339, wireLogger } from './start.js';
 
@@ -60,7 +60,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
       e.store.save(rec);
     }
     watchExit(e, rec);
-    watchHealth(e, rec);
+    await e.lifecycle.restored(rec, 'running');
     return;
   }
   if (rec.State.Running && !rec.State.Restarting) {
@@ -73,11 +73,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
       .task(rec.Id)
       .delete()
       .catch(() => undefined);
-  if (rec.State.Restarting) {
-    rec.State = { ...rec.State, Restarting: false, Running: false, Status: 'exited' };
-    rec.RestartCount = Math.max(0, rec.RestartCount - 1);
-    maybeRestart(e, rec, 0);
-  }
+  await e.lifecycle.restored(rec, rec.State.Restarting ? 'restarting' : 'stopped');
 }
 
 export async function restoreContainers(e: Engine): Promise<void> {

@@ -1,15 +1,17 @@
-// Starting a container: its stdio FIFOs (read ends open first), its json-file log, a task in tsctrd
-// on the rootfs snapshot, loopback up in its own network namespace, then the process runs. The exit
-// is awaited from then on (see exit.ts).
+// Starting a container: its stdio FIFOs (read ends open first), its json-file log, its sandbox made
+// ready by the lifecycle hooks (the network namespace), a task in tsctrd on the rootfs snapshot, then
+// the process runs. The exit is awaited from then on (see exit.ts).
 import { isAlreadyExists } from '../../../api/errdefs.js';
-import { Conflict, InvalidParameter, NotModified, SystemError } from '../../http/errors.js';
+import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { JsonFileLogger, parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine, Runtime } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
-import { loopbackUp } from '../../sys/loopback.js';
+import type { Spec } from '../../../client/spec/index.js';
+import { specOf } from '../../../client/services/containers.js';
 import type { ContainerRecord } from '../types.js';
-import { autoRemove, watchExit } from './exit.js';
-import { probeArgs, watchHealth } from './health.js';
+import { watchExit } from './exit.js';
+import { probeArgs } from './health.js';
+import { autoRemove } from './remove.js';
 
 export function nowRfc3339(): string {
   const ns = process.hrtime.bigint() % 1_000_000n;
@@ -79,6 +81,9 @@ export async function startContainer(
     lap('prepared');
     let pid: number;
     try {
+      const edits = await e.lifecycle.sandbox(rec);
+      if (edits.length > 0) await editStoredSpec(e, rec.Id, edits);
+      lap('sandbox');
       pid = await e.c.task(rec.Id).create({
         rootfs: mounts,
         stdin: fifos.stdin,
@@ -87,14 +92,6 @@ export async function startContainer(
         terminal: cfg.Tty ?? false,
       });
       lap('task created');
-      if (rec.HostConfig.NetworkMode !== 'host' && !rec.HostConfig.NetworkMode?.startsWith('container:')) {
-        // `lo` up in the task's new network namespace (Docker's `none`, and our `bridge` for now).
-        try {
-          loopbackUp(pid);
-        } catch (err) {
-          e.log.warn({ id: rec.Id, err: (err as Error).message }, 'loopback');
-        }
-      }
       if (withStdin) io.openStdin();
       rt.run = io;
       if (cfg.Tty) {
@@ -112,7 +109,6 @@ export async function startContainer(
         rt.pendingStdinClosed = false;
         io.closeStdin();
       }
-      lap('network');
       rt.emitter.emit('start', io);
       await e.c.task(rec.Id).start();
       lap('task started');
@@ -136,6 +132,7 @@ export async function startContainer(
       };
       e.store.save(rec);
       rt.emitter.emit('exit', exitCode);
+      await e.lifecycle.exited(rec, { code: exitCode, ranMs: 0, startFailed: true });
       if (rec.HostConfig.AutoRemove) void autoRemove(e, rec);
       throw error;
     }
@@ -158,6 +155,14 @@ export async function startContainer(
     e.store.save(rec);
     e.containerEvent(rec, 'start');
     watchExit(e, rec);
-    watchHealth(e, rec);
+    await e.lifecycle.started(rec);
   });
+}
+
+/** Applies the sandbox hooks' edits to the OCI spec tsctrd holds for the container. */
+async function editStoredSpec(e: Engine, id: string, edits: Array<(s: Spec) => Spec>): Promise<void> {
+  const container = await e.c.container(id).get();
+  if (!container.spec) throw new SystemError(`container ${id} has no spec`);
+  const spec = edits.reduce((s, edit) => edit(s), specOf<Spec>(container));
+  await e.c.container(id).setSpec(container, spec);
 }

@@ -1,6 +1,6 @@
 // stop, kill, restart, pause and unpause.
 import os from 'node:os';
-import { Conflict, InvalidParameter, NotModified } from '../../http/errors.js';
+import { Conflict, InvalidParameter, NotModified } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
 import { startContainer } from './start.js';

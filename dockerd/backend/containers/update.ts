@@ -2,7 +2,7 @@
 // the stored spec change for the next start; a running task gets the new limits at once.
 import type { LinuxResources, Spec } from '../../../client/spec/index.js';
 import { specOf } from '../../../client/services/containers.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord, RestartPolicy } from '../types.js';
 

@@ -5,7 +5,7 @@ import { exportImages, importArchive } from '../../../client/images/archive.js';
 import { unpackImage } from '../../../client/images/unpack-image.js';
 import { parseReference } from '../../../client/remotes/reference.js';
 import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 
 /** Resolves every name first, so an unknown one is a 404 before any byte is sent. */

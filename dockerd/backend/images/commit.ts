@@ -5,7 +5,7 @@
 import type { ImageConfig } from '../../../client/images/oci.js';
 import { diffMounts } from '../../../client/services/diff.js';
 import { parseReference } from '../../../client/remotes/reference.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerConfig, ContainerRecord } from '../types.js';
 import { applyChanges } from './import.js';

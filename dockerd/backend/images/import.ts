@@ -22,7 +22,7 @@ import { storeImage, withLease } from './store-image.js';
 import { MediaType } from '../../../client/remotes/media.js';
 import { parseReference } from '../../../client/remotes/reference.js';
 import { defaultPlatform } from '../../../client/remotes/platform.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 
 type ImageConfigBody = Record<string, unknown>;

@@ -1,7 +1,7 @@
 // The image endpoints other than pull and push: list, inspect, history, tag, remove, prune — over
 // image records in tsctrd, with Docker's shapes and its conflict rules for removal.
 import { parseReference } from '../../../client/remotes/reference.js';
-import { Conflict, InvalidParameter } from '../../http/errors.js';
+import { Conflict, InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import { type ImageRecord, type ResolvedImage, repoDigest, repoTag } from '../images.js';
 

@@ -3,8 +3,8 @@
 import { pushImage } from '../../../client/images/push.js';
 import type { PullProgress } from '../../../client/images/pull.js';
 import { parseReference } from '../../../client/remotes/reference.js';
-import { InvalidParameter, NotFound } from '../../http/errors.js';
-import { type JsonMessage, auxMessage, progressMessage, statusMessage } from '../../http/jsonmessage.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { type JsonMessage, auxMessage, progressMessage, statusMessage } from '../../wire/jsonmessage.js';
 import type { Engine } from '../engine.js';
 import { DISTRIBUTED_LABEL } from '../images.js';
 import { registryFor } from './registry-auth.js';
