@@ -68,7 +68,8 @@ export function readOnly(mounts: MountSpec[]): MountSpec[] {
 /** Is `dir` a mount point (of this process's mount namespace)? */
 export function isMountPoint(dir: string): boolean {
   const real = realpathSync(dir);
-  const decode = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const decode = (s: string) =>
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .some((line) => line && decode(line.split(' ')[4] ?? '') === real);

@@ -57,8 +57,9 @@ export class Snapshotter {
   /** Updates the fields named in `paths` (e.g. `labels.x`; none: labels) of `info`. */
   async update(info: Info, paths: string[] = []): Promise<Info> {
     const c = this.c;
-    return (await c.call(c.snapshots, c.snapshots.update, { snapshotter: this.name, info, updateMask: paths }))
-      .info!;
+    return (
+      await c.call(c.snapshots, c.snapshots.update, { snapshotter: this.name, info, updateMask: paths })
+    ).info!;
   }
 
   async usage(key: string): Promise<SnapshotUsage> {
@@ -79,7 +80,11 @@ export class Snapshotter {
   }
 
   /** Mounts snapshot `key` on a temporary directory for the length of `fn` (see `withTempMount`). */
-  async withTempMount<T>(key: string, fn: (dir: string) => Promise<T>, opts: TempMountOptions = {}): Promise<T> {
+  async withTempMount<T>(
+    key: string,
+    fn: (dir: string) => Promise<T>,
+    opts: TempMountOptions = {},
+  ): Promise<T> {
     return withTempMount(await this.mounts(key), fn, opts);
   }
 }

@@ -39,7 +39,11 @@ export async function commitContainer(e: Engine, rec: ContainerRecord, o: Commit
     return await withLease(e.c, async (c) => {
       const mounts = await c.snapshotter().mounts(rec.Id);
       const layer = await diffMounts(c, [], mounts, { mediaType: LAYER_TAR });
-      if (pause) await e.c.task(rec.Id).resume().catch(() => undefined);
+      if (pause)
+        await e.c
+          .task(rec.Id)
+          .resume()
+          .catch(() => undefined);
       const pc = parent.config;
       const created = new Date().toISOString();
       const cfg = { ...rec.Config, ...(o.config ?? {}), ...applyChanges(o.changes) };
@@ -81,6 +85,10 @@ export async function commitContainer(e: Engine, rec: ContainerRecord, o: Commit
       return id;
     });
   } finally {
-    if (pause) await e.c.task(rec.Id).resume().catch(() => undefined);
+    if (pause)
+      await e.c
+        .task(rec.Id)
+        .resume()
+        .catch(() => undefined);
   }
 }
