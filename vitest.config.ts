@@ -5,6 +5,8 @@ export default defineConfig({
     include: [
       'pkg/**/*.test.ts',
       'services/**/*.test.ts',
+      'shim/**/*.test.ts',
+      'pkg/**/*.test.ts',
       'client/**/*.test.ts',
       'api/**/*.test.ts',
       'cmd/**/*.test.ts',

@@ -26,7 +26,7 @@ export interface WriteBlobResult {
 }
 
 /** One request, one reply: the Content.Write protocol. */
-class Lockstep {
+export class Lockstep {
   private replies: WriteContentResponse[] = [];
   private waiting: { resolve: (r: WriteContentResponse) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;

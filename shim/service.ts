@@ -37,7 +37,7 @@ export interface ShimContext {
   bundle: string;
   runcBinary: string;
   runcRoot: string;
-  events: EventForwarder;
+  events: Pick<EventForwarder, 'publish'>;
   /** Called when the task is deleted and the shim may go. */
   shutdown(): void;
 }

@@ -6,8 +6,8 @@ import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errd
 import { JsonFileLogger, parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine, Runtime } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
-import type { Spec } from '../../../client/spec/index.js';
 import { specOf } from '../../../client/services/containers.js';
+import type { Spec } from '../../../client/spec/index.js';
 import type { ContainerRecord } from '../types.js';
 import { watchExit } from './exit.js';
 import { probeArgs } from './health.js';
@@ -161,8 +161,10 @@ export async function startContainer(
 
 /** Applies the sandbox hooks' edits to the OCI spec tsctrd holds for the container. */
 async function editStoredSpec(e: Engine, id: string, edits: Array<(s: Spec) => Spec>): Promise<void> {
-  const container = await e.c.container(id).get();
-  if (!container.spec) throw new SystemError(`container ${id} has no spec`);
-  const spec = edits.reduce((s, edit) => edit(s), specOf<Spec>(container));
-  await e.c.container(id).setSpec(container, spec);
+  const handle = e.c.container(id);
+  const container = await handle.get();
+  await handle.setSpec(
+    container,
+    edits.reduce((s, edit) => edit(s), specOf<Spec>(container)),
+  );
 }
