@@ -46,6 +46,8 @@ export interface FakeService {
   unary?: Record<string, Unary>;
   /** Server-streaming methods: the messages to send. */
   streams?: Record<string, Streaming>;
+  /** Server-streaming methods that send their messages and stay open until the client cancels. */
+  openStreams?: Record<string, Streaming>;
 }
 
 export class FakeServer {
@@ -73,11 +75,15 @@ export class FakeServer {
         };
         impl[method] = handler;
       }
-      for (const [method, fn] of Object.entries(svc.streams ?? {})) {
+      const streams = [
+        ...Object.entries(svc.streams ?? {}).map(([m, fn]) => [m, fn, true] as const),
+        ...Object.entries(svc.openStreams ?? {}).map(([m, fn]) => [m, fn, false] as const),
+      ];
+      for (const [method, fn, end] of streams) {
         const handler: handleServerStreamingCall<Req, unknown> = (call) => {
           this.record(`${name}.${method}`, call);
           for (const m of fn(call.request)) call.write(m);
-          call.end();
+          if (end) call.end();
         };
         impl[method] = handler;
       }
