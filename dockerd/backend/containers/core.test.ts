@@ -9,7 +9,7 @@ import type { Connection } from '../../../client/connection.js';
 import { Engine } from '../engine.js';
 import type { ExitInfo, LifecycleHooks, RestoredState } from '../lifecycle.js';
 import { FakeTsctrd } from '../testing/fake-tsctrd.js';
-import { type ContainerRecord, type HostConfig, ZERO_TIME } from '../types.js';
+import { type ContainerRecord, type HostConfig, createdState } from '../types.js';
 import { removeContainer } from './remove.js';
 import { restartPolicyHook } from './restart-policy.js';
 import { restoreContainers } from './restore.js';
@@ -55,19 +55,7 @@ function record(name: string, hc: HostConfig = {}): ContainerRecord {
     HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} }, ...hc },
     NetworkingConfig: {},
     Image: 'sha256:0',
-    State: {
-      Status: 'created',
-      Running: false,
-      Paused: false,
-      Restarting: false,
-      OOMKilled: false,
-      Dead: false,
-      Pid: 0,
-      ExitCode: 0,
-      Error: '',
-      StartedAt: ZERO_TIME,
-      FinishedAt: ZERO_TIME,
-    },
+    State: createdState(),
     RestartCount: 0,
     Mounts: [],
     ManuallyStopped: false,

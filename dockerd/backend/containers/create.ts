@@ -24,7 +24,7 @@ import {
   type CreateBody,
   type HostConfig,
   type MountPoint,
-  ZERO_TIME,
+  createdState,
 } from '../types.js';
 
 const run = promisify(execFile);
@@ -225,19 +225,7 @@ export async function createContainer(
     HostConfig: hc,
     NetworkingConfig: body.NetworkingConfig ?? {},
     Image: img.id,
-    State: {
-      Status: 'created',
-      Running: false,
-      Paused: false,
-      Restarting: false,
-      OOMKilled: false,
-      Dead: false,
-      Pid: 0,
-      ExitCode: 0,
-      Error: '',
-      StartedAt: ZERO_TIME,
-      FinishedAt: ZERO_TIME,
-    },
+    State: createdState(),
     RestartCount: 0,
     Mounts: [],
     ManuallyStopped: false,
