@@ -44,4 +44,24 @@ describe('docker-py', () => {
       'badname 400',
     ]);
   });
+
+  it('sees what dockerd gives: exec framing by the start body, plugins, errors, load and prune', async () => {
+    const r = await run('python3', [path.join(REPO, 'integration/clients/dockerpy_compat.py'), ref], {
+      env: d.env,
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      "exec-tty-demux (b'hi\\r\\n', None)",
+      "exec-tty-plain b'hi\\r\\n'",
+      "exec-demux (b'out\\n', b'err\\n')",
+      'plugins []',
+      'kill-stopped 409',
+      'volume-driver 404',
+      'volume-wrongtype 400',
+      "log-driver 400 logger: no log driver named 'asdf' is registered",
+      'load-broken ImageLoadError',
+      'prune True True',
+    ]);
+  });
 });

@@ -69,7 +69,8 @@ export interface ExecBackend {
   exec(id: string): ExecInstance;
   checkExecStartable(x: ExecInstance): void;
   startExecDetached(x: ExecInstance): Promise<void>;
-  startExecAttached(x: ExecInstance, sock: Duplex): Promise<void>;
+  /** Output framed by the start body's Tty, not the exec's (dockerd's rule). */
+  startExecAttached(x: ExecInstance, sock: Duplex, o: { tty: boolean }): Promise<void>;
   resizeExec(x: ExecInstance, h: number, w: number): Promise<void>;
   inspectExec(x: ExecInstance): Record<string, unknown>;
 }

@@ -30,7 +30,7 @@ export function execRoutes(b: ExecBackend): Route[] {
         }
         b.checkExecStartable(x);
         const sock = await ctx.hijack({ extraHeaders: true });
-        await b.startExecAttached(x, sock);
+        await b.startExecAttached(x, sock, { tty: body.Tty ?? false });
       },
     },
     {

@@ -1,5 +1,5 @@
 // /images/*: pull (and import), push, list, inspect, history, tag, remove, save, load, prune.
-import { InvalidParameter } from '../errdefs/index.js';
+import { InvalidParameter, errorMessage } from '../errdefs/index.js';
 import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import type { ImagesBackend } from './backends.js';
@@ -75,8 +75,16 @@ export function imageRoutes(b: ImagesBackend): Route[] {
       method: 'POST',
       path: '/images/load',
       handler: async (ctx) => {
-        const loaded = await b.loadImages(ctx.raw());
+        // As dockerd: 200 and a JSON stream; a broken archive is an errorDetail line in it (docker-py
+        // raises ImageLoadError from that line).
         const out = ctx.streamJson();
+        let loaded: string[];
+        try {
+          loaded = await b.loadImages(ctx.raw());
+        } catch (err) {
+          out.fail(errorMessage(err));
+          return;
+        }
         for (const l of loaded) out.write({ stream: `Loaded image: ${l}\n` });
         out.end();
       },

@@ -1,8 +1,12 @@
 // /info, /version, /events, /system/df, /auth, and /plugins (none are installed).
 import { parseFilters } from '../wire/filters.js';
-import { InvalidParameter, NotFound } from '../errdefs/index.js';
+import { InvalidParameter, NotFound, NotImplemented } from '../errdefs/index.js';
 import type { Route } from '../http/router.js';
 import type { SystemBackend } from './backends.js';
+
+const pluginsUnsupported = (): never => {
+  throw new NotImplemented('plugins are not supported by tsctr-dockerd');
+};
 
 export function systemRoutes(b: SystemBackend): Route[] {
   return [
@@ -37,6 +41,23 @@ export function systemRoutes(b: SystemBackend): Route[] {
           ctx.signal,
         );
         out.end();
+      },
+    },
+    // No plugins are installed, and none can be: list answers [], the rest a clear refusal.
+    { method: 'GET', path: '/plugins', handler: (ctx) => ctx.sendJson(200, []) },
+    { method: 'GET', path: '/plugins/privileges', handler: pluginsUnsupported },
+    { method: 'POST', path: '/plugins/pull', handler: pluginsUnsupported },
+    { method: 'POST', path: '/plugins/create', handler: pluginsUnsupported },
+    { method: 'POST', path: '/plugins/{name:.*}/enable', handler: pluginsUnsupported },
+    { method: 'POST', path: '/plugins/{name:.*}/disable', handler: pluginsUnsupported },
+    { method: 'POST', path: '/plugins/{name:.*}/upgrade', handler: pluginsUnsupported },
+    { method: 'POST', path: '/plugins/{name:.*}/push', handler: pluginsUnsupported },
+    { method: 'POST', path: '/plugins/{name:.*}/set', handler: pluginsUnsupported },
+    {
+      method: 'DELETE',
+      path: '/plugins/{name:.*}',
+      handler: (ctx) => {
+        throw new NotFound(`plugin "${ctx.params.name}" not found`);
       },
     },
     {

@@ -74,9 +74,7 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   if (!knownNetworkMode(h.NetworkMode)) throw new InvalidParameter(`network ${h.NetworkMode} not found`);
   const logType = h.LogConfig?.Type || 'json-file';
   if (logType !== 'json-file' && logType !== 'none' && logType !== 'local') {
-    throw new InvalidParameter(
-      `failed to create logger: logger: no log driver named '${logType}' is registered`,
-    );
+    throw new InvalidParameter(`logger: no log driver named '${logType}' is registered`);
   }
   h.LogConfig = { Type: logType, Config: h.LogConfig?.Config ?? {} };
   if (logType !== 'none') {

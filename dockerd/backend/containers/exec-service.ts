@@ -51,8 +51,8 @@ export class ExecService {
     await startExec(this.e, x, this.container(x.ContainerID), () => undefined);
   }
 
-  startExecAttached(x: ExecInstance, sock: Duplex): Promise<void> {
-    return attachExec(this.e, x, this.container(x.ContainerID), sock);
+  startExecAttached(x: ExecInstance, sock: Duplex, o: { tty: boolean }): Promise<void> {
+    return attachExec(this.e, x, this.container(x.ContainerID), sock, o.tty);
   }
 
   async resizeExec(x: ExecInstance, h: number, w: number): Promise<void> {

@@ -200,14 +200,21 @@ export function execInspect(x: ExecInstance): Record<string, unknown> {
 }
 
 /** exec start without Detach: the hijacked connection carries the exec's stdio until it exits. */
+/**
+ * Runs an exec attached to a hijacked connection. Output is framed by `frameTty`, the *start* body's
+ * Tty (as dockerd does: docker-py starts a TTY exec with Tty false and reads multiplexed frames); the
+ * detach keys follow the exec's own terminal.
+ */
 export async function attachExec(
   e: Engine,
   x: ExecInstance,
   rec: ContainerRecord,
   sock: Duplex,
+  frameTty: boolean,
 ): Promise<void> {
-  const tty = x.Config.Tty ?? false;
+  const tty = frameTty;
   const cfg = x.Config;
+  const ownTty = cfg.Tty ?? false;
   try {
     await startExec(e, x, rec, (io) => {
       io.subscribe((stream, chunk) => {
@@ -216,7 +223,7 @@ export async function attachExec(
           sock.write(tty ? chunk : frame(stream === 'stdout' ? 1 : 2, chunk));
       });
       if (cfg.AttachStdin) {
-        const filter = tty
+        const filter = ownTty
           ? escapeFilter(parseDetachKeys(cfg.DetachKeys || 'ctrl-p,ctrl-q'), () => sock.end())
           : (b: Buffer) => b;
         sock.on('data', (b: Buffer) => {

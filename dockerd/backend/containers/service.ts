@@ -162,12 +162,16 @@ export class ContainersService {
       () => true,
     );
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const r of this.e.store.list()) {
       if (r.State.Running || !matches(r)) continue;
+      // What goes with it: its writable layer.
+      const rw = (await this.sizes(r)).rw;
       await removeContainer(this.e, r, { volumes: false });
       deleted.push(r.Id);
+      reclaimed += rw;
     }
-    return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
   checkDetachKeys(keys: string): void {

@@ -1,0 +1,53 @@
+"""docker-py against tsctr-dockerd: behaviours docker-py sees differently from dockerd unless they are
+matched exactly. Prints one line per check; the test compares them."""
+import sys
+
+import docker
+from docker.errors import APIError, ImageLoadError, NotFound
+from docker.types import LogConfig
+
+ref = sys.argv[1]
+c = docker.from_env()
+api = c.api
+
+# Exec output is framed by the *start* body's Tty: a TTY exec started with Tty false is multiplexed.
+box = c.containers.run(ref, ["sleep", "60"], detach=True, name="compat1")
+x = api.exec_create(box.id, ["echo", "hi"], tty=True)
+print("exec-tty-demux", api.exec_start(x["Id"], demux=True))
+x = api.exec_create(box.id, ["echo", "hi"], tty=True)
+print("exec-tty-plain", api.exec_start(x["Id"]))
+x = api.exec_create(box.id, ["sh", "-c", "echo out; echo err >&2"])
+print("exec-demux", api.exec_start(x["Id"], demux=True))
+
+print("plugins", c.plugins.list())
+
+box.kill()
+box.wait()
+try:
+    box.kill()
+except APIError as e:
+    print("kill-stopped", e.status_code)
+
+try:
+    c.volumes.create("v1", driver="nosuchdriver")
+except NotFound as e:
+    print("volume-driver", e.status_code)
+r = api._post_json(api._url("/volumes/create"), data={"Name": 5})
+print("volume-wrongtype", r.status_code)
+
+try:
+    c.containers.create(ref, ["true"], log_config=LogConfig(type="asdf"))
+except APIError as e:
+    print("log-driver", e.status_code, e.explanation)
+
+try:
+    c.images.load(b"this is not a tar archive")
+except ImageLoadError as e:
+    print("load-broken", "ImageLoadError")
+
+box2 = c.containers.run(ref, ["sh", "-c", "dd if=/dev/zero of=/big bs=1024 count=512 2>/dev/null"],
+                        detach=True, name="compat2")
+box2.wait()
+box.remove()
+pruned = c.containers.prune()
+print("prune", len(pruned["ContainersDeleted"]) >= 1, pruned["SpaceReclaimed"] >= 512 * 1024)
