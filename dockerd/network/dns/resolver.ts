@@ -49,6 +49,8 @@ class EmbeddedResolver implements Resolver {
   private readonly conns = new Set<net.Socket>();
   private closing: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  readonly udpPort: number;
+  readonly tcpPort: number;
 
   constructor(
     private readonly opts: ResolverOptions,
@@ -56,19 +58,13 @@ class EmbeddedResolver implements Resolver {
     private readonly tcp: net.Server,
   ) {
     this.upstreams = opts.upstreams;
+    this.udpPort = udp.address().port;
+    const bound = tcp.address();
+    this.tcpPort = typeof bound === 'object' && bound ? bound.port : 0;
     udp.on('message', (msg, from) => void this.onDatagram(msg, from));
     udp.on('error', (err) => opts.log.warn({ err, container: opts.containerId }, 'dns udp socket error'));
     tcp.on('connection', (c) => this.onConnection(c));
     tcp.on('error', (err) => opts.log.warn({ err, container: opts.containerId }, 'dns tcp socket error'));
-  }
-
-  get udpPort(): number {
-    return this.udp.address().port;
-  }
-
-  get tcpPort(): number {
-    const a = this.tcp.address();
-    return typeof a === 'object' && a ? a.port : 0;
   }
 
   setUpstreams(upstreams: readonly Upstream[]): void {
