@@ -97,8 +97,8 @@ async function startUpstream(where: string | undefined, ip: string): Promise<Tes
 }
 
 /** A UDP query sent from inside the namespace to 127.0.0.11:53, as a container would. */
-function askUdp(name: string, type: RecordType, udpPayloadSize?: number) {
-  const sock = withNetns(ns, () => {
+function askUdp(name: string, type: RecordType, udpPayloadSize?: number, where = ns) {
+  const sock = withNetns(where, () => {
     const s = dgram.createSocket({ type: 'udp4', lookup: (h, _o, cb) => cb(null, h, 4) });
     s.bind(0, '127.0.0.1');
     return s;
@@ -300,6 +300,14 @@ describe('embedded DNS resolver in a sandbox namespace', () => {
     expect(inside.sort()).toEqual(
       [`0B00007F:${hexPort(resolver.tcpPort)}`, `0B00007F:${hexPort(resolver.udpPort)}`].sort(),
     );
+    // A process in the container may still bind port 53 itself: the resolver is elsewhere.
+    const own = withNetns(ns, () => {
+      const s = dgram.createSocket({ type: 'udp4', lookup: (h, _o, cb) => cb(null, h, 4) });
+      s.bind(53, '0.0.0.0');
+      return s;
+    });
+    expect(own.address().port).toBe(53);
+    await new Promise<void>((resolve) => own.close(() => resolve()));
     const nat = (await natTableIn(ns)).split('\n').filter((l) => l.startsWith('-A'));
     expect(nat).toEqual([
       '-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT',
@@ -353,6 +361,63 @@ describe('resolver lifecycle', () => {
       }
       expect(fds()).toBe(before);
     } finally {
+      removeNetns(other);
+    }
+  });
+
+  it('gives up on a silent upstream after the timeout, and close() drops a pending forward', async () => {
+    const other = path.join(dir, 'silent');
+    createNetns(other);
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    try {
+      const upstreams = [{ ip: '127.0.0.1', port: silent.address().port, hostLoopback: true }];
+      const fds = () => readdirSync('/proc/self/fd').length;
+      const before = fds();
+      const r = await startResolver({
+        sandboxPath: other,
+        containerId: 'me',
+        table,
+        upstreams,
+        log,
+        upstreamTimeoutMs: 300,
+      });
+      try {
+        const t0 = performance.now();
+        const answer = await askUdp('www.upstream.test', 'A', undefined, other);
+        expect(rcode(answer.packet)).toBe(2);
+        expect(performance.now() - t0).toBeGreaterThanOrEqual(280);
+        r.setUpstreams(upstreams.map((u) => ({ ...u })));
+      } finally {
+        await r.close();
+      }
+      expect(fds()).toBe(before);
+
+      const slow = await startResolver({
+        sandboxPath: other,
+        containerId: 'me',
+        table,
+        upstreams,
+        log,
+        rulesMayExist: true,
+      });
+      const client = withNetns(other, () => {
+        const c = dgram.createSocket({ type: 'udp4', lookup: (h, _o, cb) => cb(null, h, 4) });
+        c.bind(0, '127.0.0.1');
+        return c;
+      });
+      const q = dnsPacket.encode({
+        type: 'query',
+        id: 9,
+        questions: [{ type: 'A', name: 'www.upstream.test' }],
+      });
+      await new Promise<void>((resolve) => client.send(q, 53, '127.0.0.11', () => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await slow.close(); // the forward is still waiting for its 4 s: its socket must go too
+      expect(fds()).toBe(before + 1); // only the test's own client socket is left
+      await new Promise<void>((resolve) => client.close(() => resolve()));
+    } finally {
+      silent.close();
       removeNetns(other);
     }
   });
