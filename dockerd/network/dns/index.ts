@@ -12,7 +12,8 @@
 //     table is read first so the jumps are not duplicated.
 //   Resolver { udpPort, tcpPort, setUpstreams(list), close() }
 //     close() closes the sockets, open TCP connections and pending forwards; idempotent. The rules
-//     go with the namespace (removeNetns), so close before or after removing it, either works.
+//     go with the namespace (removeNetns), so close before or after removing it, either works —
+//     but do close: an open socket keeps its namespace (and the veths in it) alive after unmount.
 //
 //   NameTable { resolve(asker, name) -> {v4, v6} | undefined; reverse(asker, ip) -> string | undefined }
 //     What the resolver asks; `asker` is the container ID given to startResolver.
@@ -34,6 +35,12 @@
 // or with another type (MX, TXT, …) -> NOERROR, empty, not forwarded; unknown -> the upstreams
 // (first 3, 4 s each, same protocol as the client), SERVFAIL when none answers or there are none;
 // UDP answers over 512 bytes (or the client's EDNS size) are cut and get TC.
+// Deliberate differences from 20.10, none visible to the clients here: SERVFAIL where 20.10 stays
+// silent (no upstream answered); a known name asked in any other type than A/AAAA/PTR gets the
+// empty NOERROR 20.10 gives only to MX (20.10 forwards the others); a name known only as IPv6
+// answers A empty too; a PTR outside in-addr/ip6.arpa is forwarded (20.10 drops it); loopback
+// nameservers of the host file stay host-side even with --dns-search/--dns-opt; no 8.8.8.8
+// fallback is ever added.
 export { startResolver, type Resolver, type ResolverOptions } from './resolver.js';
 export {
   EndpointNameTable,

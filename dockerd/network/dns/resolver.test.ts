@@ -2,7 +2,7 @@
 // the test namespace's); the 10.199.77.0/24 addresses are only data in answers, never contacted.
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -422,8 +422,32 @@ describe('resolver lifecycle', () => {
     }
   });
 
-  it('fails cleanly, leaving no fd, when the namespace does not exist', async () => {
+  it('fails cleanly, leaving no fd, when the rules cannot be installed', async () => {
+    const other = path.join(dir, 'norules');
+    createNetns(other);
+    const savedPath = process.env.PATH;
+    try {
+      const fds = readdirSync('/proc/self/fd').length;
+      process.env.PATH = '/usr/bin:/bin'; // nsenter is found, iptables-restore (sbin) is not
+      await expect(
+        startResolver({ sandboxPath: other, containerId: 'me', table, upstreams: [], log }),
+      ).rejects.toThrow(/iptables-restore/);
+      process.env.PATH = savedPath;
+      expect(readdirSync('/proc/self/fd').length).toBe(fds);
+      expect(withNetns(other, () => boundOn('127.0.0.11'))).toEqual([]);
+    } finally {
+      process.env.PATH = savedPath;
+      removeNetns(other);
+    }
+  });
+
+  it('fails cleanly, leaving no fd, when the namespace does not exist or is not one', async () => {
     const fds = readdirSync('/proc/self/fd').length;
+    const plain = path.join(dir, 'plain');
+    writeFileSync(plain, '');
+    await expect(
+      startResolver({ sandboxPath: plain, containerId: 'me', table, upstreams: [], log }),
+    ).rejects.toThrow(/setns/);
     await expect(
       startResolver({ sandboxPath: path.join(dir, 'missing'), containerId: 'me', table, upstreams: [], log }),
     ).rejects.toThrow(/ENOENT/);

@@ -57,7 +57,7 @@ class EmbeddedResolver implements Resolver {
     private readonly udp: dgram.Socket,
     private readonly tcp: net.Server,
   ) {
-    this.upstreams = opts.upstreams;
+    this.upstreams = [...opts.upstreams];
     this.udpPort = udp.address().port;
     const bound = tcp.address();
     this.tcpPort = typeof bound === 'object' && bound ? bound.port : 0;
