@@ -1,0 +1,47 @@
+// A network as `GET /networks/{id}` returns it (and `GET /networks`, where `Containers` is always {}):
+// dockerd's field order, IPAM/Options/Labels exactly as the client gave them.
+import type { NetworkContainerView, NetworkInspect, NetworkRecord } from './types.js';
+
+function copyMap(m: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...m };
+}
+
+export function networkInspect(
+  n: Readonly<NetworkRecord>,
+  containers: Readonly<Record<string, NetworkContainerView>> = {},
+): NetworkInspect {
+  return {
+    Name: n.Name,
+    Id: n.Id,
+    Created: n.Created,
+    Scope: n.Scope,
+    Driver: n.Driver,
+    EnableIPv6: n.EnableIPv6,
+    IPAM: {
+      Driver: n.IPAM.Driver,
+      Options: n.IPAM.Options === null ? null : copyMap(n.IPAM.Options),
+      Config: n.IPAM.Config.map((c) => {
+        const out: NetworkInspect['IPAM']['Config'][number] = {};
+        if (c.Subnet !== undefined) out.Subnet = c.Subnet;
+        if (c.IPRange !== undefined) out.IPRange = c.IPRange;
+        if (c.Gateway !== undefined) out.Gateway = c.Gateway;
+        if (c.AuxiliaryAddresses !== undefined) out.AuxiliaryAddresses = copyMap(c.AuxiliaryAddresses);
+        return out;
+      }),
+    },
+    Internal: n.Internal,
+    Attachable: n.Attachable,
+    Ingress: n.Ingress,
+    ConfigFrom: { Network: n.ConfigFrom.Network },
+    ConfigOnly: n.ConfigOnly,
+    Containers: { ...containers },
+    Options: copyMap(n.Options),
+    Labels: copyMap(n.Labels),
+  };
+}
+
+/** `Containers` entry addresses: `172.18.0.2/16`, '' when the endpoint has no such address. */
+export function addressWithPrefix(address: string | undefined, subnet: string | undefined): string {
+  if (!address || !subnet) return '';
+  return `${address}/${subnet.slice(subnet.indexOf('/') + 1)}`;
+}
