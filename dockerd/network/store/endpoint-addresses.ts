@@ -30,6 +30,9 @@ function usedAddresses(rec: Readonly<NetworkRecord>, state: SubnetState, family:
 
 /** Whether the client configured a subnet of this family (dockerd's condition for a fixed address). */
 function hasUserSubnet(rec: Readonly<NetworkRecord>, family: Family): boolean {
+  const state = family === 4 ? rec.ipv4 : rec.ipv6;
+  if (state) return state.user;
+  // A subnet given for a network without IPv6 passes dockerd's check; the address is then ignored.
   return rec.IPAM.Config.some((c) => !!c.Subnet && parseCidr(c.Subnet)?.family === family);
 }
 

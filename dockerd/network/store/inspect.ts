@@ -1,9 +1,14 @@
 // A network as `GET /networks/{id}` returns it (and `GET /networks`, where `Containers` is always {}):
-// dockerd's field order, IPAM/Options/Labels exactly as the client gave them.
+// dockerd's field order, IPAM/Options/Labels exactly as the client gave them (map keys sorted, as Go
+// writes maps).
 import type { NetworkContainerView, NetworkInspect, NetworkRecord } from './types.js';
 
+/** A copy with the keys sorted, as Go's encoding/json writes every map (dockerd's output order). */
 function copyMap(m: Readonly<Record<string, string>>): Record<string, string> {
-  return { ...m };
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(m).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))))
+    out[k] = m[k];
+  return out;
 }
 
 export function networkInspect(

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Forbidden } from '../../errdefs/index.js';
+import { parseRFC3339 } from '../../logs/format.js';
 import type { Filters } from '../../wire/filters.js';
 import { parseCidr, type Cidr } from '../ipam/cidr.js';
 import { PoolPicker, type AddressPool } from '../ipam/pools.js';
@@ -102,7 +103,8 @@ export class NetworkStore {
       const i = BUILTIN_ORDER.indexOf(n.Name);
       return i < 0 ? BUILTIN_ORDER.length : i;
     };
-    return [...this.nets.values()].sort((a, b) => rank(a) - rank(b) || a.Created.localeCompare(b.Created));
+    const created = (n: NetworkRecord) => parseRFC3339(n.Created);
+    return [...this.nets.values()].sort((a, b) => rank(a) - rank(b) || Number(created(a) - created(b)));
   }
 
   /** By full id, undefined when absent. */
