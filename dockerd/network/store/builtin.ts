@@ -3,14 +3,26 @@
 import { InvalidParameter } from '../../errdefs/index.js';
 import { formatRFC3339Nano, nowNs } from '../../logs/format.js';
 import { nextAddress, reservedAddresses, type SubnetState } from '../ipam/addresses.js';
-import { cidrContains, cidrsOverlap, formatCidr, parseCidr, type Cidr } from '../ipam/cidr.js';
+import {
+  cidrContains,
+  cidrsOverlap,
+  formatCidr,
+  parseCidr,
+  parseCidrWithAddress,
+  type Cidr,
+} from '../ipam/cidr.js';
 import { formatIP, parseIP } from '../ipam/ip.js';
 import type { PoolPicker } from '../ipam/pools.js';
+import { defaultBridgeOptions } from './bridge-options.js';
 import type { IpamConfigEntry, NetworkRecord } from './types.js';
 
 /** What the daemon's options say about the default bridge network. */
 export interface DefaultBridgeSpec {
-  /** The Linux bridge (`--bridge`, default `docker0`). */
+  /**
+   * The Linux bridge (`--bridge`, default `docker0`). Routes via this interface count as the default
+   * bridge's own when its subnet is chosen: the caller must already have refused to start when the
+   * device belongs to another daemon.
+   */
   bridgeName: string;
   /** Its subnet (from `--bip`); absent: the first default pool free of foreign routes and networks. */
   subnet?: string;
@@ -23,6 +35,39 @@ export interface DefaultBridgeSpec {
   ipRange?: string;
   /** The network's `Options` (see defaultBridgeOptions). */
   options: Record<string, string>;
+}
+
+/**
+ * The spec from the daemon's options: `--bridge`, `--bip` (address/prefix: the subnet and the bridge's
+ * address), `--fixed-cidr`, `--icc`, `--ip`, `--mtu`, `--ip-masq`.
+ */
+export function defaultBridgeSpec(o: {
+  bridge: string;
+  bip?: string;
+  fixedCidr?: string;
+  icc: boolean;
+  ip: string;
+  mtu?: number;
+  masquerade?: boolean;
+}): DefaultBridgeSpec {
+  const spec: DefaultBridgeSpec = {
+    bridgeName: o.bridge,
+    options: defaultBridgeOptions({
+      bridgeName: o.bridge,
+      icc: o.icc,
+      masquerade: o.masquerade,
+      hostBindingIPv4: o.ip,
+      mtu: o.mtu,
+    }),
+  };
+  if (o.bip !== undefined) {
+    const p = parseCidrWithAddress(o.bip);
+    if (!p || p.address.family !== 4) throw new InvalidParameter(`invalid --bip ${o.bip}`);
+    spec.subnet = formatCidr(p.cidr);
+    spec.gateway = formatIP(p.address);
+  }
+  if (o.fixedCidr !== undefined) spec.ipRange = o.fixedCidr;
+  return spec;
 }
 
 function baseRecord(name: string, driver: string, id: string): NetworkRecord {

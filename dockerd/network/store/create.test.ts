@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kindOf } from '../../errdefs/index.js';
-import { networkInspect } from './inspect.js';
+import { networkContainerView, networkInspect } from './inspect.js';
 import { parseCreateRequest } from './request.js';
 import type { NetworkStore } from './store.js';
 import { cliRequest, ipam, openStore, tempDir } from './test-helpers.js';
@@ -48,6 +48,19 @@ describe('create: the three request shapes of the reference, echoed exactly', ()
     expect(shape(got)).toEqual(shape(testdata('network-inspect-n1.json')));
     // Field order too: the JSON text is the capture's, ids and times aside.
     expect(JSON.stringify(shape(got))).toBe(JSON.stringify(shape(testdata('network-inspect-n1.json'))));
+  });
+
+  it('with a container, inspects byte for byte as the capture (ids and times aside)', async () => {
+    const captured = testdata('network-inspect-n1.json') as Record<string, unknown>;
+    const [ctrId, view] = Object.entries(captured.Containers as Record<string, { EndpointID: string }>)[0];
+    const { record } = await store.create(cliRequest('n1'));
+    await store.allocate('n1', ctrId);
+    const n1 = store.find('n1');
+    const got = networkInspect(n1, { [ctrId]: networkContainerView(n1, ctrId, 'aa', view.EndpointID) });
+    expect(JSON.stringify({ ...got, Id: '', Created: '' })).toBe(
+      JSON.stringify({ ...captured, Id: '', Created: '' }),
+    );
+    expect(record.endpoints).toEqual({}); // records are replaced, never changed in place
   });
 
   it('CLI with --subnet --gateway --ip-range --label -o --internal', async () => {

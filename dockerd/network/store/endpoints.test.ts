@@ -2,6 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kindOf } from '../../errdefs/index.js';
+import { defaultBridgeSpec } from './builtin.js';
 import { NetworkStore } from './store.js';
 import { DOCKER0, cliRequest, ipam, openStore, tempDir } from './test-helpers.js';
 
@@ -188,6 +189,32 @@ describe('persistence', () => {
     expect(await store.ensureDefaultBridge(null)).toBeNull();
     expect(() => store.find('bridge')).toThrow('network bridge not found');
     expect((await readdir(dir)).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+  });
+
+  it('takes --bip, --fixed-cidr and the bridge options from the daemon', async () => {
+    const spec = defaultBridgeSpec({
+      bridge: 'tsbr0',
+      bip: '10.199.7.1/24',
+      fixedCidr: '10.199.7.64/26',
+      icc: false,
+      ip: '127.0.0.1',
+    });
+    const rec = await store.ensureDefaultBridge(spec);
+    expect(rec?.IPAM.Config).toEqual([
+      { Subnet: '10.199.7.0/24', IPRange: '10.199.7.64/26', Gateway: '10.199.7.1' },
+    ]);
+    expect(rec?.Options).toEqual({
+      'com.docker.network.bridge.default_bridge': 'true',
+      'com.docker.network.bridge.enable_icc': 'false',
+      'com.docker.network.bridge.enable_ip_masquerade': 'true',
+      'com.docker.network.bridge.host_binding_ipv4': '127.0.0.1',
+      'com.docker.network.bridge.name': 'tsbr0',
+      'com.docker.network.driver.mtu': '1500',
+    });
+    expect((await store.allocate('bridge', 'c1')).IPAddress).toBe('10.199.7.64');
+    expect(() => defaultBridgeSpec({ bridge: 'x', bip: '10.0.0.1', icc: true, ip: '0.0.0.0' })).toThrow(
+      'invalid --bip 10.0.0.1',
+    );
   });
 
   it('sweeps the addresses of endpoints that went away', async () => {

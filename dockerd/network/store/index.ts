@@ -4,8 +4,8 @@
  * Open once at start: `const store = await NetworkStore.open({ dir, defaultAddressPools, hostRoutes?, log? })`
  * (one `<id>.json` per network in `dir`, written through temp file + fsync + rename), then
  * `await store.ensureBuiltins()` (none, host) and `await store.ensureDefaultBridge(spec | null)` with
- * `spec = { bridgeName, subnet?, gateway?, ipRange?, options: defaultBridgeOptions({...}) }` from the
- * daemon's --bridge/--bip/--fixed-cidr/--icc/--ip/--mtu (null for `--bridge=none`).
+ * `spec = defaultBridgeSpec({ bridge, bip?, fixedCidr?, icc, ip, mtu?, masquerade? })` (or by hand:
+ * `{ bridgeName, subnet?, gateway?, ipRange?, options }`; null for `--bridge=none`).
  *
  * Networks (`NetworkRecord`: the fields of `GET /networks/{id}` in its order, minus `Containers`, plus
  * `bridgeName`, `ipv4`/`ipv6` plans and `endpoints` = key → {ipv4?, ipv6?}):
@@ -20,7 +20,8 @@
  *   `store.all()` (none, host, bridge, then oldest first), `store.list(filters, hasEndpoints?)`.
  * - `store.remove(term, hasEndpoints?)` (403 for built-ins and for networks with endpoints),
  *   `store.prune(filters, hasEndpoints?)` → removed records. `hasEndpoints` defaults to "holds addresses".
- * - `networkInspect(record, containers?)` → the exact JSON of `GET /networks/{id}` (`{}` for lists).
+ * - `networkInspect(record, containers?)` → the exact JSON of `GET /networks/{id}` (`{}` for lists);
+ *   `networkContainerView(record, key, name, endpointId)` → one `Containers` entry.
  *
  * Endpoints (addresses persist with the network, so a restart hands nothing out twice):
  * - `store.allocate(term, key, { ipv4?, ipv6? })` → `EndpointAddresses` (IPAddress, IPPrefixLen, Gateway,
@@ -34,7 +35,7 @@
  */
 export { NetworkStore, type NetworkStoreOptions, type HasEndpoints } from './store.js';
 export { parseCreateRequest } from './request.js';
-export { networkInspect, addressWithPrefix } from './inspect.js';
+export { networkInspect, networkContainerView, addressWithPrefix } from './inspect.js';
 export {
   filterNetworks,
   prunableNetworks,
@@ -49,7 +50,7 @@ export {
   type BridgeSettings,
 } from './bridge-options.js';
 export * as bridgeOptionKeys from './bridge-options.js';
-export type { DefaultBridgeSpec } from './builtin.js';
+export { defaultBridgeSpec, type DefaultBridgeSpec } from './builtin.js';
 export type { CreatedNetwork } from './create.js';
 export type { AddressRequest } from './endpoint-addresses.js';
 export {
