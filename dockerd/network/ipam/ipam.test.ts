@@ -98,6 +98,15 @@ describe('default pools', () => {
     );
   });
 
+  it('may hold IPv6 bases', () => {
+    const p = new PoolPicker([
+      { base: '10.199.0.0/16', size: 24 },
+      { base: 'fd00:199::/48', size: 64 },
+    ]);
+    expect(formatCidr(p.next(6, [], [cidr('fd00:199::/64')])!)).toBe('fd00:199:0:1::/64');
+    expect(formatCidr(p.next(4, [], [])!)).toBe('10.199.0.0/24');
+  });
+
   it('skip pools that overlap a host route or a taken subnet', () => {
     const p = new PoolPicker();
     const routes = [cidr('172.17.0.0/16')];

@@ -114,7 +114,7 @@ export class NetworkStore {
 
   /** By full id, exact name or unique id prefix; NotFound `network X not found`, or ambiguous. */
   find(term: string): Readonly<NetworkRecord> {
-    return findNetwork(this.all(), term);
+    return findNetwork(this.nets.values(), term);
   }
 
   /** `GET /networks` filtering (keys: dangling, driver, id, label, name, scope, type). */
