@@ -1,7 +1,7 @@
 // Where networks get their subnets when the client names none: Docker's predefined local pools (or the
-// daemon's `default-address-pools`), handed out the way libnetwork 20.10 does: the search starts after
-// the pool handed out last (a freed pool comes back once the search wraps round, or after a restart),
-// skips pools that overlap a taken subnet, and skips pools that overlap a route of the host.
+// daemon's `default-address-pools`), handed out as the real dockerd 20.10 did on this machine
+// (reference §2.1): the lowest free pool, so a freed one is reused at once; pools that overlap a taken
+// subnet or a route of the host are skipped.
 import { InvalidParameter } from '../../errdefs/index.js';
 import { cidrSize, cidrsOverlap, parseCidr, splitCidr, type Cidr } from './cidr.js';
 import type { Family } from './ip.js';
@@ -46,7 +46,6 @@ export class PoolPicker {
   private readonly bases: Base[];
   private readonly total: number;
   /** Index of the pool the next search starts from (libnetwork's predefinedStartIndices). */
-  private cursor = 0;
 
   /** `pools`: the daemon's `default-address-pools`, Docker's defaults when absent or empty. */
   constructor(pools?: readonly AddressPool[] | null) {
@@ -73,20 +72,9 @@ export class PoolPicker {
     );
   }
 
-  /**
-   * The next free predefined subnet of `family` for a new network, continuing after the last one handed
-   * out; null when every pool is taken or overlaps a host route.
-   */
+  /** The lowest free predefined subnet of `family` for a new network; null when none is left. */
   next(family: Family, taken: readonly Cidr[], hostRoutes: readonly Cidr[]): Cidr | null {
-    for (let k = 0; k < this.total; k++) {
-      const i = (this.cursor + k) % this.total;
-      const c = this.at(i);
-      if (this.usable(c, family, taken, hostRoutes)) {
-        this.cursor = (i + 1) % this.total;
-        return c;
-      }
-    }
-    return null;
+    return this.first(family, taken, hostRoutes);
   }
 
   /** The first free predefined subnet from the start of the list (how dockerd picks docker0's subnet). */
