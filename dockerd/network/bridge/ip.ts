@@ -1,6 +1,6 @@
 // iproute2, in batches: one `ip -batch -` process per group of link operations on the host, and
-// `ip -n <pinned netns file> -batch -` for the inside of a container's namespace (iproute2 opens
-// an absolute path as the namespace, so no `nsenter` is needed). Reads use `ip -j`.
+// `nsenter --net=<pinned netns file> ip -batch -` for the inside of a container's namespace
+// (`ip -n` only takes names under /run/netns). Reads use `ip -j`.
 import { writeFileSync } from 'node:fs';
 import { runTool } from '../iptables/run.js';
 
@@ -23,17 +23,21 @@ export interface RouteInfo {
   gateway?: string;
 }
 
+function ip(args: string[], netnsFile?: string, input?: string): Promise<string> {
+  return netnsFile
+    ? runTool('nsenter', [`--net=${netnsFile}`, 'ip', ...args], input)
+    : runTool('ip', args, input);
+}
+
 /** Runs iproute2 commands (one per line, without the leading `ip`) in one process. */
 export async function ipBatch(lines: string[], netnsFile?: string): Promise<void> {
   if (lines.length === 0) return;
-  const args = netnsFile ? ['-n', netnsFile, '-batch', '-'] : ['-batch', '-'];
-  await runTool('ip', args, `${lines.join('\n')}\n`);
+  await ip(['-batch', '-'], netnsFile, `${lines.join('\n')}\n`);
 }
 
 /** `ip -j -d addr show`: every link, with its details and addresses. */
 export async function links(netnsFile?: string): Promise<LinkInfo[]> {
-  const ns = netnsFile ? ['-n', netnsFile] : [];
-  return JSON.parse(await runTool('ip', [...ns, '-j', '-d', 'addr', 'show'])) as LinkInfo[];
+  return JSON.parse(await ip(['-j', '-d', 'addr', 'show'], netnsFile)) as LinkInfo[];
 }
 
 export async function routes(): Promise<RouteInfo[]> {
