@@ -160,14 +160,68 @@ describe('bridge networks, real kernel', () => {
       );
       await expect(driver.createNetwork({ ...netB, bridge: foreign })).rejects.toThrow(/--bridge$/);
       await expect(driver.createNetwork(netA)).rejects.toThrow(
-        `cannot use subnet ${subnetA} for bridge ${netA.bridge}: it overlaps 10.199.${x}.1/24 on ${foreign}, which was not created by tsctr-dockerd; choose another subnet with --bip`,
+        `cannot use subnet ${subnetA} for bridge ${netA.bridge}: it overlaps 10.199.${x}.1/24 on ${foreign}, which was not created by ${driver.ownerMark}; choose another subnet with --bip`,
       );
       // And we never delete it.
-      expect(await deleteBridgeLink(foreign)).toBe(false);
+      expect(await deleteBridgeLink(foreign, driver.ownerMark)).toBe(false);
+      expect(await driver.sweepNetworks([])).toEqual([]);
     } finally {
       await runTool('ip', ['link', 'del', 'dev', foreign]);
     }
     expect((await links()).some((l) => l.ifname === netA.bridge)).toBe(false);
+  });
+
+  it('after a restart, sweeps the rules, bridges and veths that nothing wants any more', async () => {
+    const prefix = `TS${rand}`;
+    const fw = firewall(prefix);
+    const driver = new BridgeDriver({ firewall: fw });
+    const ns = newNetns('s1');
+    const e = {
+      containerId: 's1',
+      network: netB.bridge,
+      sandboxPath: ns,
+      bridge: netB.bridge,
+      ip: `10.199.${x + 1}.2`,
+      prefixLen: 24,
+      gateway: netB.gateway,
+      isDefaultRoute: true,
+    };
+    const marks = [prefix, netA.bridge, netB.bridge, subnetA, subnetB];
+    try {
+      await fw.ensureBase();
+      await driver.createNetwork(netA);
+      const onlyA = ours(await saveText(), marks);
+      await driver.createNetwork(netB);
+      await driver.join(e);
+      const port = {
+        bridge: netB.bridge,
+        proto: 'tcp' as const,
+        hostIp: '0.0.0.0',
+        hostPort: 20000 + randomInt(0, 9000),
+        containerIp: e.ip,
+        containerPort: 80,
+      };
+      const portA = {
+        ...port,
+        bridge: netA.bridge,
+        containerIp: `10.199.${x}.9`,
+        hostPort: port.hostPort + 1,
+      };
+      await fw.publish([port, portA]);
+      // A new daemon (same prefix) that only knows network A and no published port.
+      const fw2 = firewall(prefix);
+      const driver2 = new BridgeDriver({ firewall: fw2 });
+      await fw2.sweep([driver2.rulesOf(netA)], []);
+      expect(ours(await saveText(), marks)).toEqual(onlyA);
+      expect(await driver2.sweep(netB.bridge, [])).toHaveLength(1);
+      expect(await driver2.sweepNetworks([netA.bridge])).toEqual([netB.bridge]);
+      expect((await links()).map((l) => l.ifname)).not.toContain(netB.bridge);
+    } finally {
+      await driver.leave(e).catch(() => {});
+      await driver.deleteNetwork(netB).catch(() => {});
+      await driver.deleteNetwork(netA).catch(() => {});
+      await fw.removeAll().catch(() => {});
+    }
   });
 
   it('containers on one bridge reach each other, not across bridges; a published 127.0.0.1 port is DNATed into the netns', async () => {

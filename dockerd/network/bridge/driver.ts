@@ -13,7 +13,7 @@ import {
   sweepEndpointLinks,
   vethName,
 } from './endpoint.js';
-import { DEFAULT_OWNER, deleteBridgeLink, ensureBridgeLink } from './link.js';
+import { DEFAULT_OWNER, deleteBridgeLink, ensureBridgeLink, sweepBridgeLinks } from './link.js';
 
 /** One bridge network: what the device and the firewall need to know. */
 export interface BridgeNetwork {
@@ -35,7 +35,10 @@ export interface BridgeNetwork {
 
 export interface BridgeDriverOptions {
   firewall: Firewall;
-  /** The alias marking bridges as ours (default `tsctr-dockerd`). */
+  /**
+   * The alias marking bridges as ours: default `tsctr-dockerd` with the `DOCKER` chain prefix,
+   * `tsctr-dockerd:<prefix>` with another, so two daemons side by side never sweep each other's.
+   */
   owner?: string;
   log?: Logger;
 }
@@ -48,7 +51,8 @@ export class BridgeDriver implements NetworkDriver {
 
   constructor(opts: BridgeDriverOptions) {
     this.firewall = opts.firewall;
-    this.owner = opts.owner ?? DEFAULT_OWNER;
+    const prefix = opts.firewall.names.docker;
+    this.owner = opts.owner ?? (prefix === 'DOCKER' ? DEFAULT_OWNER : `${DEFAULT_OWNER}:${prefix}`);
     this.log = opts.log;
   }
 
@@ -75,6 +79,11 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   /** Network rm: its rules, then its device (only if ours). */
+  /** The alias on our bridges. */
+  get ownerMark(): string {
+    return this.owner;
+  }
+
   async deleteNetwork(net: BridgeNetwork): Promise<void> {
     await this.firewall.removeBridge(this.rulesOf(net));
     await deleteBridgeLink(net.bridge, this.owner);
@@ -118,6 +127,11 @@ export class BridgeDriver implements NetworkDriver {
 
   async leave(ep: Endpoint): Promise<void> {
     await removeEndpointLink(vethName(ep.containerId, ep.network));
+  }
+
+  /** After a restart: deletes our bridges that belong to no network in `keep` (bridge names). */
+  async sweepNetworks(keep: string[]): Promise<string[]> {
+    return sweepBridgeLinks(keep, this.owner);
   }
 
   /** After a restart: removes veths on `bridge` whose endpoint is not in `live`. */

@@ -12,13 +12,15 @@
 //                                    ep.isDefaultRoute, up
 //     .leave(Endpoint)               delete the host veth (already gone is fine)
 //     .sweep(bridge, live)           delete veths on the bridge that belong to no live endpoint
+//     .sweepNetworks(keepBridgeNames) delete our bridges (alias = ownerMark) no network uses any more
 //     .rulesOf(BridgeNetwork)        the firewall's BridgeRules for a network
 //   vethName(containerId, network)   the host-side name (deterministic, so known after a restart)
 //   ensureBridgeLink / deleteBridgeLink / createEndpointLink / removeEndpointLink: the pieces.
 //   macFromIp, networkOf, parseCidr, overlaps: IPv4 helpers.
 //
-// Bridges we create carry the interface alias `owner` (`ip link` shows `alias tsctr-dockerd`); that
-// is how a restarted daemon knows a bridge is its own and another daemon's is not.
+// Bridges we create carry the interface alias `owner` (`ip link` shows `alias tsctr-dockerd`, or
+// `tsctr-dockerd:<prefix>` under another chain prefix); that is how a restarted daemon knows a
+// bridge is its own and another daemon's is not.
 export { BridgeDriver, type BridgeNetwork, type BridgeDriverOptions } from './driver.js';
 export {
   BridgeConflict,

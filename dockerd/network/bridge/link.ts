@@ -119,3 +119,13 @@ export async function deleteBridgeLink(name: string, owner = DEFAULT_OWNER): Pro
   }
   return true;
 }
+
+/** After a restart: deletes the bridges marked as `owner`'s that are not in `keep`; returns their names. */
+export async function sweepBridgeLinks(keep: Iterable<string>, owner = DEFAULT_OWNER): Promise<string[]> {
+  const wanted = new Set(keep);
+  const stale = (await links())
+    .filter((l) => l.ifalias === owner && l.linkinfo?.info_kind === 'bridge' && !wanted.has(l.ifname))
+    .map((l) => l.ifname);
+  for (const name of stale) await deleteBridgeLink(name, owner);
+  return stale;
+}

@@ -18,6 +18,8 @@
 //   .sweep(keepBridges, keepPorts)  after a restart: drop rules of bridges/ports no longer wanted
 //   .removeAll(bridges?)            explicit cleanup: jumps and chains of this prefix
 //   .rules()                        iptables-save, parsed (table → chain → rule specs)
+//   setupIpForwarding(manageIptables)  `--ip-forward`: ip_forward=1 if it was 0, and then (only then)
+//                                   FORWARD policy DROP when iptables is managed, as dockerd
 //
 // Every operation is one `iptables-restore -w --noflush` process (plus one `iptables-save` for
 // all but publish/unpublish); rules already present are never added twice, and a deletion is
@@ -36,3 +38,4 @@ export {
 } from './rules.js';
 export { type Snapshot, parseSave, compile, renderBatch } from './state.js';
 export { runTool, ToolError } from './run.js';
+export { setupIpForwarding, type ForwardingResult } from './forwarding.js';

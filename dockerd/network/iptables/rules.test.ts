@@ -2,6 +2,7 @@
 // the captures of reference/docker-trace-net (userland-proxy mode, as captured), and the hairpin
 // mode must differ exactly where libnetwork says it does.
 import { readFileSync } from 'node:fs';
+import { Firewall } from './firewall.js';
 import { describe, expect, it } from 'vitest';
 import {
   type PortRule,
@@ -132,5 +133,22 @@ describe('hairpin mode (--userland-proxy=false)', () => {
     const again = empty();
     compile(bridgeSteps(mode, docker0), again);
     expect(plain(s)).toEqual(plain(again));
+  });
+});
+
+describe('--iptables=false', () => {
+  it('makes every operation a no-op (no tool is run)', async () => {
+    const fw = new Firewall({
+      enabled: false,
+      iptablesSave: '/nonexistent',
+      iptablesRestore: '/nonexistent',
+    });
+    await fw.ensureBase();
+    await fw.ensureBridge(docker0);
+    await fw.publish(web1);
+    await fw.unpublish(web1);
+    await fw.removeBridge(docker0);
+    await fw.sweep([], []);
+    await fw.removeAll();
   });
 });
