@@ -160,7 +160,7 @@ describe('bridge networks, real kernel', () => {
       );
       await expect(driver.createNetwork({ ...netB, bridge: foreign })).rejects.toThrow(/--bridge$/);
       await expect(driver.createNetwork(netA)).rejects.toThrow(
-        `cannot use subnet ${subnetA} for bridge ${netA.bridge}: it overlaps 10.199.${x}.1/24 on ${foreign}, which was not created by ${driver.ownerMark}; choose another subnet with --bip`,
+        `cannot use subnet ${subnetA} for bridge ${netA.bridge}: it overlaps 10.199.${x}.1/24 on ${foreign}, which is not created by ${driver.ownerMark}; choose another subnet with --bip`,
       );
       // And we never delete it.
       expect(await deleteBridgeLink(foreign, driver.ownerMark)).toBe(false);

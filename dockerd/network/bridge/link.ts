@@ -61,9 +61,11 @@ function checkOwnership(
     if (l.ifname === cfg.name) continue;
     for (const a of l.addr_info ?? []) {
       if (a.family !== 'inet' || !overlaps(mine, parseCidr(`${a.local}/${a.prefixlen}`))) continue;
+      const whose =
+        l.ifalias === owner ? 'the bridge of another network of this daemon' : `not created by ${owner}`;
       throw new BridgeConflict(
         `cannot use subnet ${subnet} for bridge ${cfg.name}: it overlaps ${a.local}/${a.prefixlen} on ${l.ifname}, ` +
-          `which was not created by ${owner}; choose another subnet with ${cfg.subnetOption ?? '--bip'}`,
+          `which is ${whose}; choose another subnet with ${cfg.subnetOption ?? '--bip'}`,
         'subnet',
       );
     }
@@ -95,10 +97,12 @@ export async function ensureBridgeLink(cfg: BridgeLinkConfig, owner = DEFAULT_OW
     lines.push(`link set dev ${cfg.name} alias ${owner}`);
     lines.push(`addr add ${addr} brd + dev ${cfg.name}`);
   } else {
-    const has = (existing.addr_info ?? []).some(
-      (a) => a.family === 'inet' && `${a.local}/${a.prefixlen}` === addr,
-    );
-    if (!has) lines.push(`addr add ${addr} brd + dev ${cfg.name}`);
+    // Our own bridge from an earlier run: make its IPv4 address the configured one (`--bip` may have changed).
+    const inet = (existing.addr_info ?? [])
+      .filter((a) => a.family === 'inet')
+      .map((a) => `${a.local}/${a.prefixlen}`);
+    for (const old of inet) if (old !== addr) lines.push(`addr del ${old} dev ${cfg.name}`);
+    if (!inet.includes(addr)) lines.push(`addr add ${addr} brd + dev ${cfg.name}`);
     if (existing.mtu !== mtu) lines.push(`link set dev ${cfg.name} mtu ${mtu}`);
   }
   if (!existing?.flags?.includes('UP')) lines.push(`link set dev ${cfg.name} up`);
