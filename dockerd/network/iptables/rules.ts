@@ -60,8 +60,10 @@ export interface ChainNames {
 }
 
 export function chainNames(prefix = 'DOCKER'): ChainNames {
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,8}$/.test(prefix))
-    throw new Error(`invalid iptables chain prefix ${JSON.stringify(prefix)}: 1-9 letters, digits, - or _`);
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,9}$/.test(prefix))
+    throw new Error(
+      `invalid iptables chain prefix ${JSON.stringify(prefix)}: 1-10 letters, digits, - or _ (chain names are at most 28 characters)`,
+    );
   return {
     docker: prefix,
     user: `${prefix}-USER`,
