@@ -152,3 +152,21 @@ describe('--iptables=false', () => {
     await fw.removeAll();
   });
 });
+
+describe('--ip-forward', () => {
+  it('turns forwarding on only when it is off, and leaves an enabled host alone', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync: read, rmSync } = await import('node:fs');
+    const { setupIpForwarding } = await import('./forwarding.js');
+    const dir = mkdtempSync('/tmp/tsctr-fwd-');
+    const f = `${dir}/ip_forward`;
+    try {
+      writeFileSync(f, '1\n');
+      expect(await setupIpForwarding(false, f)).toEqual({ enabled: false, policyDrop: false });
+      writeFileSync(f, '0\n');
+      expect(await setupIpForwarding(false, f)).toEqual({ enabled: true, policyDrop: false });
+      expect(read(f, 'utf8')).toBe('1\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
