@@ -7,6 +7,20 @@ export interface Endpoint {
   network: string;
   /** The pinned network namespace the endpoint lives in. */
   sandboxPath: string;
+  // The bridge driver's fields (set by the caller from the network and the IP allocation):
+  /** IPv4 address and prefix length, e.g. `172.17.0.2` / 16. */
+  ip?: string;
+  prefixLen?: number;
+  /** Default `02:42:<ip bytes>`. */
+  mac?: string;
+  gateway?: string;
+  /** Name inside the container: `eth0`, `eth1`, … (default: the next free one). */
+  ifname?: string;
+  /** The network's bridge interface (`docker0`, `br-<id12>`). */
+  bridge?: string;
+  /** Whether this network gives the container its default route (its first non-internal network). */
+  isDefaultRoute?: boolean;
+  mtu?: number;
 }
 
 export interface NetworkDriver {
