@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
+      'pkg/**/*.test.ts',
       'services/**/*.test.ts',
       'shim/**/*.test.ts',
       'pkg/**/*.test.ts',

@@ -1,5 +1,7 @@
 // The public TypeScript client of tsctrd: one channel on the unix socket, typed service clients, and
-// the namespace and lease carried as gRPC metadata on every call (as containerd clients do).
+// a call context (namespace, lease) carried as gRPC metadata on every call, as containerd clients do.
+// `with`, `withNamespace` and `withLease` give views that share the channel but carry another context;
+// `task`, `container`, `image` and `snapshotter` give typed handles over the raw service stubs.
 import {
   type CallOptions,
   type Client,
@@ -20,6 +22,11 @@ import { ImagesClient } from '../api/gen/containerd/services/images/v1/images.js
 import { SnapshotsClient } from '../api/gen/containerd/services/snapshots/v1/snapshots.js';
 import { TasksClient } from '../api/gen/containerd/services/tasks/v1/tasks.js';
 import { fromStatus } from '../api/errdefs.js';
+import { type LeaseOptions, withLease } from './leases.js';
+import { DEFAULT_SNAPSHOTTER, Snapshotter } from './snapshotter.js';
+import { ContainerHandle } from './services/containers.js';
+import { ImageHandle } from './services/images.js';
+import { TaskHandle } from './services/tasks.js';
 
 export const DEFAULT_ADDRESS = '/run/tsctr/tsctrd.sock';
 export const DEFAULT_NAMESPACE = 'default';
@@ -28,8 +35,17 @@ const MAX_MESSAGE = 16 << 20;
 export interface ConnectOptions {
   address?: string;
   namespace?: string;
+  /** A lease every call carries (prefer `withLease`, which scopes one to a piece of work). */
+  lease?: string;
   /** Give up connecting after this long (ms). */
   timeoutMs?: number;
+}
+
+/** What every call carries as gRPC metadata. */
+export interface CallContext {
+  namespace: string;
+  /** `undefined`: no lease. */
+  lease: string | undefined;
 }
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void;
@@ -47,17 +63,67 @@ export function mapError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-export class Connection {
+export class Connection implements CallContext {
   readonly address: string;
-  namespace: string;
-  lease: string | undefined;
-  private readonly clients = new Map<string, Client>();
+  readonly namespace: string;
+  readonly lease: string | undefined;
+  /** Shared by every view of this connection: one channel, one stub per service. */
+  private clients = new Map<string, Client>();
   private readonly timeoutMs: number;
+  /** Set on views: only the connection that opened the channel closes it. */
+  private owner: Connection | undefined;
 
   constructor(opts: ConnectOptions = {}) {
     this.address = opts.address ?? DEFAULT_ADDRESS;
     this.namespace = opts.namespace ?? DEFAULT_NAMESPACE;
+    this.lease = opts.lease;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  /** A view on the same channel whose calls carry another namespace and/or lease. */
+  with(ctx: Partial<CallContext>): Connection {
+    const v = new Connection({
+      address: this.address,
+      namespace: ctx.namespace ?? this.namespace,
+      lease: 'lease' in ctx ? ctx.lease : this.lease,
+      timeoutMs: this.timeoutMs,
+    });
+    v.clients = this.clients;
+    v.owner = this.owner ?? this;
+    return v;
+  }
+
+  /** A view on the same channel in another namespace (no lease: leases are per namespace). */
+  withNamespace(namespace: string): Connection {
+    return this.with({ namespace, lease: undefined });
+  }
+
+  /**
+   * Creates a lease, runs `fn` with a view whose calls carry it (same channel), and deletes the lease
+   * afterwards — also when `fn` throws — unless `opts.keep`.
+   */
+  withLease<T>(fn: (c: Connection) => Promise<T>, opts: LeaseOptions = {}): Promise<T> {
+    return withLease(this, fn, opts);
+  }
+
+  /** The task of container `id` (and its exec processes). */
+  task(id: string): TaskHandle {
+    return new TaskHandle(this, id);
+  }
+
+  /** The container record `id`. */
+  container(id: string): ContainerHandle {
+    return new ContainerHandle(this, id);
+  }
+
+  /** The image record `name`. */
+  image(name: string): ImageHandle {
+    return new ImageHandle(this, name);
+  }
+
+  /** A typed handle on one snapshotter of the Snapshots service. */
+  snapshotter(name: string = DEFAULT_SNAPSHOTTER): Snapshotter {
+    return new Snapshotter(this, name);
   }
 
   private get<C extends Client>(
@@ -80,6 +146,7 @@ export class Connection {
     return c as C;
   }
 
+  // The raw service stubs (for `call`, streams, and what the typed handles do not cover).
   get content(): ContentClient {
     return this.get('content', ContentClient);
   }
@@ -114,6 +181,7 @@ export class Connection {
     return this.get('snapshots', SnapshotsClient);
   }
 
+  /** This connection's call context as gRPC metadata. */
   metadata(): Metadata {
     const md = new Metadata();
     md.set('containerd-namespace', this.namespace);
@@ -150,7 +218,9 @@ export class Connection {
     return out;
   }
 
+  /** Closes the channel (a view leaves it to the connection it came from). */
   close(): void {
+    if (this.owner) return;
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }

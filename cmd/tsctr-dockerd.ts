@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDockerd } from '../dockerd/daemon.js';
+import { type NetworkFileConfig, networkConfig } from '../dockerd/network/config.js';
 import { makeLogger } from '../services/server/log.js';
 
 const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--containerd SOCK] [--data-root DIR]
@@ -14,9 +15,16 @@ const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--contai
   --data-root      persistent state (default /var/lib/tsctr/dockerd)
   --exec-root      volatile state: stdio FIFOs (default /run/tsctr/dockerd)
   --log-level      debug|info|warn|error (default info)
-  --config-file    JSON like dockerd's daemon.json (default /etc/tsctr/daemon.json, if present)`;
+  --config-file    JSON like dockerd's daemon.json (default /etc/tsctr/daemon.json, if present)
 
-interface FileConfig {
+  networking (as dockerd's; also in the config file):
+  --bridge NAME    the default bridge (default docker0)     --bip CIDR      its address (default 172.17.0.1/16)
+  --iptables BOOL  program iptables (default true)          --ip-forward BOOL  enable ip_forward (default true)
+  --icc BOOL       talk between default-bridge containers   --ip ADDR       default address of published ports
+  --dns ADDR, --dns-search DOMAIN, --dns-opt OPT            the containers' resolv.conf (repeatable)
+  --iptables-chain-prefix P   chains named P, P-USER, … instead of DOCKER (to run beside a dockerd)`;
+
+interface FileConfig extends NetworkFileConfig {
   hosts?: string[];
   containerd?: string;
   'data-root'?: string;
@@ -42,6 +50,16 @@ async function main(): Promise<void> {
       tlscert: { type: 'string' },
       tlskey: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      bridge: { type: 'string', short: 'b' },
+      bip: { type: 'string' },
+      iptables: { type: 'string' },
+      'ip-forward': { type: 'string' },
+      icc: { type: 'string' },
+      ip: { type: 'string' },
+      dns: { type: 'string', multiple: true },
+      'dns-search': { type: 'string', multiple: true },
+      'dns-opt': { type: 'string', multiple: true },
+      'iptables-chain-prefix': { type: 'string' },
     },
     strict: true,
   });
@@ -66,6 +84,7 @@ async function main(): Promise<void> {
     dataRoot: values['data-root'] ?? cfg['data-root'] ?? '/var/lib/tsctr/dockerd',
     execRoot: values['exec-root'] ?? cfg['exec-root'] ?? '/run/tsctr/dockerd',
     ...(verify ? { tls: { ca: ca!, cert: cert!, key: key! } } : {}),
+    network: networkConfig(values, cfg),
     log,
   });
   // Containers keep running when we stop: they belong to their shims (live restore is always on).

@@ -6,7 +6,22 @@ import type http from 'node:http';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { Connection } from '../client/connection.js';
-import { Backend } from './backend/backend.js';
+import { BuildService } from './builder/service.js';
+import { ExecService } from './backend/containers/exec-service.js';
+import { ExecStore } from './backend/containers/exec.js';
+import { healthHook } from './backend/containers/health.js';
+import { restartPolicyHook } from './backend/containers/restart-policy.js';
+import { ContainersService } from './backend/containers/service.js';
+import { etcFilesHook } from './backend/etc-files.js';
+import { ImagesService } from './backend/images/service.js';
+import { SystemService } from './backend/system-service.js';
+import { VolumesService } from './backend/volume-service.js';
+import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './network/config.js';
+import { NetworkController } from './network/controller.js';
+import { NetworksService } from './network/service.js';
+import { buildRoutes } from './routes/build.js';
+import { networkRoutes } from './routes/networks.js';
+import { daemonVersion } from '../client/services/introspection.js';
 import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
 import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
@@ -24,6 +39,8 @@ export interface DockerdOptions {
   dataRoot: string;
   execRoot: string;
   tls?: { ca: string; cert: string; key: string };
+  /** Networking options (defaults: dockerd's). */
+  network?: NetworkConfig;
   log: Logger;
 }
 
@@ -47,22 +64,36 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   mkdirSync(o.execRoot, { recursive: true, mode: 0o700 });
   claimDataRoot(o.dataRoot);
   const c = new Connection({ address: o.containerd, namespace: 'moby', timeoutMs: 30_000 });
-  await c.call(c.version, c.version.version, {});
+  await daemonVersion(c);
   const engine = new Engine(c, {
     dataRoot: o.dataRoot,
     execRoot: o.execRoot,
     log: o.log,
     containerdAddress: o.containerd,
   });
+  // Who hears about each container's lifecycle, in this order.
+  const network = new NetworkController(o.execRoot, engine.store, o.log);
+  const net = o.network ?? DEFAULT_NETWORK_CONFIG;
+  engine.lifecycle.register(etcFilesHook(net));
+  engine.lifecycle.register(network);
+  engine.lifecycle.register(healthHook(engine));
+  engine.lifecycle.register(restartPolicyHook(engine));
   await restoreContainers(engine);
-  const backend = new Backend(engine);
+  const swept = network.sweep();
+  if (swept > 0) o.log.info({ swept }, 'network sandboxes of gone containers removed');
+
+  const execs = new ExecStore();
+  const containers = new ContainersService(engine, execs);
+  const images = new ImagesService(engine);
   const server = createApiServer({
     routes: [
-      ...systemRoutes(backend),
-      ...containerRoutes(backend),
-      ...execRoutes(backend),
-      ...imageRoutes(backend),
-      ...volumeRoutes(backend),
+      ...systemRoutes(new SystemService(engine, images, containers)),
+      ...containerRoutes(containers),
+      ...execRoutes(new ExecService(engine, execs)),
+      ...imageRoutes(images),
+      ...volumeRoutes(new VolumesService(engine)),
+      ...networkRoutes(new NetworksService(engine.store)),
+      ...buildRoutes(new BuildService()),
     ],
     maxVersion: API_VERSION,
     minVersion: MIN_API_VERSION,

@@ -52,6 +52,9 @@ export class Dockerd {
         this.execRoot,
         '--log-level',
         'warn',
+        // Containers' and the embedded resolver's upstream: loopback only, never the host's resolver.
+        '--dns',
+        '127.0.0.1',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -495,9 +495,11 @@ describe('docker CLI against tsctr-dockerd', () => {
       ref,
       'sh',
       '-c',
-      'hostname; grep box1 /etc/hosts; cat /etc/resolv.conf | grep -c nameserver',
+      'hostname; grep box1 /etc/hosts; grep nameserver /etc/resolv.conf',
     ]);
     expect(r.stdout.split('\n')[0]).toBe('box1');
+    // The daemon's --dns (the harness gives 127.0.0.1) is every container's resolver.
+    expect(r.stdout.trim().split('\n').slice(-1)).toEqual(['nameserver 127.0.0.1']);
     expect(r.stdout).toMatch(/127\.0\.1\.1\s+box1/);
     const none = await d.docker([
       'run',

@@ -64,8 +64,7 @@ describe('garbage collection', () => {
 
   it('protects what a lease holds until the lease is removed', async () => {
     expect((await d.ctr(['leases', 'create', '--id', 'hold'], { ns: 'gc' })).code).toBe(0);
-    const c = new Connection({ address: d.address, namespace: 'gc' });
-    c.lease = 'hold';
+    const c = new Connection({ address: d.address, namespace: 'gc', lease: 'hold' });
     const data = randomBytes(300);
     try {
       await writeBlob(
@@ -90,8 +89,7 @@ describe('garbage collection', () => {
     expect((await d.ctr(['leases', 'create', '--id', 'brief', '--expires', '1s'], { ns: 'gc' })).code).toBe(
       0,
     );
-    const c = new Connection({ address: d.address, namespace: 'gc' });
-    c.lease = 'brief';
+    const c = new Connection({ address: d.address, namespace: 'gc', lease: 'brief' });
     const data = randomBytes(300);
     try {
       await writeBlob(

@@ -22,15 +22,13 @@ afterAll(async () => {
  * GC that runs after each remove would take every snapshot and blob nothing references.
  */
 async function connect(): Promise<{ conn: Connection; cleanup: () => Promise<void> }> {
-  const conn = new Connection({ address: d.address, namespace: `suite-${randomUUID().slice(0, 8)}` });
-  const lease = await conn.call(conn.leases, conn.leases.create, { id: '', labels: {} });
-  conn.lease = lease.lease!.id;
+  const base = new Connection({ address: d.address, namespace: `suite-${randomUUID().slice(0, 8)}` });
+  const lease = await base.call(base.leases, base.leases.create, { id: '', labels: {} });
   return {
-    conn,
+    conn: base.with({ lease: lease.lease!.id }),
     cleanup: async () => {
-      conn.lease = undefined;
-      await conn.call(conn.leases, conn.leases.delete, { id: lease.lease!.id, sync: false });
-      conn.close();
+      await base.call(base.leases, base.leases.delete, { id: lease.lease!.id, sync: false });
+      base.close();
     },
   };
 }

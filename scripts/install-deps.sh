@@ -10,6 +10,8 @@ command -v zstd >/dev/null || need+=(zstd)
 command -v tmux >/dev/null || need+=(tmux)                 # tests drive `run -t` through a real terminal
 command -v docker >/dev/null || need+=(docker.io)         # the docker CLI: a real client peer of tsctr-dockerd (and the bench anchor)
 command -v curl >/dev/null || need+=(curl)
+command -v iptables-restore >/dev/null || need+=(iptables)   # Docker networking: NAT, port publishing, isolation
+command -v docker-compose >/dev/null || need+=(docker-compose) # compose 1.29: a real client peer in the tests
 python3 -c 'import docker' 2>/dev/null || need+=(python3-docker)   # docker-py: a client peer of tsctr-dockerd in the tests
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

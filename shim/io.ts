@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
-import { dup, pipe } from './sys.js';
+import { dup, pipe } from '../pkg/sys/process.js';
 
 export interface ProcessIO {
   /** Descriptors for the process's 0, 1, 2 ('ignore' = /dev/null). */

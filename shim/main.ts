@@ -22,7 +22,7 @@ import { TtrpcServer } from '../api/ttrpc/index.js';
 import { EventForwarder } from './events.js';
 import { Runc } from './runc.js';
 import { ShimTask } from './service.js';
-import { dup2, setSubreaper } from './sys.js';
+import { dup2, setSubreaper } from '../pkg/sys/process.js';
 
 export interface ShimArgs {
   namespace: string;

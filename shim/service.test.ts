@@ -19,7 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Status } from '../api/gen/containerd/types/task/task.js';
 import type { CallContext } from '../api/ttrpc/index.js';
 import { ShimTask } from './service.js';
-import { setSubreaper } from './sys.js';
+import { setSubreaper } from '../pkg/sys/process.js';
 
 const RUNC = '/usr/sbin/runc';
 

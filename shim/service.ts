@@ -13,7 +13,8 @@ import { ConsoleSocket, resizePty } from './console.js';
 import { openIO, openTerminalIO } from './io.js';
 import { type Exit, Proc } from './process.js';
 import { Runc } from './runc.js';
-import { mountSyscall, reap } from './sys.js';
+import { mountSyscall } from '../pkg/sys/mount.js';
+import { reap } from '../pkg/sys/process.js';
 import { cgroupStats, oomKills } from './stats.js';
 
 const run = promisify(execFile);

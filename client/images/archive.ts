@@ -7,6 +7,7 @@ import { extract, pack } from 'tar-stream';
 import { isAlreadyExists } from '../../api/errdefs.js';
 import type { Connection } from '../connection.js';
 import { readBlob, writeBlob } from '../content.js';
+import { setContentLabels } from '../services/content.js';
 import { MediaType, isIndex, isManifest } from '../remotes/media.js';
 import type { Descriptor, Index, Manifest } from './oci.js';
 import { platformManifest, readAll, readJson } from './walk.js';
@@ -50,8 +51,7 @@ export async function exportImages(
   const indexEntries: Descriptor[] = [];
   const dockerManifest: Array<{ Config: string; RepoTags: string[]; Layers: string[] }> = [];
   for (const name of names) {
-    const { image } = await c.call(c.images, c.images.get, { name });
-    const root = image!.target! as Descriptor;
+    const root = (await c.image(name).get()).target! as Descriptor;
     let manifest: Manifest;
     if (isIndex(root.mediaType)) {
       const idx = await readJson<Index>(c, root.digest);
@@ -143,20 +143,10 @@ export async function importArchive(
 
   const out: ImportedImage[] = [];
   const create = async (name: string, target: Descriptor) => {
-    const image = { name, labels: {}, target: { ...target, annotations: target.annotations ?? {} } };
-    try {
-      await c.call(c.images, c.images.create, { image });
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
-      await c.call(c.images, c.images.update, { image, updateMask: ['target'] });
-    }
+    await c.image(name).put({ target }, ['target']);
     out.push({ name, target });
   };
-  const label = (digest: string, labels: Record<string, string>) =>
-    c.call(c.content, c.content.update, {
-      info: { digest, size: 0, labels },
-      updateMask: Object.keys(labels).map((k) => `labels.${k}`),
-    });
+  const label = (digest: string, labels: Record<string, string>) => setContentLabels(c, digest, labels);
 
   const indexJson = json.get('index.json');
   if (indexJson) {

@@ -3,6 +3,7 @@
 // for a day; the next pull on this host finds such orphans and drops them.
 import { readFileSync } from 'node:fs';
 import type { Connection } from '../connection.js';
+import { deleteLease, listLeases } from '../leases.js';
 
 const PID = 'tsctr.io/owner.pid';
 const BOOT = 'tsctr.io/owner.boot';
@@ -31,12 +32,12 @@ function alive(pid: number): boolean {
 /** Deletes this host's leases whose owning process is gone. Returns how many. */
 export async function dropOrphanLeases(c: Connection): Promise<number> {
   const boot = bootId();
-  const { leases } = await c.call(c.leases, c.leases.list, { filters: [`labels."${PID}"`] });
+  const leases = await listLeases(c, [`labels."${PID}"`]);
   let dropped = 0;
   for (const l of leases) {
     const pid = Number(l.labels[PID]);
     if (l.labels[BOOT] !== boot || !Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
-    await c.call(c.leases, c.leases.delete, { id: l.id, sync: false }).catch(() => undefined);
+    await deleteLease(c, l.id).catch(() => undefined);
     dropped++;
   }
   return dropped;

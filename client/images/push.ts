@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream';
 import type { Connection } from '../connection.js';
 import { readBlob } from '../content.js';
+import { contentInfo } from '../services/content.js';
 import { type Registry, isIndex, parseReference } from '../remotes/index.js';
 import type { Descriptor, Index } from './oci.js';
 import type { PullProgress } from './pull.js';
@@ -16,14 +17,13 @@ export async function pushImage(
   progress: (p: PullProgress) => void = () => undefined,
 ): Promise<string> {
   const ref = parseReference(remote);
-  const { image } = await c.call(c.images, c.images.get, { name: local });
-  const root = image!.target! as Descriptor;
+  const root = (await c.image(local).get()).target! as Descriptor;
   const sourceKey = `containerd.io/distribution.source.${ref.host.replace(/:\d+$/, '')}`;
 
   const pushBlob = async (d: Descriptor, kind: PullProgress['kind']) => {
     progress({ digest: d.digest, kind, status: 'waiting', offset: 0, total: d.size });
-    const info = (await c.call(c.content, c.content.info, { digest: d.digest })).info;
-    const from = info?.labels[sourceKey]?.split(',') ?? [];
+    const info = await contentInfo(c, d.digest);
+    const from = info.labels[sourceKey]?.split(',') ?? [];
     const r = await reg.pushBlob(ref, d, () => Readable.from(readBlob(c, d.digest)), { mountFrom: from });
     progress({
       digest: d.digest,

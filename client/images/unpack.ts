@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { isAlreadyExists, isNotFound } from '../../api/errdefs.js';
 import type { Connection } from '../connection.js';
+import { setContentLabels } from '../services/content.js';
+import { applyLayer } from '../services/diff.js';
 import type { Descriptor } from './oci.js';
 import { chainIds } from './chain.js';
 
@@ -23,7 +25,7 @@ function extractKey(chainId: string): string {
 /** Is the snapshot for this chain ID already committed? */
 export async function haveSnapshot(c: Connection, snapshotter: string, chainId: string): Promise<boolean> {
   try {
-    await c.call(c.snapshots, c.snapshots.stat, { snapshotter, key: chainId });
+    await c.snapshotter(snapshotter).stat(chainId);
     return true;
   } catch (e) {
     if (isNotFound(e)) return false;
@@ -33,13 +35,12 @@ export async function haveSnapshot(c: Connection, snapshotter: string, chainId: 
 
 async function applyOnce(c: Connection, snapshotter: string, job: LayerJob): Promise<boolean> {
   if (await haveSnapshot(c, snapshotter, job.chainId)) return false;
+  const sn = c.snapshotter(snapshotter);
   let key = extractKey(job.chainId);
   let mounts;
   for (let attempt = 0; ; attempt++) {
     try {
-      mounts = (
-        await c.call(c.snapshots, c.snapshots.prepare, { snapshotter, key, parent: job.parent, labels: {} })
-      ).mounts;
+      mounts = await sn.prepare(key, job.parent);
       break;
     } catch (e) {
       if (!isAlreadyExists(e) || attempt > 3) throw e;
@@ -47,35 +48,23 @@ async function applyOnce(c: Connection, snapshotter: string, job: LayerJob): Pro
     }
   }
   try {
-    const { applied } = await c.call(c.diff, c.diff.apply, {
-      diff: {
-        mediaType: job.layer.mediaType,
-        digest: job.layer.digest,
-        size: job.layer.size,
-        annotations: job.layer.annotations ?? {},
-      },
-      mounts,
-      payloads: {},
-    });
-    if (applied?.digest !== job.diffId) {
+    const applied = await applyLayer(c, job.layer, mounts);
+    if (applied.digest !== job.diffId) {
       throw new Error(
-        `wrong diff id calculated on extraction of ${job.layer.digest}: ${applied?.digest}, expected ${job.diffId}`,
+        `wrong diff id calculated on extraction of ${job.layer.digest}: ${applied.digest}, expected ${job.diffId}`,
       );
     }
     try {
-      await c.call(c.snapshots, c.snapshots.commit, { snapshotter, name: job.chainId, key, labels: {} });
+      await sn.commit(job.chainId, key);
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
-      await c.call(c.snapshots, c.snapshots.remove, { snapshotter, key }).catch(() => undefined);
+      await sn.remove(key).catch(() => undefined);
     }
   } catch (e) {
-    await c.call(c.snapshots, c.snapshots.remove, { snapshotter, key }).catch(() => undefined);
+    await sn.remove(key).catch(() => undefined);
     throw e;
   }
-  await c.call(c.content, c.content.update, {
-    info: { digest: job.layer.digest, size: 0, labels: { 'containerd.io/uncompressed': job.diffId } },
-    updateMask: ['labels.containerd.io/uncompressed'],
-  });
+  await setContentLabels(c, job.layer.digest, { 'containerd.io/uncompressed': job.diffId });
   return true;
 }
 
@@ -124,10 +113,7 @@ export async function unpackChain(
   const top = chain[chain.length - 1] ?? '';
   if (top) {
     const key = `containerd.io/gc.ref.snapshot.${snapshotter}`;
-    await c.call(c.content, c.content.update, {
-      info: { digest: configDigest, size: 0, labels: { [key]: top } },
-      updateMask: [`labels.${key}`],
-    });
+    await setContentLabels(c, configDigest, { [key]: top });
   }
   return top;
 }

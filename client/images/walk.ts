@@ -2,6 +2,7 @@
 // index, sizes and completeness (what `images ls` and `images check` show).
 import { isNotFound } from '../../api/errdefs.js';
 import type { Connection } from '../connection.js';
+import { contentInfo } from '../services/content.js';
 import { readBlob } from '../content.js';
 import { isIndex, isManifest } from '../remotes/media.js';
 import { type PlatformLike, defaultPlatform, platformMatches } from '../remotes/platform.js';
@@ -47,7 +48,7 @@ export async function imageConfig(c: Connection, manifest: Manifest): Promise<Im
 
 export async function hasBlob(c: Connection, digest: string): Promise<boolean> {
   try {
-    await c.call(c.content, c.content.info, { digest });
+    await contentInfo(c, digest);
     return true;
   } catch (e) {
     if (isNotFound(e)) return false;

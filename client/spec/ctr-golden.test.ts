@@ -43,7 +43,7 @@ import {
   withTty,
   type ImageExecConfig,
   type SpecOpt,
-} from './opts.js';
+} from './index.js';
 import type { Spec } from './types.js';
 import { readUserDb, type UserDb } from './users.js';
 

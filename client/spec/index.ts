@@ -3,5 +3,7 @@ export * from './caps.js';
 export * from './default.js';
 export * from './devices.js';
 export * from './opts.js';
+export * from './opts-linux.js';
+export * from './opts-user.js';
 export * from './types.js';
 export * from './users.js';

@@ -23,7 +23,7 @@ import {
   withTty,
   withUser,
   withUserNamespace,
-} from './opts.js';
+} from './index.js';
 import { parseGroup, parsePasswd, type UserDb } from './users.js';
 
 const users: UserDb = {

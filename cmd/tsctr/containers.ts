@@ -11,6 +11,7 @@ import {
 } from './common.js';
 import { labelsText, table } from '../../client/format.js';
 import { createContainer, deleteContainer } from '../../client/tasks/container.js';
+import { listContainers, specOf } from '../../client/services/containers.js';
 
 const create: Command = async (g, args) => {
   const { values, positionals } = parseHead(
@@ -43,7 +44,7 @@ const ls: Command = async (g, args) => {
     format: { type: 'string' },
   });
   await withConnection(g, async (c) => {
-    const { containers } = await c.call(c.containers, c.containers.list, { filters: positionals });
+    const containers = await listContainers(c, positionals);
     if (values.format === 'json') return json(containers.map((x) => ({ ...x, spec: undefined })));
     if (values.quiet) return print(containers.map((x) => `${x.id}\n`).join(''));
     print(
@@ -59,11 +60,8 @@ const info: Command = async (g, args) => {
   const { positionals } = parse(args, {});
   if (positionals.length !== 1) throw new UsageError('containers info ID');
   await withConnection(g, async (c) => {
-    const { container } = await c.call(c.containers, c.containers.get, { id: positionals[0] });
-    json({
-      ...container,
-      spec: container?.spec ? JSON.parse(Buffer.from(container.spec.value).toString()) : undefined,
-    });
+    const container = await c.container(positionals[0]).get();
+    json({ ...container, spec: container.spec ? specOf(container) : undefined });
   });
 };
 
@@ -90,12 +88,13 @@ const label: Command = async (g, args) => {
   if (!id) throw new UsageError('containers label ID [K=V…]');
   const labels = labelArgs(rest);
   await withConnection(g, async (c) => {
-    const { container } = await c.call(c.containers, c.containers.get, { id });
-    const r = await c.call(c.containers, c.containers.update, {
-      container: { ...container!, labels },
-      updateMask: Object.keys(labels).map((k) => `labels.${k}`),
-    });
-    print(`${labelsText(r.container?.labels).replace(/^-$/, '')}\n`);
+    const handle = c.container(id);
+    const container = await handle.get();
+    const updated = await handle.update(
+      { ...container, labels },
+      Object.keys(labels).map((k) => `labels.${k}`),
+    );
+    print(`${labelsText(updated.labels).replace(/^-$/, '')}\n`);
   });
 };
 

@@ -12,6 +12,13 @@ import {
 } from './common.js';
 import { readBlob, writeBlob } from '../../client/content.js';
 import { humanDuration, humanSize, labelsText, table } from '../../client/format.js';
+import {
+  contentInfo,
+  deleteContent,
+  listContent,
+  listIngests,
+  setContentLabels,
+} from '../../client/services/content.js';
 
 const ls: Command = async (g, args) => {
   const { values, positionals } = parse(args, {
@@ -19,8 +26,7 @@ const ls: Command = async (g, args) => {
     format: { type: 'string' },
   });
   await withConnection(g, async (c) => {
-    const batches = await c.collect(c.content.list({ filters: positionals }, c.metadata()));
-    const infos = batches.flatMap((b) => b.info);
+    const infos = await listContent(c, positionals);
     if (values.format === 'json') return json(infos);
     if (values.quiet) return print(infos.map((i) => `${i.digest}\n`).join(''));
     const now = Date.now();
@@ -75,7 +81,7 @@ const rm: Command = async (g, args) => {
   await withConnection(g, async (c) => {
     for (const digest of positionals) {
       try {
-        await c.call(c.content, c.content.delete, { digest });
+        await deleteContent(c, digest);
         print(`${digest}\n`);
       } catch (e) {
         failed++;
@@ -92,17 +98,11 @@ const label: Command = async (g, args) => {
   if (!digest) throw new UsageError('content label DIGEST [KEY=VALUE...]');
   const labels = labelArgs(rest);
   await withConnection(g, async (c) => {
-    const paths = Object.keys(labels).map((k) => `labels.${k}`);
     const info =
-      paths.length === 0
-        ? (await c.call(c.content, c.content.info, { digest })).info
-        : (
-            await c.call(c.content, c.content.update, {
-              info: { digest, size: 0, labels },
-              updateMask: paths,
-            })
-          ).info;
-    print(`${labelsText(info?.labels).replace(/^-$/, '')}\n`);
+      Object.keys(labels).length === 0
+        ? await contentInfo(c, digest)
+        : await setContentLabels(c, digest, labels);
+    print(`${labelsText(info.labels).replace(/^-$/, '')}\n`);
   });
 };
 
@@ -110,7 +110,7 @@ const active: Command = async (g, args) => {
   const { values, positionals } = parse(args, { format: { type: 'string' } });
   const filters = positionals[0] ? [`ref~=${JSON.stringify(positionals[0])}`] : [];
   await withConnection(g, async (c) => {
-    const { statuses } = await c.call(c.content, c.content.listStatuses, { filters });
+    const statuses = await listIngests(c, filters);
     if (values.format === 'json') return json(statuses);
     const now = Date.now();
     print(

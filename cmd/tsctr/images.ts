@@ -13,6 +13,8 @@ import { chainIds } from '../../client/images/chain.js';
 import { checkImage, imageConfig, platformManifest } from '../../client/images/walk.js';
 import { Registry, parsePlatform, parseReference } from '../../client/remotes/index.js';
 import { mountAll } from '../../client/mount.js';
+import { listImages } from '../../client/services/images.js';
+import { DEFAULT_SNAPSHOTTER } from '../../client/snapshotter.js';
 
 const run = promisify(execFile);
 
@@ -38,7 +40,7 @@ const pull: Command = async (g, args) => {
   await withConnection(g, async (c) => {
     try {
       const r = await pullReference(c, registry(values), positionals[0], {
-        snapshotter: values.snapshotter ?? 'overlayfs',
+        snapshotter: values.snapshotter ?? DEFAULT_SNAPSHOTTER,
         unpack: !values['skip-unpack'],
         ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
         progress: (p) =>
@@ -79,7 +81,7 @@ const ls: Command = async (g, args) => {
     format: { type: 'string' },
   });
   await withConnection(g, async (c) => {
-    const { images } = await c.call(c.images, c.images.list, { filters: positionals });
+    const images = await listImages(c, positionals);
     if (values.quiet) return print(images.map((i) => `${i.name}\n`).join(''));
     const rows: string[][] = [];
     const out = [];
@@ -118,10 +120,7 @@ const rm: Command = async (g, args) => {
     for (let i = 0; i < positionals.length; i++) {
       const name = positionals[i];
       try {
-        await c.call(c.images, c.images.delete, {
-          name,
-          sync: (values.sync ?? false) && i === positionals.length - 1,
-        });
+        await c.image(name).delete((values.sync ?? false) && i === positionals.length - 1);
         print(`${name}\n`);
       } catch (e) {
         if (!isNotFound(e)) failed++;
@@ -138,14 +137,14 @@ const tag: Command = async (g, args) => {
   const [source, ...targets] = positionals;
   if (!source || targets.length === 0) throw new UsageError('images tag [--force] SOURCE TARGET...');
   await withConnection(g, async (c) => {
-    const { image } = await c.call(c.images, c.images.get, { name: source });
+    const image = await c.image(source).get();
     for (const t of targets) {
-      const img = { name: t, labels: image!.labels, target: image!.target };
+      const fields = { labels: image.labels, target: image.target! };
       try {
-        await c.call(c.images, c.images.create, { image: img });
+        await c.image(t).create(fields);
       } catch (e) {
         if (!values.force) throw e;
-        await c.call(c.images, c.images.update, { image: img, updateMask: [] });
+        await c.image(t).update(fields);
       }
       print(`${t}\n`);
     }
@@ -155,7 +154,7 @@ const tag: Command = async (g, args) => {
 const check: Command = async (g, args) => {
   const { positionals } = parse(args, { quiet: { type: 'boolean', short: 'q' } });
   await withConnection(g, async (c) => {
-    const { images } = await c.call(c.images, c.images.list, { filters: positionals });
+    const images = await listImages(c, positionals);
     const rows: string[][] = [];
     for (const i of images) {
       const chk = await checkImage(c, i.target!);
@@ -165,7 +164,7 @@ const check: Command = async (g, args) => {
         const cfg = await imageConfig(c, m.manifest);
         const top = chainIds(cfg.rootfs.diff_ids).pop();
         if (top) {
-          await c.call(c.snapshots, c.snapshots.stat, { snapshotter: 'overlayfs', key: top });
+          await c.snapshotter().stat(top);
           unpacked = 'true';
         }
       } catch {
@@ -188,18 +187,16 @@ const mount: Command = async (g, args) => {
   const { values, positionals } = parse(args, { rw: { type: 'boolean' }, snapshotter: { type: 'string' } });
   const [ref, target] = positionals;
   if (!ref || !target) throw new UsageError('images mount [--rw] REF TARGET');
-  const snapshotter = values.snapshotter ?? 'overlayfs';
+  const snapshotter = values.snapshotter ?? DEFAULT_SNAPSHOTTER;
   await withConnection(g, async (c) => {
-    const { image } = await c.call(c.images, c.images.get, { name: ref });
-    const m = await platformManifest(c, image!.target!);
+    const image = await c.image(ref).get();
+    const m = await platformManifest(c, image.target!);
     const cfg = await imageConfig(c, m.manifest);
     const top = chainIds(cfg.rootfs.diff_ids).pop() ?? '';
     const key = target;
     const labels = { 'containerd.io/gc.root': new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
-    const req = { snapshotter, key, parent: top, labels };
-    const { mounts } = values.rw
-      ? await c.call(c.snapshots, c.snapshots.prepare, req)
-      : await c.call(c.snapshots, c.snapshots.view, req);
+    const sn = c.snapshotter(snapshotter);
+    const mounts = values.rw ? await sn.prepare(key, top, labels) : await sn.view(key, top, labels);
     mkdirSync(target, { recursive: true });
     await mountAll(mounts, target);
     print(`${target}\n`);
@@ -212,12 +209,7 @@ const unmount: Command = async (g, args) => {
   if (!target) throw new UsageError('images unmount [--rm] TARGET');
   await run('umount', [target]);
   if (values.rm) {
-    await withConnection(g, (c) =>
-      c.call(c.snapshots, c.snapshots.remove, {
-        snapshotter: values.snapshotter ?? 'overlayfs',
-        key: target,
-      }),
-    );
+    await withConnection(g, (c) => c.snapshotter(values.snapshotter ?? DEFAULT_SNAPSHOTTER).remove(target));
   }
   print(`${target}\n`);
 };
@@ -246,7 +238,7 @@ const importCmd: Command = async (g, args) => {
       ...(values['base-name'] ? { baseName: values['base-name'] } : {}),
     });
     for (const img of imported) {
-      if (!values['no-unpack']) await unpackImage(c, img.target, values.snapshotter ?? 'overlayfs');
+      if (!values['no-unpack']) await unpackImage(c, img.target, values.snapshotter ?? DEFAULT_SNAPSHOTTER);
       print(`${img.name}\n`);
     }
   });

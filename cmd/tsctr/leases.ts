@@ -9,6 +9,7 @@ import {
   withConnection,
 } from './common.js';
 import { labelsText, table } from '../../client/format.js';
+import { createLease, deleteLease, listLeases } from '../../client/leases.js';
 
 const ls: Command = async (g, args) => {
   const { values, positionals } = parse(args, {
@@ -16,7 +17,7 @@ const ls: Command = async (g, args) => {
     format: { type: 'string' },
   });
   await withConnection(g, async (c) => {
-    const { leases } = await c.call(c.leases, c.leases.list, { filters: positionals });
+    const leases = await listLeases(c, positionals);
     if (values.format === 'json') return json(leases);
     if (values.quiet) return print(leases.map((l) => `${l.id}\n`).join(''));
     print(
@@ -38,8 +39,8 @@ const create: Command = async (g, args) => {
   if (ms > 0)
     labels['containerd.io/gc.expire'] = new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z');
   await withConnection(g, async (c) => {
-    const { lease } = await c.call(c.leases, c.leases.create, { id: values.id ?? '', labels });
-    print(`${lease?.id}\n`);
+    const lease = await createLease(c, values.id ?? '', labels);
+    print(`${lease.id}\n`);
   });
 };
 
@@ -47,7 +48,7 @@ const rm: Command = async (g, args) => {
   const { values, positionals } = parse(args, { sync: { type: 'boolean' } });
   await withConnection(g, async (c) => {
     for (const id of positionals) {
-      await c.call(c.leases, c.leases.delete, { id, sync: values.sync ?? false });
+      await deleteLease(c, id, values.sync ?? false);
       print(`${id}\n`);
     }
   });

@@ -9,11 +9,17 @@ import {
   withConnection,
 } from './common.js';
 import { labelsText, table } from '../../client/format.js';
+import {
+  createNamespace,
+  deleteNamespace,
+  listNamespaces,
+  updateNamespace,
+} from '../../client/services/namespaces.js';
 
 const ls: Command = async (g, args) => {
   const { values } = parse(args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } });
   await withConnection(g, async (c) => {
-    const { namespaces } = await c.call(c.namespaces, c.namespaces.list, { filter: '' });
+    const namespaces = await listNamespaces(c);
     if (values.format === 'json') return json(namespaces);
     if (values.quiet) return print(namespaces.map((n) => `${n.name}\n`).join(''));
     print(
@@ -29,9 +35,7 @@ const create: Command = async (g, args) => {
   const { positionals } = parse(args, {});
   const [name, ...labels] = positionals;
   if (!name) throw new UsageError('namespaces create NAME [KEY=VALUE...]');
-  await withConnection(g, (c) =>
-    c.call(c.namespaces, c.namespaces.create, { namespace: { name, labels: labelArgs(labels) } }),
-  );
+  await withConnection(g, (c) => createNamespace(c, name, labelArgs(labels)));
 };
 
 const label: Command = async (g, args) => {
@@ -40,10 +44,11 @@ const label: Command = async (g, args) => {
   if (!name) throw new UsageError('namespaces label NAME [KEY=VALUE...]');
   const labels = labelArgs(rest);
   await withConnection(g, (c) =>
-    c.call(c.namespaces, c.namespaces.update, {
-      namespace: { name, labels },
-      updateMask: Object.keys(labels).map((k) => `labels.${k}`),
-    }),
+    updateNamespace(
+      c,
+      { name, labels },
+      Object.keys(labels).map((k) => `labels.${k}`),
+    ),
   );
 };
 
@@ -54,7 +59,7 @@ const rm: Command = async (g, args) => {
   await withConnection(g, async (c) => {
     for (const name of positionals) {
       try {
-        await c.call(c.namespaces, c.namespaces.delete, { name });
+        await deleteNamespace(c, name);
         print(`${name}\n`);
       } catch (e) {
         failed++;

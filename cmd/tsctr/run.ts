@@ -2,6 +2,7 @@
 import { type Command, UsageError, parseHead, withConnection } from './common.js';
 import { createContainer, deleteContainer } from '../../client/tasks/container.js';
 import { makeFifos } from '../../client/tasks/fifo.js';
+import { DEFAULT_SNAPSHOTTER } from '../../client/snapshotter.js';
 import type { Mount } from '../../client/spec/index.js';
 import { parseSize } from './size.js';
 
@@ -56,34 +57,28 @@ export const run: Command = async (g, args) => {
           l.split('=').slice(1).join('='),
         ]),
       ),
-      snapshotter: values.snapshotter ?? 'overlayfs',
+      snapshotter: values.snapshotter ?? DEFAULT_SNAPSHOTTER,
       tty: values.tty ?? false,
     });
-    const { container } = await c.call(c.containers, c.containers.get, { id });
-    const { mounts } = await c.call(c.snapshots, c.snapshots.mounts, {
-      snapshotter: container!.snapshotter,
-      key: id,
-    });
+    const container = await c.container(id).get();
+    const mounts = await c.snapshotter(container.snapshotter).mounts(id);
+    const task = c.task(id);
     const detach = values.detach ?? false;
     const tty = values.tty ?? false;
     const io = detach ? undefined : await makeFifos(id, true);
     try {
-      await c.call(c.tasks, c.tasks.create, {
-        containerId: id,
+      await task.create({
         rootfs: mounts,
         stdin: io?.stdin ?? '',
         stdout: io?.stdout ?? '',
         stderr: tty ? '' : (io?.stderr ?? ''),
         terminal: tty,
-        checkpoint: undefined,
-        options: undefined,
-        runtimePath: '',
       });
       if (detach) {
-        await c.call(c.tasks, c.tasks.start, { containerId: id, execId: '' });
+        await task.start();
         return 0;
       }
-      const waiting = c.call(c.tasks, c.tasks.wait, { containerId: id, execId: '' }, { noDeadline: true });
+      const waiting = task.wait();
       // With -t our terminal goes raw and every key goes to the container's terminal.
       const raw = tty && process.stdin.isTTY;
       if (raw) process.stdin.setRawMode(true);
@@ -92,33 +87,18 @@ export const run: Command = async (g, args) => {
         process.stdout,
         process.stderr,
         () => {
-          void c
-            .call(c.tasks, c.tasks.closeIo, { containerId: id, execId: '', stdin: true })
-            .catch(() => undefined);
+          void task.closeStdin().catch(() => undefined);
         },
       );
-      await c.call(c.tasks, c.tasks.start, { containerId: id, execId: '' });
+      await task.start();
       if (tty && process.stdout.isTTY) {
         const resize = () =>
-          void c
-            .call(c.tasks, c.tasks.resizePty, {
-              containerId: id,
-              execId: '',
-              width: process.stdout.columns,
-              height: process.stdout.rows,
-            })
-            .catch(() => undefined);
+          void task.resizePty(process.stdout.columns, process.stdout.rows).catch(() => undefined);
         resize();
         process.stdout.on('resize', resize);
       }
       const forward = (sig: NodeJS.Signals, n: number) =>
-        process.on(
-          sig,
-          () =>
-            void c
-              .call(c.tasks, c.tasks.kill, { containerId: id, execId: '', signal: n, all: false })
-              .catch(() => undefined),
-        );
+        process.on(sig, () => void task.kill(n).catch(() => undefined));
       forward('SIGINT', 2);
       forward('SIGTERM', 15);
       forward('SIGHUP', 1);
@@ -127,12 +107,12 @@ export const run: Command = async (g, args) => {
       await Promise.race([attached, new Promise((r) => setTimeout(r, 2000).unref())]);
       if (raw) process.stdin.setRawMode(false);
       process.stdin.destroy();
-      await c.call(c.tasks, c.tasks.delete, { containerId: id });
+      await task.delete();
       if (values.rm) await deleteContainer(c, id);
       return exitStatus;
     } catch (e) {
       if (values.rm || !detach) {
-        await c.call(c.tasks, c.tasks.delete, { containerId: id }).catch(() => undefined);
+        await task.delete().catch(() => undefined);
         if (values.rm) await deleteContainer(c, id).catch(() => undefined);
       }
       throw e;

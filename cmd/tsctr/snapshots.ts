@@ -11,6 +11,7 @@ import {
 import { Kind } from '../../api/gen/containerd/services/snapshots/v1/snapshots.js';
 import type { Connection } from '../../client/connection.js';
 import { humanSize, labelsText, table } from '../../client/format.js';
+import { DEFAULT_SNAPSHOTTER } from '../../client/snapshotter.js';
 
 const kindName: Record<number, string> = {
   [Kind.VIEW]: 'View',
@@ -18,11 +19,10 @@ const kindName: Record<number, string> = {
   [Kind.COMMITTED]: 'Committed',
 };
 
-let snapshotter = process.env.TSCTR_SNAPSHOTTER || 'overlayfs';
+let snapshotter = process.env.TSCTR_SNAPSHOTTER || DEFAULT_SNAPSHOTTER;
 
 async function listAll(c: Connection, filters: string[] = []) {
-  const batches = await c.collect(c.snapshots.list({ snapshotter, filters }, c.metadata()));
-  return batches.flatMap((b) => b.info);
+  return c.snapshotter(snapshotter).walk(filters);
 }
 
 const ls: Command = async (g, args) => {
@@ -68,8 +68,9 @@ function makeCreate(kind: 'prepare' | 'view'): Command {
         kind === 'prepare'
           ? { 'containerd.io/gc.root': new Date().toISOString().replace(/\.\d+Z$/, 'Z') }
           : {};
-      const method = kind === 'prepare' ? c.snapshots.prepare : c.snapshots.view;
-      const { mounts } = await c.call(c.snapshots, method, { snapshotter, key, parent, labels });
+      const sn = c.snapshotter(snapshotter);
+      const mounts =
+        kind === 'prepare' ? await sn.prepare(key, parent, labels) : await sn.view(key, parent, labels);
       if (values.target) printMounts(values.target, mounts);
       if (values.mounts) json(mounts);
     });
@@ -80,8 +81,7 @@ const mounts: Command = async (g, args) => {
   const { positionals } = parse(args, {});
   if (positionals.length !== 2) throw new UsageError('snapshots mounts TARGET KEY');
   await withConnection(g, async (c) => {
-    const r = await c.call(c.snapshots, c.snapshots.mounts, { snapshotter, key: positionals[1] });
-    printMounts(positionals[0], r.mounts);
+    printMounts(positionals[0], await c.snapshotter(snapshotter).mounts(positionals[1]));
   });
 };
 
@@ -89,11 +89,8 @@ const commit: Command = async (g, args) => {
   const { positionals } = parse(args, {});
   if (positionals.length !== 2) throw new UsageError('snapshots commit NAME ACTIVE-KEY');
   await withConnection(g, (c) =>
-    c.call(c.snapshots, c.snapshots.commit, {
-      snapshotter,
-      name: positionals[0],
-      key: positionals[1],
-      labels: { 'containerd.io/gc.root': new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+    c.snapshotter(snapshotter).commit(positionals[0], positionals[1], {
+      'containerd.io/gc.root': new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     }),
   );
 };
@@ -101,7 +98,7 @@ const commit: Command = async (g, args) => {
 const rm: Command = async (g, args) => {
   const { positionals } = parse(args, {});
   await withConnection(g, async (c) => {
-    for (const key of positionals) await c.call(c.snapshots, c.snapshots.remove, { snapshotter, key });
+    for (const key of positionals) await c.snapshotter(snapshotter).remove(key);
   });
 };
 
@@ -111,7 +108,7 @@ const usage: Command = async (g, args) => {
     const keys = positionals.length > 0 ? positionals : (await listAll(c)).map((i) => i.name);
     const rows: string[][] = [];
     for (const key of keys) {
-      const u = await c.call(c.snapshots, c.snapshots.usage, { snapshotter, key });
+      const u = await c.snapshotter(snapshotter).usage(key);
       rows.push([key, values.b ? String(u.size) : humanSize(u.size), String(u.inodes)]);
     }
     print(table(['KEY', 'SIZE', 'INODES'], rows));
@@ -122,8 +119,8 @@ const info: Command = async (g, args) => {
   const { positionals } = parse(args, {});
   if (positionals.length !== 1) throw new UsageError('snapshots info KEY');
   await withConnection(g, async (c) => {
-    const r = await c.call(c.snapshots, c.snapshots.stat, { snapshotter, key: positionals[0] });
-    json({ ...r.info, kind: kindName[r.info?.kind ?? 0] });
+    const info = await c.snapshotter(snapshotter).stat(positionals[0]);
+    json({ ...info, kind: kindName[info.kind] });
   });
 };
 
@@ -134,15 +131,15 @@ const label: Command = async (g, args) => {
   const labels = labelArgs(rest);
   await withConnection(g, async (c) => {
     const paths = Object.keys(labels).map((k) => `labels.${k}`);
-    const r =
+    const sn = c.snapshotter(snapshotter);
+    const info =
       paths.length === 0
-        ? await c.call(c.snapshots, c.snapshots.stat, { snapshotter, key })
-        : await c.call(c.snapshots, c.snapshots.update, {
-            snapshotter,
-            info: { name: key, parent: '', kind: 0, labels, createdAt: undefined, updatedAt: undefined },
-            updateMask: paths,
-          });
-    print(`${labelsText(r.info?.labels).replace(/^-$/, '')}\n`);
+        ? await sn.stat(key)
+        : await sn.update(
+            { name: key, parent: '', kind: 0, labels, createdAt: undefined, updatedAt: undefined },
+            paths,
+          );
+    print(`${labelsText(info.labels).replace(/^-$/, '')}\n`);
   });
 };
 

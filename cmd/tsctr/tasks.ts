@@ -12,6 +12,7 @@ import {
 import { Status } from '../../api/gen/containerd/types/task/task.js';
 import { table } from '../../client/format.js';
 import { makeFifos } from '../../client/tasks/fifo.js';
+import { listTasks } from '../../client/services/tasks.js';
 
 const statusName: Record<number, string> = {
   [Status.UNKNOWN]: 'UNKNOWN',
@@ -33,7 +34,7 @@ function signalNumber(s: string): number {
 const ls: Command = async (g, args) => {
   const { values } = parse(args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } });
   await withConnection(g, async (c) => {
-    const { tasks } = await c.call(c.tasks, c.tasks.list, { filter: '' });
+    const tasks = await listTasks(c);
     if (values.format === 'json') return json(tasks);
     if (values.quiet) return print(tasks.map((t) => `${t.id}\n`).join(''));
     print(
@@ -61,18 +62,14 @@ const one =
     await withConnection(g, (c) => fn(c, positionals[0], values));
   };
 
-const start = one('tasks start ID', (c, id) =>
-  c.call(c.tasks, c.tasks.start, { containerId: id, execId: '' }),
-);
-const pause = one('tasks pause ID', (c, id) => c.call(c.tasks, c.tasks.pause, { containerId: id }));
-const resume = one('tasks resume ID', (c, id) => c.call(c.tasks, c.tasks.resume, { containerId: id }));
+const start = one('tasks start ID', (c, id) => c.task(id).start());
+const pause = one('tasks pause ID', (c, id) => c.task(id).pause());
+const resume = one('tasks resume ID', (c, id) => c.task(id).resume());
 const kill = one(
   'tasks kill [-s SIGNAL] [-a] [--exec-id E] ID',
   (c, id, v) =>
-    c.call(c.tasks, c.tasks.kill, {
-      containerId: id,
+    c.task(id).kill(signalNumber(String(v.signal ?? 'SIGTERM')), {
       execId: String(v['exec-id'] ?? ''),
-      signal: signalNumber(String(v.signal ?? 'SIGTERM')),
       all: Boolean(v.all),
     }),
   {
@@ -82,7 +79,7 @@ const kill = one(
   },
 );
 const ps = one('tasks ps ID', async (c, id) => {
-  const { processes } = await c.call(c.tasks, c.tasks.listPids, { containerId: id });
+  const processes = await c.task(id).pids();
   print(
     table(
       ['PID', 'INFO'],
@@ -91,7 +88,7 @@ const ps = one('tasks ps ID', async (c, id) => {
   );
 });
 const rm = one('tasks rm ID', async (c, id) => {
-  const r = await c.call(c.tasks, c.tasks.delete, { containerId: id });
+  const r = await c.task(id).delete();
   if (r.exitStatus !== 0) process.stderr.write(`tsctr: task ${id} exited with status ${r.exitStatus}\n`);
   print(`${id}\n`);
 });
@@ -106,42 +103,34 @@ const exec: Command = async (g, args) => {
   const execId = values['exec-id'];
   if (!id || !execId || cmd.length === 0) throw new UsageError('tasks exec --exec-id E ID CMD…');
   return withConnection(g, async (c) => {
-    const { container } = await c.call(c.containers, c.containers.get, { id });
-    const spec = JSON.parse(Buffer.from(container!.spec!.value).toString()) as {
+    const spec = await c.container(id).spec<{
       process: { args: string[]; cwd: string; env?: string[]; terminal?: boolean };
-    };
+    }>();
     const proc = { ...spec.process, args: cmd, terminal: false, ...(values.cwd ? { cwd: values.cwd } : {}) };
     if (values.env) proc.env = [...(proc.env ?? []), ...(values.env as string[])];
     const io = await makeFifos(execId, true);
     try {
-      await c.call(c.tasks, c.tasks.exec, {
-        containerId: id,
-        execId,
+      const task = c.task(id);
+      await task.exec(execId, proc, {
         stdin: io.stdin,
         stdout: io.stdout,
         stderr: io.stderr,
         terminal: false,
-        spec: {
-          typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/Process',
-          value: Buffer.from(JSON.stringify(proc)),
-        },
       });
-      const waiting = c.call(c.tasks, c.tasks.wait, { containerId: id, execId }, { noDeadline: true });
+      const waiting = task.wait(execId);
       const attached = io.attach(
         process.stdin.isTTY ? undefined : process.stdin,
         process.stdout,
         process.stderr,
         () => {
-          void c
-            .call(c.tasks, c.tasks.closeIo, { containerId: id, execId, stdin: true })
-            .catch(() => undefined);
+          void task.closeStdin(execId).catch(() => undefined);
         },
       );
-      await c.call(c.tasks, c.tasks.start, { containerId: id, execId });
+      await task.start(execId);
       const { exitStatus } = await waiting;
       // Output ends with the process; do not hang on a writer that lingers (a child holding the FIFO).
       await Promise.race([attached, new Promise((r) => setTimeout(r, 2000).unref())]);
-      await c.call(c.tasks, c.tasks.deleteProcess, { containerId: id, execId });
+      await task.deleteProcess(execId);
       return exitStatus;
     } finally {
       io.close();

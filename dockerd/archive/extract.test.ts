@@ -26,7 +26,7 @@ import {
   startSwapper,
   streamOf,
   type TarSpec,
-} from './test-helpers.js';
+} from '../../pkg/archive/test-helpers.js';
 
 describe('extractInto', () => {
   let sb: Sandbox;

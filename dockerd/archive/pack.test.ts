@@ -12,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packPath } from './pack.js';
-import { readTar, type Sandbox, sandbox, startSwapper } from './test-helpers.js';
+import { readTar, type Sandbox, sandbox, startSwapper } from '../../pkg/archive/test-helpers.js';
 
 describe('packPath', () => {
   let sb: Sandbox;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { couldNotFindMessage } from './errors.js';
 import { decodeStatHeader, encodeStatHeader, goFileMode, GoMode, goTime, statPath } from './stat.js';
-import { type Sandbox, sandbox } from './test-helpers.js';
+import { type Sandbox, sandbox } from '../../pkg/archive/test-helpers.js';
 
 describe('stat header encoding', () => {
   it('matches the header Docker 20.10 sent for /tmp (captured)', () => {

@@ -1,18 +1,17 @@
 // HEAD /containers/{id}/archive: what a container path is, as moby's container.PathStat, and its
 // X-Docker-Container-Path-Stat header encoding.
 import { type BigIntStats, readlinkSync } from 'node:fs';
-import { errnoCode, notADirectory, notFound } from './errors.js';
+import { errnoCode, notADirectory, notFound } from '../../pkg/archive/errors.js';
 import {
   at,
   closeQuietly,
-  type ContainerPath,
   containerPathOf,
   fstatBig,
   lstatAt,
-  parseContainerPath,
   RootFs,
   walk,
-} from './rootfs.js';
+} from '../../pkg/archive/rootfs.js';
+import { type ContainerPath, parseContainerPath } from './container-path.js';
 
 /** moby's container.PathStat, with Go's JSON shapes: `mode` is an os.FileMode, `mtime` RFC 3339. */
 export interface PathStat {

@@ -3,7 +3,7 @@
 // full id, exact name, then a unique id prefix.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Conflict, InvalidParameter, NotFound } from '../http/errors.js';
+import { Conflict, InvalidParameter, NotFound } from '../errdefs/index.js';
 import type { ContainerRecord } from './types.js';
 
 export class ContainerStore {

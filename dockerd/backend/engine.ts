@@ -9,6 +9,7 @@ import type { JsonFileLogger } from '../logs/jsonfile-writer.js';
 import { ContainerStore } from './container-store.js';
 import { EventBus } from './events.js';
 import { ImageIndex } from './images.js';
+import { Lifecycle } from './lifecycle.js';
 import type { RunIO } from './run-io.js';
 import type { ContainerRecord } from './types.js';
 import { VolumeStore } from './volumes.js';
@@ -52,6 +53,8 @@ export class Engine {
   readonly volumes: VolumeStore;
   readonly images: ImageIndex;
   readonly events = new EventBus();
+  /** Hooks announced each step of a container's life (networking, health, restarts, /etc files). */
+  readonly lifecycle: Lifecycle;
   private readonly runtimes = new Map<string, Runtime>();
   readonly log: Logger;
   readonly startedAt = Date.now();
@@ -61,6 +64,7 @@ export class Engine {
     readonly opts: EngineOptions,
   ) {
     this.log = opts.log;
+    this.lifecycle = new Lifecycle(opts.log);
     this.store = new ContainerStore(path.join(opts.dataRoot, 'containers'));
     this.volumes = new VolumeStore(path.join(opts.dataRoot, 'volumes'), (name) =>
       this.store

@@ -3,6 +3,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Mount } from '../../client/spec/index.js';
+import type { LifecycleHooks, SpecContext } from './lifecycle.js';
 import type { ContainerRecord } from './types.js';
 
 const DEFAULT_DNS = ['8.8.8.8', '8.8.4.4'];
@@ -60,7 +62,14 @@ export function hostsFile(hostname: string, extra: string[], ip?: string): strin
 }
 
 /** Writes the three files into `dir` and records their paths on the container. */
-export function writeEtcFiles(rec: ContainerRecord, dir: string): void {
+/** The daemon's `--dns`, `--dns-search` and `--dns-opt`: used where a container sets none. */
+export interface DnsDefaults {
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+}
+
+export function writeEtcFiles(rec: ContainerRecord, dir: string, defaults?: DnsDefaults): void {
   const hc = rec.HostConfig;
   const hostNet = hc.NetworkMode === 'host';
   const hostname = hostNet ? os.hostname() : rec.Config.Hostname || rec.Id.slice(0, 12);
@@ -86,6 +95,40 @@ export function writeEtcFiles(rec: ContainerRecord, dir: string): void {
   writeFileSync(rec.HostsPath, hosts);
   writeFileSync(
     rec.ResolvConfPath,
-    resolvConf(hostResolvConf(), { dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions, hostNet }),
+    resolvConf(hostResolvConf(), {
+      dns: hc.Dns?.length ? hc.Dns : defaults?.dns,
+      search: hc.DnsSearch?.length ? hc.DnsSearch : defaults?.dnsSearch,
+      options: hc.DnsOptions?.length ? hc.DnsOptions : defaults?.dnsOptions,
+      hostNet,
+    }),
   );
+}
+
+/**
+ * The /etc files as a lifecycle hook: written when the container is created and bind-mounted over
+ * the image's (unless a mount of the user's takes their place), ahead of the user's mounts.
+ */
+export function etcFilesHook(defaults: DnsDefaults): LifecycleHooks {
+  return {
+    name: 'etc-files',
+    configureSpec({ rec, spec, dir }: SpecContext): void {
+      writeEtcFiles(rec, dir, defaults);
+      const etc: Mount[] = [
+        ['/etc/resolv.conf', rec.ResolvConfPath],
+        ['/etc/hostname', rec.HostnamePath],
+        ['/etc/hosts', rec.HostsPath],
+      ]
+        .filter(([dst]) => !rec.Mounts.some((m) => m.Destination === dst))
+        .map(([destination, source]) => ({
+          destination,
+          type: 'bind',
+          source,
+          options: ['rbind', 'rprivate', rec.HostConfig.ReadonlyRootfs ? 'ro' : 'rw'],
+        }));
+      const mounts = spec.mounts ?? [];
+      const userDests = new Set(rec.Mounts.map((m) => m.Destination));
+      const at = mounts.findIndex((m) => userDests.has(m.destination));
+      spec.mounts = at < 0 ? [...mounts, ...etc] : [...mounts.slice(0, at), ...etc, ...mounts.slice(at)];
+    },
+  };
 }

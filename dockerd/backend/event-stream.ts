@@ -1,6 +1,6 @@
 // GET /events: the history since `since`, then live events until `until` or the client leaves,
 // each through the request's filters.
-import type { Filters } from '../http/filters.js';
+import type { Filters } from '../wire/filters.js';
 import { parseDockerTime } from '../logs/format.js';
 import type { Engine } from './engine.js';
 import { type DockerEvent, eventMatches } from './events.js';

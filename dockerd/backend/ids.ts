@@ -1,6 +1,6 @@
 // Container ids and names the way Docker makes and checks them.
 import { randomBytes } from 'node:crypto';
-import { InvalidParameter } from '../http/errors.js';
+import { InvalidParameter } from '../errdefs/index.js';
 
 export function newId(): string {
   for (;;) {

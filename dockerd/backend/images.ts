@@ -5,9 +5,10 @@ import type { Connection } from '../../client/connection.js';
 import { chainIds } from '../../client/images/chain.js';
 import type { Descriptor, ImageConfig, Manifest } from '../../client/images/oci.js';
 import { imageConfig, platformManifest } from '../../client/images/walk.js';
+import { listImages } from '../../client/services/images.js';
 import { type ImageReference, parseReference } from '../../client/remotes/reference.js';
 import { isNotFound } from '../../api/errdefs.js';
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../errdefs/index.js';
 
 /** Image records carry this label once the manifest digest is known to a registry (pull or push). */
 export const DISTRIBUTED_LABEL = 'io.tsctr.docker.distributed';
@@ -86,7 +87,7 @@ export class ImageIndex {
   }
 
   async records(): Promise<ImageRecord[]> {
-    const { images } = await this.c.call(this.c.images, this.c.images.list, { filters: [] });
+    const images = await listImages(this.c);
     return images.map((i) => ({
       name: i.name,
       target: i.target as Descriptor,
@@ -147,7 +148,7 @@ export class ImageIndex {
       throw new NotFound(`No such image: ${ref}`);
     }
     try {
-      const { image } = await this.c.call(this.c.images, this.c.images.get, { name: parsed.string });
+      const image = await this.c.image(parsed.string).get();
       const rec: ImageRecord = {
         name: image!.name,
         target: image!.target as Descriptor,

@@ -3,7 +3,7 @@
 // `Volumes` ask for.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidParameter } from '../http/errors.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import type { HostConfig, MountPoint } from './types.js';
 import type { VolumeStore } from './volumes.js';
 

@@ -4,7 +4,7 @@
 import { constants, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { mkfifo } from '../sys/mkfifo.js';
+import { mkfifo } from '../../pkg/sys/mknod.js';
 
 export type StreamKind = 'stdout' | 'stderr';
 export type Subscriber = (stream: StreamKind, chunk: Buffer) => void;

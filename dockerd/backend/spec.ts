@@ -30,7 +30,7 @@ import {
   withTty,
   withoutMounts,
 } from '../../client/spec/index.js';
-import { InvalidParameter } from '../http/errors.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import type { ContainerRecord, MountPoint } from './types.js';
 
 export const NAMESPACE = 'moby';
@@ -77,14 +77,11 @@ export interface SpecInputs {
   /** The image's config section (Env, User, WorkingDir, …). */
   image: { Env?: string[] | null; User?: string; WorkingDir?: string };
   users: UserDb;
-  /** Path to the network namespace to join (another container's), when NetworkMode is container:… */
-  joinNetns?: string;
 }
 
-export async function buildSpec({ rec, image, users, joinNetns }: SpecInputs): Promise<Spec> {
+export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec> {
   const cfg = rec.Config;
   const hc = rec.HostConfig;
-  const mode = hc.NetworkMode || 'default';
   const opts: SpecOpt[] = [
     withoutMounts('/run'),
     withMounts([
@@ -119,38 +116,12 @@ export async function buildSpec({ rec, image, users, joinNetns }: SpecInputs): P
         : m,
     ),
   }));
-  // /etc/hostname, /etc/hosts, /etc/resolv.conf, then volumes, binds and tmpfs.
-  const etc: Mount[] = [
-    ['/etc/resolv.conf', rec.ResolvConfPath],
-    ['/etc/hostname', rec.HostnamePath],
-    ['/etc/hosts', rec.HostsPath],
-  ]
-    .filter(([, src]) => src)
-    .filter(([dst]) => !rec.Mounts.some((m) => m.Destination === dst))
-    .map(([destination, source]) => ({
-      destination,
-      type: 'bind',
-      source,
-      options: ['rbind', 'rprivate', hc.ReadonlyRootfs ? 'ro' : 'rw'],
-    }));
-  opts.push(withMounts(etc));
+  // Volumes, binds and tmpfs (the /etc files and the network namespace come from lifecycle hooks).
   const user = [...rec.Mounts].sort(
     (a, b) => a.Destination.split('/').length - b.Destination.split('/').length,
   );
   opts.push(withoutMounts(...user.map((m) => m.Destination)), withMounts(user.map(mountOf)));
 
-  if (mode === 'host') opts.push(withHostNamespace('network'));
-  else if (joinNetns) {
-    opts.push((s) => ({
-      ...s,
-      linux: {
-        ...s.linux,
-        namespaces: (s.linux?.namespaces ?? []).map((n) =>
-          n.type === 'network' ? { type: 'network', path: joinNetns } : n,
-        ),
-      },
-    }));
-  }
   if (hc.PidMode === 'host') opts.push(withHostNamespace('pid'));
   if (hc.IpcMode === 'host') opts.push(withHostNamespace('ipc'));
   if (hc.UTSMode === 'host') opts.push(withHostNamespace('uts'), withHostname(''));

@@ -1,6 +1,7 @@
 // /info, /version and /system/df with this machine's real figures.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { daemonVersion, serverUuid } from '../../client/services/introspection.js';
 import type { Engine } from './engine.js';
 
 export const ENGINE_VERSION = '20.10.24-tsctr.0.1.0';
@@ -42,7 +43,7 @@ export async function info(e: Engine, imagesCount: number): Promise<Record<strin
   const running = recs.filter((r) => r.State.Running && !r.State.Paused).length;
   const paused = recs.filter((r) => r.State.Paused).length;
   return {
-    ID: (await e.c.call(e.c.introspection, e.c.introspection.server, {})).uuid,
+    ID: await serverUuid(e.c),
     Containers: recs.length,
     ContainersRunning: running,
     ContainersPaused: paused,
@@ -128,7 +129,7 @@ export async function info(e: Engine, imagesCount: number): Promise<Record<strin
 export async function version(e: Engine): Promise<Record<string, unknown>> {
   let tsctrd = '';
   try {
-    tsctrd = (await e.c.call(e.c.version, e.c.version.version, {})).version;
+    tsctrd = (await daemonVersion(e.c)).version;
   } catch {
     tsctrd = 'unavailable';
   }

@@ -151,6 +151,24 @@ export interface EndpointSettings {
   [key: string]: unknown;
 }
 
+/** The IPs a client asked for on one network (`--ip`, `--ip6`, connect's IPAMConfig). */
+export interface EndpointIPAMConfig {
+  IPv4Address?: string;
+  IPv6Address?: string;
+  LinkLocalIPs?: string[] | null;
+}
+
+/** A container's networking as dockerd keeps it: one endpoint per network, the published ports. */
+export interface ContainerNetworkState {
+  /** The pinned namespace while the container runs ('' otherwise). */
+  SandboxKey: string;
+  SandboxID: string;
+  /** Published ports while running: `"80/tcp": [{HostIp, HostPort}]`; exposed-only ports map to null. */
+  Ports: Record<string, PortBinding[] | null>;
+  /** By network name, in the order they were joined. */
+  Networks: Record<string, EndpointSettings>;
+}
+
 export interface NetworkingConfig {
   EndpointsConfig?: Record<string, EndpointSettings | null> | null;
 }
@@ -229,6 +247,25 @@ export interface ContainerRecord {
   HostnamePath: string;
   HostsPath: string;
   ResolvConfPath: string;
+  /** Absent in records written before networking existed: read them through `networkState()`. */
+  NetworkSettings?: ContainerNetworkState;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** The state of a container that was created and never started. */
+export function createdState(): ContainerState {
+  return {
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
+  };
+}

@@ -1,6 +1,6 @@
 // The volume endpoints over the volume store: list with filters (dangling, name, label), create,
 // remove and prune, each publishing its event.
-import type { Filters } from '../http/filters.js';
+import type { Filters } from '../wire/filters.js';
 import type { Engine } from './engine.js';
 import { publicVolume } from './volumes.js';
 

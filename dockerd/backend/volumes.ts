@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Conflict, InvalidParameter, NotFound } from '../http/errors.js';
+import { Conflict, InvalidParameter, NotFound } from '../errdefs/index.js';
 
 export interface Volume {
   Name: string;

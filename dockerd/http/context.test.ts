@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { RequestContext, compareVersions } from './context.js';
-import { InvalidParameter, RequestTooLarge } from './errors.js';
+import { InvalidParameter, RequestTooLarge } from '../errdefs/index.js';
 
 function makeCtx(
   url: string,

@@ -1,16 +1,20 @@
 // Per-request view handed to route handlers: query helpers, a bounded body reader, response writers
 // (plain JSON, JSON-lines streams, raw streams) and connection hijacking for attach and exec start.
 
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Duplex, Readable, type Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { InvalidParameter, RequestTooLarge, parseJsonText } from './errors.js';
-import { encodeJson, errorMessage as jsonError } from './jsonmessage.js';
-import { writeTo } from './stdcopy.js';
+import { InvalidParameter, RequestTooLarge, parseJsonText } from '../errdefs/index.js';
+import { type JsonStreamWriter, encodeJson, errorMessage as jsonError } from '../wire/jsonmessage.js';
+
+export type { JsonStreamWriter };
+import { collect, readUpgradeBody } from './body.js';
+import { HijackedStream, RAW_STREAM } from './hijacked-stream.js';
+
+export { HijackedStream, RAW_STREAM, hijackError } from './hijacked-stream.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
-export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
 
 /** moby's versions.compare: dot-separated numbers, missing or non-numeric parts count as 0. */
@@ -55,16 +59,6 @@ export interface JsonOptions extends BodyOptions {
   required?: boolean;
 }
 
-export interface JsonStreamWriter {
-  /** Write one value as a line; false means the connection buffer is full (wait for 'drain' on ctx.res). */
-  write(value: unknown): boolean;
-  /** Write the Docker error line (`{"errorDetail":{…},"error":…}`) and end the stream. */
-  fail(message: string, code?: number): void;
-  end(): void;
-  /** True once ended or once the client went away. */
-  readonly closed: boolean;
-}
-
 export interface HijackOptions {
   /** Content-Type of the stream; default application/vnd.docker.raw-stream. */
   contentType?: string;
@@ -72,78 +66,6 @@ export interface HijackOptions {
   extraHeaders?: boolean;
   /** Hold the status line until the first write or end(), so hijackError can still send a real status. */
   deferHeader?: boolean;
-}
-
-/**
- * Read exactly `length` body bytes from an upgraded socket, starting with `head` (what Node already
- * read); bytes past the body are returned as `rest` and the socket is left paused on what follows.
- */
-function readUpgradeBody(
-  socket: Socket,
-  head: Buffer,
-  length: number,
-): Promise<{ body: Buffer; rest: Buffer }> {
-  if (head.length >= length) {
-    return Promise.resolve({ body: head.subarray(0, length), rest: head.subarray(length) });
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [head];
-    let got = head.length;
-    const cleanup = (): void => {
-      socket.removeListener('data', onData);
-      socket.removeListener('end', onEnd);
-      socket.removeListener('close', onEnd);
-    };
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      got += chunk.length;
-      if (got < length) return;
-      socket.pause();
-      cleanup();
-      const all = Buffer.concat(chunks);
-      resolve({ body: all.subarray(0, length), rest: all.subarray(length) });
-    };
-    const onEnd = (): void => {
-      cleanup();
-      reject(new InvalidParameter('unexpected EOF while reading request body'));
-    };
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('close', onEnd);
-    socket.resume();
-  });
-}
-
-/** Collect a readable into one buffer, failing with RequestTooLarge past `limit` bytes. */
-function collect(src: Readable, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (err: Error | undefined, value?: Buffer): void => {
-      if (settled) return;
-      settled = true;
-      src.removeListener('data', onData);
-      src.removeListener('end', onEnd);
-      src.removeListener('error', onError);
-      src.removeListener('close', onClose);
-      if (err) reject(err);
-      else resolve(value ?? Buffer.alloc(0));
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) finish(new RequestTooLarge());
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => finish(undefined, Buffer.concat(chunks));
-    const onError = (err: Error): void =>
-      finish(new InvalidParameter(`error reading request body: ${err.message}`));
-    const onClose = (): void => finish(new InvalidParameter('unexpected EOF while reading request body'));
-    src.on('data', onData);
-    src.once('end', onEnd);
-    src.once('error', onError);
-    src.once('close', onClose);
-  });
 }
 
 export class RequestContext {
@@ -438,138 +360,5 @@ export class RequestContext {
     stream.once('close', () => this.abort());
     if (!opts.deferHeader) stream.sendHeader();
     return stream;
-  }
-}
-
-const LINGER_MS = 5000;
-
-/**
- * A hijacked connection. Readable side: stdin from the client ('end' = the client half-closed).
- * Writable side: raw output; end() flushes, sends FIN and closes the connection shortly after.
- * Socket errors destroy the stream; an 'error' listener is preinstalled so they never crash.
- */
-export class HijackedStream extends Duplex {
-  readonly socket: Socket;
-  private header: string | undefined;
-  private readonly readsSocket: boolean;
-  private linger: NodeJS.Timeout | undefined;
-
-  constructor(socket: Socket, opts: { header: string; leftover?: Buffer; readable: boolean }) {
-    super({ allowHalfOpen: true });
-    this.socket = socket;
-    this.header = opts.header;
-    this.readsSocket = opts.readable;
-    this.on('error', () => undefined);
-    socket.setTimeout(0);
-    if (opts.readable) {
-      if (opts.leftover && opts.leftover.length) this.push(opts.leftover);
-      socket.on('data', this.onData);
-      socket.on('end', this.onEnd);
-    } else {
-      this.push(null);
-    }
-    socket.on('close', this.onClose);
-    socket.on('error', this.onError);
-  }
-
-  /** True once the 101/200 head went out. */
-  get headerSent(): boolean {
-    return this.header === undefined;
-  }
-
-  /** Write the pending head now (no-op if already sent). */
-  sendHeader(): void {
-    if (this.header === undefined) return;
-    const head = this.header;
-    this.header = undefined;
-    if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.write(head);
-  }
-
-  /** Replace a head that has not gone out yet (used by hijackError). */
-  replaceHeader(head: string): void {
-    if (this.header !== undefined) this.header = head;
-  }
-
-  private readonly onData = (chunk: Buffer): void => {
-    if (!this.push(chunk)) this.socket.pause();
-  };
-
-  private readonly onEnd = (): void => {
-    this.push(null);
-  };
-
-  private readonly onClose = (): void => {
-    if (!this.readableEnded) this.push(null);
-    if (!this.destroyed) this.destroy();
-  };
-
-  private readonly onError = (err: Error): void => {
-    if (!this.destroyed) this.destroy(err);
-  };
-
-  override _read(): void {
-    if (this.readsSocket && !this.socket.destroyed) this.socket.resume();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.sendHeader();
-    writeTo(this.socket, chunk, () => cb());
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    this.sendHeader();
-    const socket = this.socket;
-    if (socket.destroyed) {
-      cb();
-      return;
-    }
-    if (this.readsSocket) {
-      // Output is over: drop further input so the client's FIN is seen and the socket can close.
-      socket.removeListener('data', this.onData);
-      socket.on('data', () => undefined);
-      if (!this.readableEnded) this.push(null);
-      socket.resume();
-    }
-    // Finish only once everything is flushed: finishing lets the stream auto-destroy the socket.
-    socket.end(() => {
-      this.linger = setTimeout(() => socket.destroy(), LINGER_MS);
-      this.linger.unref();
-      cb();
-    });
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (this.linger) clearTimeout(this.linger);
-    this.socket.removeListener('data', this.onData);
-    this.socket.removeListener('end', this.onEnd);
-    this.socket.removeListener('close', this.onClose);
-    this.socket.removeListener('error', this.onError);
-    this.socket.on('error', () => undefined);
-    if (!this.socket.destroyed) this.socket.destroy();
-    cb(err);
-  }
-}
-
-/**
- * Report an error on a hijacked connection and close it. If the stream head has not gone out (plain
- * socket, or hijack({deferHeader:true}) before any write) this sends a real status line, as moby does:
- * `HTTP/1.1 <code> <text>`, raw-stream type, then the message; otherwise the message is written into
- * the stream followed by `\r\n`.
- */
-export function hijackError(target: HijackedStream | Socket, status: number, message: string): void {
-  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${RAW_STREAM}\r\n\r\n`;
-  try {
-    if (target instanceof HijackedStream) {
-      if (target.headerSent) {
-        target.end(`${message}\r\n`);
-      } else {
-        target.replaceHeader(`${head}${message}\r\n`);
-        target.end();
-      }
-    } else if (!target.destroyed) {
-      target.end(`${head}${message}\r\n`);
-    }
-  } catch {
-    // Nothing more can be told to this client.
   }
 }

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TsctrError } from '../../api/errdefs.js';
 import type { RequestContext } from './context.js';
-import { Conflict, NotFound, NotModified } from './errors.js';
+import { Conflict, NotFound, NotModified } from '../errdefs/index.js';
 import type { Route } from './router.js';
 import { closeApiServer, createApiServer, listenUnix } from './server.js';
-import { demuxBuffer, frame } from './stdcopy.js';
+import { demuxBuffer, frame } from '../wire/stdcopy.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -9,8 +9,9 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { RequestContext, compareVersions, hijackError, type UpgradeInfo } from './context.js';
-import { InvalidParameter, errorMessage, httpStatusOf } from './errors.js';
-import { encodeJson, errorMessage as jsonError } from './jsonmessage.js';
+import { InvalidParameter, errorMessage } from '../errdefs/index.js';
+import { httpStatusOf } from './status.js';
+import { encodeJson, errorMessage as jsonError } from '../wire/jsonmessage.js';
 import { Router, type Handler, type Route } from './router.js';
 
 export interface ApiServerOptions {

@@ -1,16 +1,16 @@
 // /containers/*: thin handlers — parse the query and body, call the backend, write the status.
 import type { RequestContext } from '../http/context.js';
-import { InvalidParameter } from '../http/errors.js';
-import { parseFilters, validateFilterKeys } from '../http/filters.js';
+import { InvalidParameter } from '../errdefs/index.js';
+import { parseFilters, validateFilterKeys } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import { parseDockerTime } from '../logs/format.js';
-import type { Backend } from '../backend/backend.js';
+import type { ContainersBackend } from './backends.js';
 import type { CreateBody } from '../backend/types.js';
 import type { UpdateBody } from '../backend/containers/update.js';
 
 const WAIT_CONDITIONS = new Set(['not-running', 'next-exit', 'removed']);
 
-export function containerRoutes(b: Backend): Route[] {
+export function containerRoutes(b: ContainersBackend): Route[] {
   const get = (ctx: RequestContext) => b.container(ctx.params.name);
   return [
     {

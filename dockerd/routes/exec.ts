@@ -1,10 +1,10 @@
 // /containers/{id}/exec and /exec/*.
-import { InvalidParameter } from '../http/errors.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import type { Route } from '../http/router.js';
-import type { Backend } from '../backend/backend.js';
+import type { ExecBackend } from './backends.js';
 import type { ExecConfig } from '../backend/containers/exec.js';
 
-export function execRoutes(b: Backend): Route[] {
+export function execRoutes(b: ExecBackend): Route[] {
   return [
     {
       method: 'POST',

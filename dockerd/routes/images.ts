@@ -1,11 +1,11 @@
 // /images/*: pull (and import), push, list, inspect, history, tag, remove, save, load, prune.
-import { InvalidParameter } from '../http/errors.js';
-import { parseFilters } from '../http/filters.js';
+import { InvalidParameter } from '../errdefs/index.js';
+import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
-import type { Backend } from '../backend/backend.js';
+import type { ImagesBackend } from './backends.js';
 import type { ContainerConfig } from '../backend/types.js';
 
-export function imageRoutes(b: Backend): Route[] {
+export function imageRoutes(b: ImagesBackend): Route[] {
   return [
     {
       method: 'POST',

@@ -1,11 +1,10 @@
-// /info, /version, /events, /system/df, /auth, and the networks Docker always has (bridge, host,
-// none); user-defined networks come with the CNI work.
-import { parseFilters } from '../http/filters.js';
-import { InvalidParameter, NotFound, NotImplemented } from '../http/errors.js';
+// /info, /version, /events, /system/df, /auth, and /plugins (none are installed).
+import { parseFilters } from '../wire/filters.js';
+import { InvalidParameter, NotFound } from '../errdefs/index.js';
 import type { Route } from '../http/router.js';
-import type { Backend } from '../backend/backend.js';
+import type { SystemBackend } from './backends.js';
 
-export function systemRoutes(b: Backend): Route[] {
+export function systemRoutes(b: SystemBackend): Route[] {
   return [
     { method: 'GET', path: '/info', handler: async (ctx) => ctx.sendJson(200, await b.info()) },
     { method: 'GET', path: '/version', handler: async (ctx) => ctx.sendJson(200, await b.version()) },
@@ -38,26 +37,6 @@ export function systemRoutes(b: Backend): Route[] {
           ctx.signal,
         );
         out.end();
-      },
-    },
-    { method: 'GET', path: '/networks', handler: (ctx) => ctx.sendJson(200, b.listNetworks()) },
-    // Only the built-in networks exist, and they are never pruned; there is no build cache yet.
-    {
-      method: 'POST',
-      path: '/networks/prune',
-      handler: (ctx) => ctx.sendJson(200, { NetworksDeleted: null }),
-    },
-    {
-      method: 'POST',
-      path: '/build/prune',
-      handler: (ctx) => ctx.sendJson(200, { CachesDeleted: null, SpaceReclaimed: 0 }),
-    },
-    { method: 'GET', path: '/networks/{id}', handler: (ctx) => ctx.sendJson(200, b.network(ctx.params.id)) },
-    {
-      method: 'POST',
-      path: '/networks/create',
-      handler: () => {
-        throw new NotImplemented('user-defined networks are not supported by tsctr-dockerd yet');
       },
     },
     {

@@ -1,8 +1,8 @@
 // /volumes/*.
-import { InvalidParameter } from '../http/errors.js';
-import { parseFilters } from '../http/filters.js';
+import { InvalidParameter } from '../errdefs/index.js';
+import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
-import type { Backend } from '../backend/backend.js';
+import type { VolumesBackend } from './backends.js';
 
 interface VolumeCreateBody {
   Name?: string;
@@ -11,7 +11,7 @@ interface VolumeCreateBody {
   Labels?: Record<string, string> | null;
 }
 
-export function volumeRoutes(b: Backend): Route[] {
+export function volumeRoutes(b: VolumesBackend): Route[] {
   return [
     {
       method: 'GET',

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyLayer } from './apply.js';
-import { devMajor, devMinor, lgetxattr } from './syscalls.js';
+import { devMajor, devMinor } from '../../pkg/sys/mknod.js';
+import { lgetxattr } from '../../pkg/sys/xattr.js';
 import { buildTar, removeDir, sha256, snapshotTree, streamOf, tempDir, withOverlay } from './test-helpers.js';
 
 const OCI_TAR = 'application/vnd.oci.image.layer.v1.tar';

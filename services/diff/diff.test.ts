@@ -6,7 +6,8 @@ import tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyLayer } from './apply.js';
 import { compressGzip, writeDiff } from './diff.js';
-import { S_IFCHR, lsetxattr, mknod } from './syscalls.js';
+import { S_IFCHR, mknod } from '../../pkg/sys/mknod.js';
+import { lsetxattr } from '../../pkg/sys/xattr.js';
 import {
   buildTar,
   collect,

@@ -2,47 +2,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
-import { devMajor, devMinor, lgetxattr, llistxattr } from './syscalls.js';
+import { devMajor, devMinor } from '../../pkg/sys/mknod.js';
+import { lgetxattr, llistxattr } from '../../pkg/sys/xattr.js';
 
-export type TarSpec = Partial<tar.Header> & {
-  name: string;
-  content?: string | Buffer;
-  pax?: Record<string, string>;
-};
-
-export async function tempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), `tsctr-diff-${prefix}-`));
-}
-
-export async function removeDir(dir: string): Promise<void> {
-  await fs.rm(dir, { recursive: true, force: true });
-}
-
-/** A tar made by tar-stream (an independent writer), ending in its two zero blocks. */
-export async function buildTar(entries: TarSpec[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const out: Buffer[] = [];
-  const done = (async () => {
-    for await (const chunk of pack) out.push(chunk as Buffer);
-  })();
-  const mtime = new Date(1_600_000_000_000);
-  for (const { content, ...h } of entries) {
-    const header = { mtime, uid: 0, gid: 0, ...h };
-    const body = content ?? (h.type === undefined || h.type === 'file' ? '' : undefined);
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body === undefined) pack.entry(header, cb);
-      else pack.entry(header, body, cb);
-    });
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(out);
-}
+export { type TarSpec, buildTar, removeDir, tempDir } from '../../pkg/archive/test-helpers.js';
 
 export function sha256(b: Buffer): string {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;

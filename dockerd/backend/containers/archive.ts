@@ -1,20 +1,12 @@
 // docker cp and docker export: the archive endpoints over a container's root filesystem — the live
 // view of a running one (/proc/PID/root, which includes its volumes), a temporary mount of its
 // snapshot otherwise — with every path confined by dockerd/archive.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { mountAll } from '../../../client/mount.js';
 import * as archive from '../../archive/index.js';
-import { InvalidParameter, NotFound } from '../../http/errors.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
-
-const run = promisify(execFile);
 
 /** Runs `fn` on the container's root filesystem: the live view of a running one, a mount otherwise. */
 export async function withRoot<T>(
@@ -23,21 +15,7 @@ export async function withRoot<T>(
   fn: (root: string) => Promise<T>,
 ): Promise<T> {
   if (rec.State.Running && rec.State.Pid) return fn(`/proc/${rec.State.Pid}/root`);
-  const { mounts } = await e.c.call(e.c.snapshots, e.c.snapshots.mounts, {
-    snapshotter: 'overlayfs',
-    key: rec.Id,
-  });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-cp-'));
-  try {
-    await mountAll(mounts, dir);
-    try {
-      return await fn(dir);
-    } finally {
-      await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return e.c.snapshotter().withTempMount(rec.Id, fn, { prefix: 'tsctr-cp-' });
 }
 
 export async function statPath(e: Engine, rec: ContainerRecord, p: string): Promise<string> {

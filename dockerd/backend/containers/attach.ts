@@ -2,7 +2,7 @@
 // bytes with a TTY) from the current run, or from the next one when it is not running yet (the CLI
 // attaches before it starts); its input to the run's stdin, honouring StdinOnce and detach keys.
 import type { Duplex } from 'node:stream';
-import { frame } from '../../http/stdcopy.js';
+import { frame } from '../../wire/stdcopy.js';
 import { readLogs } from '../../logs/jsonfile-reader.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine } from '../engine.js';

@@ -30,10 +30,7 @@ async function existsIn(lowers: string[], rel: string): Promise<boolean> {
 }
 
 export async function containerChanges(e: Engine, rec: ContainerRecord): Promise<Change[]> {
-  const { mounts } = await e.c.call(e.c.snapshots, e.c.snapshots.mounts, {
-    snapshotter: 'overlayfs',
-    key: rec.Id,
-  });
+  const mounts = await e.c.snapshotter().mounts(rec.Id);
   const opts = mounts[0]?.options ?? [];
   const upper = opts.find((o) => o.startsWith('upperdir='))?.slice('upperdir='.length);
   if (!upper) return [];

@@ -3,28 +3,28 @@
 // resolved, the /etc files are written, the rootfs snapshot is prepared on the image's top layer and
 // the tsctrd container is created with its OCI spec, so `start` only has to run it.
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SPEC_TYPE_URL } from '../../../client/tasks/container.js';
-import { mountAll } from '../../../client/mount.js';
+import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
 import { type UserDb, readUserDb } from '../../../client/spec/index.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine } from '../engine.js';
-import { writeEtcFiles } from '../etc-files.js';
 import { newId, randomName, validName } from '../ids.js';
 import { resolveMounts } from '../mounts.js';
 import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
+import { knownNetworkMode } from '../../network/mode.js';
+import { initialNetworkState } from '../../network/state.js';
 import {
   type ContainerConfig,
   type ContainerRecord,
   type CreateBody,
   type HostConfig,
   type MountPoint,
-  ZERO_TIME,
+  createdState,
 } from '../types.js';
 
 const run = promisify(execFile);
@@ -71,10 +71,7 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   if (h.AutoRemove && h.RestartPolicy.Name !== 'no')
     throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
   h.NetworkMode = h.NetworkMode || 'default';
-  const mode = h.NetworkMode;
-  if (!['default', 'bridge', 'none', 'host'].includes(mode) && !mode.startsWith('container:')) {
-    throw new InvalidParameter(`network ${mode} not found`);
-  }
+  if (!knownNetworkMode(h.NetworkMode)) throw new InvalidParameter(`network ${h.NetworkMode} not found`);
   const logType = h.LogConfig?.Type || 'json-file';
   if (logType !== 'json-file' && logType !== 'none' && logType !== 'local') {
     throw new InvalidParameter(
@@ -120,24 +117,7 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
 
 /** Runs `fn` on a read-only view of the container's new rootfs (the image's files). */
 async function withImageRoot<T>(e: Engine, id: string, fn: (root: string) => Promise<T>): Promise<T> {
-  const { mounts } = await e.c.call(e.c.snapshots, e.c.snapshots.mounts, {
-    snapshotter: 'overlayfs',
-    key: id,
-  });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-rootfs-'));
-  try {
-    await mountAll(
-      mounts.map((m) => ({ ...m, options: m.options.map((x) => (x === 'rw' ? 'ro' : x)) })),
-      dir,
-    );
-    try {
-      return await fn(dir);
-    } finally {
-      await run('umount', [dir]);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return e.c.snapshotter().withTempMount(id, fn, { readonly: true, prefix: 'tsctr-rootfs-' });
 }
 
 /**
@@ -245,19 +225,7 @@ export async function createContainer(
     HostConfig: hc,
     NetworkingConfig: body.NetworkingConfig ?? {},
     Image: img.id,
-    State: {
-      Status: 'created',
-      Running: false,
-      Paused: false,
-      Restarting: false,
-      OOMKilled: false,
-      Dead: false,
-      Pid: 0,
-      ExitCode: 0,
-      Error: '',
-      StartedAt: ZERO_TIME,
-      FinishedAt: ZERO_TIME,
-    },
+    State: createdState(),
     RestartCount: 0,
     Mounts: [],
     ManuallyStopped: false,
@@ -267,6 +235,7 @@ export async function createContainer(
     HostsPath: '',
     ResolvConfPath: '',
   };
+  rec.NetworkSettings = initialNetworkState(rec);
   let prepared = false;
   try {
     rec.Mounts = resolveMounts({
@@ -286,13 +255,7 @@ export async function createContainer(
       });
     }
     e.store.save(rec);
-    writeEtcFiles(rec, dir);
-    await e.c.call(e.c.snapshots, e.c.snapshots.prepare, {
-      snapshotter: 'overlayfs',
-      key: id,
-      parent: img.chainId,
-      labels: { [GC_ROOT]: new Date().toISOString() },
-    });
+    await e.c.snapshotter().prepare(id, img.chainId, { [GC_ROOT]: new Date().toISOString() });
     prepared = true;
     const copy = rec.Mounts.some((m) => m.Type === 'volume' && readdirSync(m.Source).length === 0);
     const users: UserDb =
@@ -302,33 +265,21 @@ export async function createContainer(
             return cfg.User ? readUserDb(root) : {};
           })
         : {};
-    let joinNetns: string | undefined;
-    if (hc.NetworkMode?.startsWith('container:')) {
-      const other = e.store.get(hc.NetworkMode.slice('container:'.length));
-      if (!other.State.Running)
-        throw new InvalidParameter(`cannot join network of a non running container: ${other.Id}`);
-      joinNetns = `/proc/${other.State.Pid}/ns/net`;
-    }
-    const spec = await buildSpec({ rec, image: ic, users, ...(joinNetns ? { joinNetns } : {}) });
-    await e.c.call(e.c.containers, e.c.containers.create, {
-      container: {
-        id,
-        labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },
-        image: img.records[0]?.name ?? '',
-        runtime: { name: 'io.containerd.runc.v2', options: undefined },
-        spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
-        snapshotter: 'overlayfs',
-        snapshotKey: id,
-        createdAt: undefined,
-        updatedAt: undefined,
-        extensions: {},
-      },
+    const spec = await buildSpec({ rec, image: ic, users });
+    await e.lifecycle.configureSpec({ rec, spec, dir });
+    await e.c.container(id).create({
+      labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },
+      image: img.records[0]?.name ?? '',
+      spec,
+      snapshotter: DEFAULT_SNAPSHOTTER,
+      snapshotKey: id,
     });
     e.store.save(rec);
   } catch (err) {
     if (prepared)
       await e.c
-        .call(e.c.snapshots, e.c.snapshots.remove, { snapshotter: 'overlayfs', key: id })
+        .snapshotter()
+        .remove(id)
         .catch(() => undefined);
     for (const m of rec.Mounts) if (m.anonymous && m.Name) e.volumes.remove(m.Name, true);
     e.store.remove(id);
@@ -336,6 +287,7 @@ export async function createContainer(
     throw err;
   }
   e.runtime(id);
+  await e.lifecycle.created(rec);
   e.containerEvent(rec, 'create');
   e.log.info({ ns: NAMESPACE, id, name }, 'container created');
   return { Id: id, Warnings: [] };

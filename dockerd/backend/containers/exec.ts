@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { type Spec, applyOpts, readUserDb, withUser } from '../../../client/spec/index.js';
-import { Conflict, InvalidParameter, NotFound } from '../../http/errors.js';
-import { frame } from '../../http/stdcopy.js';
+import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { frame } from '../../wire/stdcopy.js';
 import type { Engine } from '../engine.js';
 import { escapeFilter, parseDetachKeys } from './attach.js';
 import { RunIO, makeFifos, removeFifos } from '../run-io.js';
@@ -93,8 +93,7 @@ async function processSpec(
   rec: ContainerRecord,
   cfg: ExecConfig,
 ): Promise<NonNullable<Spec['process']>> {
-  const { container } = await e.c.call(e.c.containers, e.c.containers.get, { id: rec.Id });
-  const spec = JSON.parse(Buffer.from(container!.spec!.value).toString()) as Spec;
+  const spec = await e.c.container(rec.Id).spec<Spec>();
   let s: Spec = {
     ...spec,
     process: {
@@ -126,28 +125,21 @@ export async function startExec(
     tty: cfg.Tty ?? false,
   });
   const io = new RunIO(fifos, async () => {
-    await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: x.ID, stdin: true });
+    await e.c.task(rec.Id).closeStdin(x.ID);
   });
   io.openOutput();
   x.io = io;
   try {
     const proc = await processSpec(e, rec, cfg);
-    await e.c.call(e.c.tasks, e.c.tasks.exec, {
-      containerId: rec.Id,
-      execId: x.ID,
+    await e.c.task(rec.Id).exec(x.ID, proc, {
       stdin: fifos.stdin,
       stdout: fifos.stdout,
       stderr: fifos.stderr,
       terminal: cfg.Tty ?? false,
-      spec: {
-        typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/Process',
-        value: Buffer.from(JSON.stringify(proc)),
-      },
     });
     if (fifos.stdin) io.openStdin();
     onStarted(io);
-    const started = await e.c.call(e.c.tasks, e.c.tasks.start, { containerId: rec.Id, execId: x.ID });
-    x.Pid = started.pid;
+    x.Pid = await e.c.task(rec.Id).start(x.ID);
     x.Running = true;
   } catch (err) {
     io.close();
@@ -155,7 +147,8 @@ export async function startExec(
     x.ExitCode = 126;
     x.exitResolve(126);
     await e.c
-      .call(e.c.tasks, e.c.tasks.deleteProcess, { containerId: rec.Id, execId: x.ID })
+      .task(rec.Id)
+      .deleteProcess(x.ID)
       .catch(() => undefined);
     throw new Conflict(`OCI runtime exec failed: ${(err as Error).message}`);
   }
@@ -163,12 +156,7 @@ export async function startExec(
   void (async () => {
     let code = 255;
     try {
-      const r = await e.c.call(
-        e.c.tasks,
-        e.c.tasks.wait,
-        { containerId: rec.Id, execId: x.ID },
-        { noDeadline: true },
-      );
+      const r = await e.c.task(rec.Id).wait(x.ID);
       code = r.exitStatus;
     } catch {
       // the container went away with it
@@ -180,7 +168,8 @@ export async function startExec(
     io.close();
     removeFifos(fifos);
     await e.c
-      .call(e.c.tasks, e.c.tasks.deleteProcess, { containerId: rec.Id, execId: x.ID })
+      .task(rec.Id)
+      .deleteProcess(x.ID)
       .catch(() => undefined);
     e.containerEvent(rec, 'exec_die', { execID: x.ID, exitCode: String(code) });
     x.exitResolve(code);

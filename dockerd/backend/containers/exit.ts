@@ -1,11 +1,11 @@
 // A container's exit: awaited with Tasks.Wait for as long as the task runs (surviving tsctrd
-// restarts), then recorded — output drained, task deleted, state saved, `die` published, waiters
-// released — and followed by auto-removal or the restart policy.
+// restarts), then recorded — output drained, task deleted, state saved, `die` published, the
+// lifecycle hooks told (sandbox torn down, restart policy applied), waiters released — and followed
+// by auto-removal.
 import { isNotFound } from '../../../api/errdefs.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
-import { removeContainer } from './remove.js';
-import { startContainer } from './start.js';
+import { autoRemove } from './remove.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,12 +20,7 @@ export function watchExit(e: Engine, rec: ContainerRecord): void {
   void (async () => {
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await e.c.call(
-          e.c.tasks,
-          e.c.tasks.wait,
-          { containerId: rec.Id, execId: '' },
-          { noDeadline: true },
-        );
+        const r = await e.c.task(rec.Id).wait();
         await handleExit(e, rec, pid, r.exitStatus, r.exitedAt);
         return;
       } catch (err) {
@@ -61,7 +56,10 @@ export async function handleExit(
   // With --rm the removal deletes the task, off the path of the client waiting for `removed`.
   const d = rec.HostConfig.AutoRemove
     ? undefined
-    : await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+    : await e.c
+        .task(rec.Id)
+        .delete()
+        .catch(() => undefined);
   const code = d && d.exitStatus !== undefined && status === 255 && !exitedAt ? d.exitStatus : status;
   rec.State = {
     ...rec.State,
@@ -73,59 +71,10 @@ export async function handleExit(
     ExitCode: code,
     FinishedAt: exitedAt ? nanosToRfc3339(exitedAt.seconds, exitedAt.nanos) : new Date().toISOString(),
   };
-  const startedMs = Date.parse(rec.State.StartedAt);
+  const ranMs = Date.now() - Date.parse(rec.State.StartedAt);
   e.store.save(rec);
   e.containerEvent(rec, 'die', { exitCode: String(code) });
   rt.emitter.emit('exit', code);
-  if (rec.HostConfig.AutoRemove && !rt.removing) {
-    await autoRemove(e, rec);
-    return;
-  }
-  maybeRestart(e, rec, Date.now() - startedMs);
-}
-
-export async function autoRemove(e: Engine, rec: ContainerRecord): Promise<void> {
-  await removeContainer(e, rec, { force: true, volumes: true }).catch((err: Error) =>
-    e.log.warn({ id: rec.Id, err: err.message }, 'auto-remove failed'),
-  );
-}
-
-/** Docker's restart policies, with its backoff: 100 ms doubling, reset after 10 s of running. */
-export function shouldRestart(rec: ContainerRecord): boolean {
-  const p = rec.HostConfig.RestartPolicy;
-  if (!p || rec.ManuallyStopped) return false;
-  switch (p.Name) {
-    case 'always':
-    case 'unless-stopped':
-      return true;
-    case 'on-failure':
-      return rec.State.ExitCode !== 0 && (!p.MaximumRetryCount || rec.RestartCount < p.MaximumRetryCount);
-    default:
-      return false;
-  }
-}
-
-const backoff = new Map<string, number>();
-
-export function maybeRestart(e: Engine, rec: ContainerRecord, ranMs: number): void {
-  const rt = e.runtime(rec.Id);
-  if (rt.removing || !shouldRestart(rec)) return;
-  let delay = ranMs > 10_000 ? 100 : Math.min(60_000, (backoff.get(rec.Id) ?? 50) * 2);
-  backoff.set(rec.Id, delay);
-  if (ranMs > 10_000) delay = 100;
-  rec.State = { ...rec.State, Status: 'restarting', Restarting: true, Running: true };
-  rec.RestartCount++;
-  e.store.save(rec);
-  rt.restartTimer = setTimeout(() => {
-    rt.restartTimer = undefined;
-    if (!e.store.has(rec.Id) || !rec.State.Restarting) return;
-    startContainer(e, rec, { restarting: true })
-      .then(() => e.containerEvent(rec, 'restart'))
-      .catch((err: Error) => {
-        e.log.warn({ id: rec.Id, err: err.message }, 'restart failed');
-        rec.State = { ...rec.State, Status: 'exited', Restarting: false, Running: false };
-        e.store.save(rec);
-        maybeRestart(e, rec, 0);
-      });
-  }, delay);
+  await e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
+  if (rec.HostConfig.AutoRemove && !rt.removing) await autoRemove(e, rec);
 }

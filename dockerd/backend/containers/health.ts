@@ -3,6 +3,7 @@
 // one success healthy. State.Health keeps the last five results; changes publish health_status.
 import { randomBytes } from 'node:crypto';
 import type { Engine } from '../engine.js';
+import type { LifecycleHooks } from '../lifecycle.js';
 import type { ContainerRecord, HealthConfig, HealthLogEntry } from '../types.js';
 import { type ExecInstance, startExec } from './exec.js';
 
@@ -110,4 +111,15 @@ export function watchHealth(e: Engine, rec: ContainerRecord): void {
   };
   timer = setTimeout(() => void tick(), interval);
   timer.unref();
+}
+
+/** Health checks as a lifecycle hook: probing starts with each run, and again after a daemon restart. */
+export function healthHook(e: Engine): LifecycleHooks {
+  return {
+    name: 'health',
+    started: (rec) => watchHealth(e, rec),
+    restored: (rec, state) => {
+      if (state === 'running') watchHealth(e, rec);
+    },
+  };
 }

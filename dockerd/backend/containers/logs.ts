@@ -1,8 +1,8 @@
 // GET /containers/{id}/logs: the json-file log, as frames (or raw with a TTY), with tail, since,
 // until, timestamps, and follow until the container's current run ends or the client leaves.
 import type { Writable } from 'node:stream';
-import { InvalidParameter, NotImplemented } from '../../http/errors.js';
-import { frame } from '../../http/stdcopy.js';
+import { InvalidParameter, NotImplemented } from '../../errdefs/index.js';
+import { frame } from '../../wire/stdcopy.js';
 import { formatTimestamp } from '../../logs/format.js';
 import { readLogs } from '../../logs/jsonfile-reader.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';

@@ -2,7 +2,8 @@
 // its rootfs snapshot, its stdio FIFOs, its record and logs, and (with `v`) its anonymous volumes.
 import { rmSync } from 'node:fs';
 import { isNotFound } from '../../../api/errdefs.js';
-import { Conflict } from '../../http/errors.js';
+import { listContainers } from '../../../client/services/containers.js';
+import { Conflict } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
 
@@ -23,9 +24,13 @@ export async function removeContainer(
       rt.removing = true;
       const exited = new Promise<void>((r) => rt.emitter.once('exit', () => r()));
       if (rec.State.Paused)
-        await e.c.call(e.c.tasks, e.c.tasks.resume, { containerId: rec.Id }).catch(() => undefined);
+        await e.c
+          .task(rec.Id)
+          .resume()
+          .catch(() => undefined);
       await e.c
-        .call(e.c.tasks, e.c.tasks.kill, { containerId: rec.Id, execId: '', signal: 9, all: true })
+        .task(rec.Id)
+        .kill(9, { all: true })
         .catch(() => undefined);
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
     }
@@ -48,6 +53,7 @@ export async function removeContainer(
         }
       }
     }
+    await e.lifecycle.removed(rec);
     e.containerEvent(rec, 'destroy');
     rt.emitter.emit('removed', rec.State.ExitCode);
     void releaseTsctrd(e, rec.Id).catch((err: Error) =>
@@ -60,11 +66,12 @@ export async function removeContainer(
 /** Deletes the task, the tsctrd container, its rootfs snapshot and its FIFOs. */
 export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
   await e.c
-    .call(e.c.tasks, e.c.tasks.kill, { containerId: id, execId: '', signal: 9, all: true })
+    .task(id)
+    .kill(9, { all: true })
     .catch(() => undefined);
   for (let i = 0; i < 50; i++) {
     try {
-      await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: id });
+      await e.c.task(id).delete();
       break;
     } catch (err) {
       if (isNotFound(err)) break;
@@ -72,12 +79,18 @@ export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  await e.c.call(e.c.containers, e.c.containers.delete, { id }).catch((err) => {
-    if (!isNotFound(err)) throw err;
-  });
-  await e.c.call(e.c.snapshots, e.c.snapshots.remove, { snapshotter: 'overlayfs', key: id }).catch((err) => {
-    if (!isNotFound(err)) throw err;
-  });
+  await e.c
+    .container(id)
+    .delete()
+    .catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+  await e.c
+    .snapshotter()
+    .remove(id)
+    .catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
   rmSync(e.fifoDir(id), { recursive: true, force: true });
 }
 
@@ -87,15 +100,20 @@ export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
  * are keyed by chain IDs (`sha256:…`) and are left to tsctrd's GC.
  */
 export async function sweepOrphans(e: Engine): Promise<number> {
-  const { containers } = await e.c.call(e.c.containers, e.c.containers.list, { filters: [] });
-  const batches = await e.c.collect(
-    e.c.snapshots.list({ snapshotter: 'overlayfs', filters: [] }, e.c.metadata()),
-  );
+  const containers = await listContainers(e.c);
+  const snapshots = await e.c.snapshotter().walk();
   const ids = new Set([
     ...containers.map((c) => c.id),
-    ...batches.flatMap((b) => b.info.map((i) => i.name)).filter((n) => /^[0-9a-f]{64}$/.test(n)),
+    ...snapshots.map((i) => i.name).filter((n) => /^[0-9a-f]{64}$/.test(n)),
   ]);
   const orphans = [...ids].filter((id) => !e.store.has(id));
   await Promise.all(orphans.map((id) => releaseTsctrd(e, id).catch(() => undefined)));
   return orphans.length;
+}
+
+/** --rm: the container goes once it has exited (or failed to start). */
+export async function autoRemove(e: Engine, rec: ContainerRecord): Promise<void> {
+  await removeContainer(e, rec, { force: true, volumes: true }).catch((err: Error) =>
+    e.log.warn({ id: rec.Id, err: err.message }, 'auto-remove failed'),
+  );
 }

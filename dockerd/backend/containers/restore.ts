@@ -1,14 +1,14 @@
 // Live restore, always on: at startup every recorded container is matched with its task in tsctrd.
 // Running ones get their stdio FIFOs reopened (output written meanwhile waits in the pipes), their
-// logs continued and their exit awaited; ones that died while we were away have the exit recorded
-// and their restart policy applied.
+// logs continued and their exit awaited; ones that died while we were away have the exit recorded.
+// The lifecycle hooks are told what was found (health checks resume, sandboxes of stopped containers
+// go, the restart policy applies).
 import { isNotFound } from '../../../api/errdefs.js';
 import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
 import type { ContainerRecord } from '../types.js';
-import { handleExit, maybeRestart, watchExit } from './exit.js';
-import { watchHealth } from './health.js';
+import { handleExit, watchExit } from './exit.js';
 import { sweepOrphans } from './remove.js';
 import { nowRfc3339, wireLogger } from './start.js';
 
@@ -16,7 +16,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
   // A record whose tsctrd container was never made: a create cut short by a crash. It never existed
   // for a client (create had not answered), so it goes, with what it had made.
   try {
-    await e.c.call(e.c.containers, e.c.containers.get, { id: rec.Id });
+    await e.c.container(rec.Id).get();
   } catch (err) {
     if (!isNotFound(err)) throw err;
     for (const m of rec.Mounts) if (m.anonymous && m.Name) e.volumes.remove(m.Name, true);
@@ -25,7 +25,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
   }
   let proc;
   try {
-    proc = (await e.c.call(e.c.tasks, e.c.tasks.get, { containerId: rec.Id, execId: '' })).process;
+    proc = await e.c.task(rec.Id).get();
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
@@ -39,7 +39,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
       tty: rec.Config.Tty ?? false,
     });
     const io = new RunIO(fifos, async () => {
-      await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: '', stdin: true });
+      await e.c.task(rec.Id).closeStdin();
     });
     io.openOutput();
     wireLogger(rec, rt, io);
@@ -60,7 +60,7 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
       e.store.save(rec);
     }
     watchExit(e, rec);
-    watchHealth(e, rec);
+    await e.lifecycle.restored(rec, 'running');
     return;
   }
   if (rec.State.Running && !rec.State.Restarting) {
@@ -68,12 +68,12 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
     await handleExit(e, rec, rec.State.Pid, status, proc?.exitedAt);
     return;
   }
-  if (proc) await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
-  if (rec.State.Restarting) {
-    rec.State = { ...rec.State, Restarting: false, Running: false, Status: 'exited' };
-    rec.RestartCount = Math.max(0, rec.RestartCount - 1);
-    maybeRestart(e, rec, 0);
-  }
+  if (proc)
+    await e.c
+      .task(rec.Id)
+      .delete()
+      .catch(() => undefined);
+  await e.lifecycle.restored(rec, rec.State.Restarting ? 'restarting' : 'stopped');
 }
 
 export async function restoreContainers(e: Engine): Promise<void> {

@@ -1,15 +1,17 @@
-// Starting a container: its stdio FIFOs (read ends open first), its json-file log, a task in tsctrd
-// on the rootfs snapshot, loopback up in its own network namespace, then the process runs. The exit
-// is awaited from then on (see exit.ts).
+// Starting a container: its stdio FIFOs (read ends open first), its json-file log, its sandbox made
+// ready by the lifecycle hooks (the network namespace), a task in tsctrd on the rootfs snapshot, then
+// the process runs. The exit is awaited from then on (see exit.ts).
 import { isAlreadyExists } from '../../../api/errdefs.js';
-import { Conflict, InvalidParameter, NotModified, SystemError } from '../../http/errors.js';
+import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { JsonFileLogger, parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine, Runtime } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
-import { loopbackUp } from '../../sys/loopback.js';
+import { specOf } from '../../../client/services/containers.js';
+import type { Spec } from '../../../client/spec/index.js';
 import type { ContainerRecord } from '../types.js';
-import { autoRemove, watchExit } from './exit.js';
-import { probeArgs, watchHealth } from './health.js';
+import { watchExit } from './exit.js';
+import { probeArgs } from './health.js';
+import { autoRemove } from './remove.js';
 
 export function nowRfc3339(): string {
   const ns = process.hrtime.bigint() % 1_000_000n;
@@ -62,48 +64,42 @@ export async function startContainer(
     const withStdin = cfg.OpenStdin ?? false;
     const fifos = await makeFifos(e.fifoDir(rec.Id), 'init', { stdin: withStdin, tty: cfg.Tty ?? false });
     const io = new RunIO(fifos, async () => {
-      await e.c.call(e.c.tasks, e.c.tasks.closeIo, { containerId: rec.Id, execId: '', stdin: true });
+      await e.c.task(rec.Id).closeStdin();
     });
     io.openOutput();
     wireLogger(rec, rt, io);
     // A task left from an earlier run (its exit not yet collected) goes first; a new container has none.
-    const [{ mounts }] = await Promise.all([
-      e.c.call(e.c.snapshots, e.c.snapshots.mounts, { snapshotter: 'overlayfs', key: rec.Id }),
+    const [mounts] = await Promise.all([
+      e.c.snapshotter().mounts(rec.Id),
       rec.HasBeenStarted
-        ? e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined)
+        ? e.c
+            .task(rec.Id)
+            .delete()
+            .catch(() => undefined)
         : undefined,
     ]);
     lap('prepared');
     let pid: number;
     try {
-      const created = await e.c.call(e.c.tasks, e.c.tasks.create, {
-        containerId: rec.Id,
+      const edits = await e.lifecycle.sandbox(rec);
+      if (edits.length > 0) await editStoredSpec(e, rec.Id, edits);
+      lap('sandbox');
+      pid = await e.c.task(rec.Id).create({
         rootfs: mounts,
         stdin: fifos.stdin,
         stdout: fifos.stdout,
         stderr: fifos.stderr,
         terminal: cfg.Tty ?? false,
-        checkpoint: undefined,
-        options: undefined,
-        runtimePath: '',
       });
-      pid = created.pid;
       lap('task created');
-      if (rec.HostConfig.NetworkMode !== 'host' && !rec.HostConfig.NetworkMode?.startsWith('container:')) {
-        // `lo` up in the task's new network namespace (Docker's `none`, and our `bridge` for now).
-        try {
-          loopbackUp(pid);
-        } catch (err) {
-          e.log.warn({ id: rec.Id, err: (err as Error).message }, 'loopback');
-        }
-      }
       if (withStdin) io.openStdin();
       rt.run = io;
       if (cfg.Tty) {
         const [h, w] = rec.HostConfig.ConsoleSize ?? [0, 0];
         if (h > 0 && w > 0) {
           await e.c
-            .call(e.c.tasks, e.c.tasks.resizePty, { containerId: rec.Id, execId: '', width: w, height: h })
+            .task(rec.Id)
+            .resizePty(w, h)
             .catch(() => undefined);
         }
       }
@@ -113,14 +109,16 @@ export async function startContainer(
         rt.pendingStdinClosed = false;
         io.closeStdin();
       }
-      lap('network');
       rt.emitter.emit('start', io);
-      await e.c.call(e.c.tasks, e.c.tasks.start, { containerId: rec.Id, execId: '' });
+      await e.c.task(rec.Id).start();
       lap('task started');
     } catch (err) {
       io.close();
       rt.run = undefined;
-      await e.c.call(e.c.tasks, e.c.tasks.delete, { containerId: rec.Id }).catch(() => undefined);
+      await e.c
+        .task(rec.Id)
+        .delete()
+        .catch(() => undefined);
       if (isAlreadyExists(err)) throw new Conflict(`container ${rec.Id} is already running`);
       const { error, exitCode } = startError((err as Error).message);
       rec.State = {
@@ -134,6 +132,7 @@ export async function startContainer(
       };
       e.store.save(rec);
       rt.emitter.emit('exit', exitCode);
+      await e.lifecycle.exited(rec, { code: exitCode, ranMs: 0, startFailed: true });
       if (rec.HostConfig.AutoRemove) void autoRemove(e, rec);
       throw error;
     }
@@ -156,6 +155,16 @@ export async function startContainer(
     e.store.save(rec);
     e.containerEvent(rec, 'start');
     watchExit(e, rec);
-    watchHealth(e, rec);
+    await e.lifecycle.started(rec);
   });
+}
+
+/** Applies the sandbox hooks' edits to the OCI spec tsctrd holds for the container. */
+async function editStoredSpec(e: Engine, id: string, edits: Array<(s: Spec) => Spec>): Promise<void> {
+  const handle = e.c.container(id);
+  const container = await handle.get();
+  await handle.setSpec(
+    container,
+    edits.reduce((s, edit) => edit(s), specOf<Spec>(container)),
+  );
 }

@@ -82,8 +82,7 @@ export async function sample(e: Engine, rec: ContainerRecord): Promise<StatsSamp
   const cpus = os.cpus().length;
   const base: StatsSample = { read, cpu: emptyCpu(), memory: {}, pids: {}, blkio: {} };
   if (!rec.State.Running) return base;
-  const { metrics } = await e.c.call(e.c.tasks, e.c.tasks.metrics, { filters: [`id==${rec.Id}`] });
-  const data = metrics[0]?.data;
+  const data = (await e.c.task(rec.Id).metrics())?.data;
   if (!data) return base;
   const sys = systemCpuUsage();
   if (data.typeUrl.endsWith('cgroups.v1.Metrics')) {
@@ -173,7 +172,7 @@ export async function top(
   rec: ContainerRecord,
   psArgs: string,
 ): Promise<{ Titles: string[]; Processes: string[][] }> {
-  const { processes } = await e.c.call(e.c.tasks, e.c.tasks.listPids, { containerId: rec.Id });
+  const processes = await e.c.task(rec.Id).pids();
   const pids = new Set(processes.map((p) => p.pid));
   const args = psArgs ? psArgs.split(/\s+/).filter(Boolean) : ['-ef'];
   const text = await new Promise<string>((resolve, reject) =>

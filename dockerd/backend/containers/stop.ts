@@ -1,6 +1,6 @@
 // stop, kill, restart, pause and unpause.
 import os from 'node:os';
-import { Conflict, InvalidParameter, NotModified } from '../../http/errors.js';
+import { Conflict, InvalidParameter, NotModified } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
 import { startContainer } from './start.js';
@@ -38,7 +38,7 @@ function exitOf(e: Engine, rec: ContainerRecord, timeoutMs: number): Promise<boo
 }
 
 async function signal(e: Engine, rec: ContainerRecord, sig: number, all = false): Promise<void> {
-  await e.c.call(e.c.tasks, e.c.tasks.kill, { containerId: rec.Id, execId: '', signal: sig, all });
+  await e.c.task(rec.Id).kill(sig, { all });
 }
 
 /** A restart pending under the policy is called off (the container reads exited). */
@@ -62,7 +62,10 @@ export async function stopContainer(e: Engine, rec: ContainerRecord, timeoutSec?
     const grace = timeoutSec ?? rec.Config.StopTimeout ?? 10;
     const sig = parseSignal(rec.Config.StopSignal, 15);
     if (rec.State.Paused)
-      await e.c.call(e.c.tasks, e.c.tasks.resume, { containerId: rec.Id }).catch(() => undefined);
+      await e.c
+        .task(rec.Id)
+        .resume()
+        .catch(() => undefined);
     if (grace !== 0) {
       e.containerEvent(rec, 'kill', { signal: String(sig) });
       await signal(e, rec, sig).catch(() => undefined);
@@ -105,7 +108,7 @@ export async function pauseContainer(e: Engine, rec: ContainerRecord): Promise<v
   await e.runtime(rec.Id).serial(async () => {
     if (!rec.State.Running || rec.State.Restarting) throw new Conflict(`Container ${rec.Id} is not running`);
     if (rec.State.Paused) throw new Conflict(`Container ${rec.Id} is already paused`);
-    await e.c.call(e.c.tasks, e.c.tasks.pause, { containerId: rec.Id });
+    await e.c.task(rec.Id).pause();
     rec.State = { ...rec.State, Status: 'paused', Paused: true };
     e.store.save(rec);
     e.containerEvent(rec, 'pause');
@@ -115,7 +118,7 @@ export async function pauseContainer(e: Engine, rec: ContainerRecord): Promise<v
 export async function unpauseContainer(e: Engine, rec: ContainerRecord): Promise<void> {
   await e.runtime(rec.Id).serial(async () => {
     if (!rec.State.Paused) throw new Conflict(`Container ${rec.Id} is not paused`);
-    await e.c.call(e.c.tasks, e.c.tasks.resume, { containerId: rec.Id });
+    await e.c.task(rec.Id).resume();
     rec.State = { ...rec.State, Status: 'running', Paused: false };
     e.store.save(rec);
     e.containerEvent(rec, 'unpause');

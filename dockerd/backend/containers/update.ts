@@ -1,8 +1,8 @@
 // POST /containers/{id}/update (docker update): resources and the restart policy. The record and
 // the stored spec change for the next start; a running task gets the new limits at once.
 import type { LinuxResources, Spec } from '../../../client/spec/index.js';
-import { SPEC_TYPE_URL } from '../../../client/tasks/container.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { specOf } from '../../../client/services/containers.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord, RestartPolicy } from '../types.js';
 
@@ -84,27 +84,14 @@ export async function updateContainer(
         Name: body.RestartPolicy.Name,
         MaximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0,
       };
-    const { container } = await e.c.call(e.c.containers, e.c.containers.get, { id: rec.Id });
-    const spec = JSON.parse(Buffer.from(container!.spec!.value).toString()) as Spec;
+    const container = await e.c.container(rec.Id).get();
+    const spec = specOf<Spec>(container);
     const resources = resourcesOf(rec, spec.linux?.resources);
     spec.linux = { ...spec.linux, resources };
     if (rec.State.Running && !rec.State.Restarting) {
-      await e.c.call(e.c.tasks, e.c.tasks.update, {
-        containerId: rec.Id,
-        resources: {
-          typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources',
-          value: Buffer.from(JSON.stringify(resources)),
-        },
-        annotations: {},
-      });
+      await e.c.task(rec.Id).update(resources);
     }
-    await e.c.call(e.c.containers, e.c.containers.update, {
-      container: {
-        ...container!,
-        spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
-      },
-      updateMask: ['spec'],
-    });
+    await e.c.container(rec.Id).setSpec(container, spec);
     e.store.save(rec);
   });
   e.containerEvent(rec, 'update');

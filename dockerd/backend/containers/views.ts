@@ -1,5 +1,7 @@
 // What inspect and list return for a container: the record in Docker's shapes, with the fields
 // clients read filled and Docker's human `Status` text.
+import { inspectNetworkSettings, listNetworks, listPorts } from '../../network/views.js';
+import { networkState } from '../../network/state.js';
 import type { ContainerRecord, MountPoint } from '../types.js';
 
 /** go-units HumanDuration, which `docker ps` shows ("Up 2 minutes", "Exited (0) 5 seconds ago"). */
@@ -37,36 +39,6 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
 }
 
-export function networkName(rec: ContainerRecord): string {
-  const m = rec.HostConfig.NetworkMode || 'default';
-  return m === 'default' ? 'bridge' : m;
-}
-
-function endpoint(name: string): Record<string, unknown> {
-  return {
-    IPAMConfig: null,
-    Links: null,
-    Aliases: null,
-    NetworkID: name,
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    MacAddress: '',
-    DriverOpts: null,
-  };
-}
-
-function networks(rec: ContainerRecord): Record<string, unknown> {
-  const mode = rec.HostConfig.NetworkMode || 'default';
-  if (mode.startsWith('container:')) return {};
-  const name = networkName(rec);
-  return { [name]: endpoint(name) };
-}
-
 function publicMount(m: MountPoint): Record<string, unknown> {
   return {
     Type: m.Type,
@@ -84,8 +56,6 @@ export function inspectView(
   rec: ContainerRecord,
   o: { execIds: string[]; graph: Record<string, string> },
 ): Record<string, unknown> {
-  const ports: Record<string, null> = {};
-  for (const p of Object.keys(rec.Config.ExposedPorts ?? {})) ports[p] = null;
   return {
     Id: rec.Id,
     Created: rec.Created,
@@ -109,26 +79,7 @@ export function inspectView(
     GraphDriver: { Data: o.graph, Name: 'overlay2' },
     Mounts: rec.Mounts.map(publicMount),
     Config: rec.Config,
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      HairpinMode: false,
-      LinkLocalIPv6Address: '',
-      LinkLocalIPv6PrefixLen: 0,
-      Ports: ports,
-      SandboxKey: rec.State.Pid ? `/proc/${rec.State.Pid}/ns/net` : '',
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      MacAddress: '',
-      Networks: networks(rec),
-    },
+    NetworkSettings: inspectNetworkSettings(rec),
   };
 }
 
@@ -147,13 +98,13 @@ export function listView(
     ImageID: rec.Image,
     Command: command(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: listPorts(rec),
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootfs } : {}),
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Restarting ? 'restarting' : rec.State.Status,
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode || 'default' },
-    NetworkSettings: { Networks: networks(rec) },
+    NetworkSettings: { Networks: listNetworks(rec) },
     Mounts: rec.Mounts.map(publicMount),
   };
 }
@@ -196,7 +147,7 @@ export function listFilter(
       any('exited', (v) => rec.HasBeenStarted && !rec.State.Running && String(rec.State.ExitCode) === v) &&
       any('ancestor', (v) => imageMatches(rec, v)) &&
       any('volume', (v) => rec.Mounts.some((m) => m.Name === v || m.Destination === v || m.Source === v)) &&
-      any('network', (v) => networkName(rec) === v) &&
+      any('network', (v) => v in networkState(rec).Networks) &&
       any('health', (v) => (rec.State.Health?.Status ?? 'none') === v) &&
       (!before || before.every((b) => rec.Created < b.Created)) &&
       (!since || since.every((s) => rec.Created > s.Created))

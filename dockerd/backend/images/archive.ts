@@ -1,11 +1,11 @@
 // docker save and docker load: image tars (OCI layout with Docker's manifest.json on the way out;
 // OCI layout or `docker save` format on the way in), names normalised, loaded images unpacked.
 import type { Readable, Writable } from 'node:stream';
-import { Connection } from '../../../client/connection.js';
 import { exportImages, importArchive } from '../../../client/images/archive.js';
 import { unpackImage } from '../../../client/images/unpack-image.js';
 import { parseReference } from '../../../client/remotes/reference.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 
 /** Resolves every name first, so an unknown one is a 404 before any byte is sent. */
@@ -31,40 +31,29 @@ export async function saveImages(e: Engine, names: string[], out: Writable): Pro
 }
 
 export async function loadImages(e: Engine, input: Readable): Promise<string[]> {
-  const c = new Connection({ address: e.opts.containerdAddress, namespace: e.c.namespace });
+  const c = e.c;
+  let imported;
   try {
-    let imported;
-    try {
-      imported = await importArchive(c, input);
-    } catch (err) {
-      throw new InvalidParameter(`failed to load archive: ${(err as Error).message}`);
-    }
-    const loaded: string[] = [];
-    for (const im of imported) {
-      let name = im.name;
-      try {
-        const r = parseReference(im.name);
-        if (r.string !== im.name) {
-          const image = {
-            name: r.string,
-            labels: {},
-            target: { ...im.target, annotations: im.target.annotations ?? {} },
-          };
-          await c
-            .call(c.images, c.images.create, { image })
-            .catch(() => c.call(c.images, c.images.update, { image, updateMask: ['target'] }));
-          await c.call(c.images, c.images.delete, { name: im.name, sync: false });
-          name = r.string;
-        }
-        loaded.push(r.familiar);
-      } catch {
-        loaded.push(name);
-      }
-      await unpackImage(c, im.target, 'overlayfs');
-      e.events.publish('image', 'load', name, { name });
-    }
-    return loaded;
-  } finally {
-    c.close();
+    imported = await importArchive(c, input);
+  } catch (err) {
+    throw new InvalidParameter(`failed to load archive: ${(err as Error).message}`);
   }
+  const loaded: string[] = [];
+  for (const im of imported) {
+    let name = im.name;
+    try {
+      const r = parseReference(im.name);
+      if (r.string !== im.name) {
+        await c.image(r.string).put({ target: im.target }, ['target'], true);
+        await c.image(im.name).delete();
+        name = r.string;
+      }
+      loaded.push(r.familiar);
+    } catch {
+      loaded.push(name);
+    }
+    await unpackImage(c, im.target, DEFAULT_SNAPSHOTTER);
+    e.events.publish('image', 'load', name, { name });
+  }
+  return loaded;
 }

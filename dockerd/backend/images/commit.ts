@@ -2,10 +2,10 @@
 // container is paused meanwhile (unless pause=0), its snapshot diffed by tsctrd into an uncompressed
 // layer (digest = diff ID), and a new config (the container's config, --change applied) with the
 // parent's layers, history and the new layer is stored and unpacked.
-import { Connection } from '../../../client/connection.js';
 import type { ImageConfig } from '../../../client/images/oci.js';
+import { diffMounts } from '../../../client/services/diff.js';
 import { parseReference } from '../../../client/remotes/reference.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerConfig, ContainerRecord } from '../types.js';
 import { applyChanges } from './import.js';
@@ -34,22 +34,16 @@ export async function commitContainer(e: Engine, rec: ContainerRecord, o: Commit
   }
   const parent = await e.images.resolve(rec.Image);
   const pause = o.pause && rec.State.Running && !rec.State.Paused;
-  if (pause) await e.c.call(e.c.tasks, e.c.tasks.pause, { containerId: rec.Id });
-  const c = new Connection({ address: e.opts.containerdAddress, namespace: e.c.namespace });
+  if (pause) await e.c.task(rec.Id).pause();
   try {
-    return await withLease(c, async () => {
-      const { mounts } = await c.call(c.snapshots, c.snapshots.mounts, {
-        snapshotter: 'overlayfs',
-        key: rec.Id,
-      });
-      const { diff } = await c.call(
-        c.diff,
-        c.diff.diff,
-        { left: [], right: mounts, mediaType: LAYER_TAR, ref: '', labels: {} },
-        { noDeadline: true },
-      );
-      if (pause) await e.c.call(e.c.tasks, e.c.tasks.resume, { containerId: rec.Id }).catch(() => undefined);
-      const layer = diff!;
+    return await withLease(e.c, async (c) => {
+      const mounts = await c.snapshotter().mounts(rec.Id);
+      const layer = await diffMounts(c, [], mounts, { mediaType: LAYER_TAR });
+      if (pause)
+        await e.c
+          .task(rec.Id)
+          .resume()
+          .catch(() => undefined);
       const pc = parent.config;
       const created = new Date().toISOString();
       const cfg = { ...rec.Config, ...(o.config ?? {}), ...applyChanges(o.changes) };
@@ -91,7 +85,10 @@ export async function commitContainer(e: Engine, rec: ContainerRecord, o: Commit
       return id;
     });
   } finally {
-    if (pause) await e.c.call(e.c.tasks, e.c.tasks.resume, { containerId: rec.Id }).catch(() => undefined);
-    c.close();
+    if (pause)
+      await e.c
+        .task(rec.Id)
+        .resume()
+        .catch(() => undefined);
   }
 }

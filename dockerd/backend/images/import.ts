@@ -17,13 +17,12 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Connection } from '../../../client/connection.js';
 import { writeBlob } from '../../../client/content.js';
 import { storeImage, withLease } from './store-image.js';
 import { MediaType } from '../../../client/remotes/media.js';
 import { parseReference } from '../../../client/remotes/reference.js';
 import { defaultPlatform } from '../../../client/remotes/platform.js';
-import { InvalidParameter } from '../../http/errors.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 
 type ImageConfigBody = Record<string, unknown>;
@@ -117,7 +116,6 @@ export async function importRootfs(
     }
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-import-'));
-  const c = new Connection({ address: e.opts.containerdAddress, namespace: e.c.namespace });
   try {
     // Spool the upload, then (if gzip) its uncompressed form, hashing it: the digest is both the
     // blob digest and the diff ID of the one layer.
@@ -139,7 +137,7 @@ export async function importRootfs(
     });
     const diffId = `sha256:${hash.digest('hex')}`;
     const size = statSync(file).size;
-    return await withLease(c, async () => {
+    return await withLease(e.c, async (c) => {
       await writeBlob(c, `import-${diffId}`, async () => createReadStream(file), {
         total: size,
         expected: diffId,
@@ -162,7 +160,6 @@ export async function importRootfs(
       return id;
     });
   } finally {
-    c.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,7 @@
 // has to authenticate), stores nothing, and answers 401 with the registry's reason when they fail.
 import { normalizeCredentialHost } from '../../../client/remotes/credentials.js';
 import { Registry } from '../../../client/remotes/index.js';
-import { SystemError, Unauthorized } from '../../http/errors.js';
+import { SystemError, Unauthorized } from '../../errdefs/index.js';
 
 /** POST /auth: the credentials are checked against the registry itself (nothing is stored here). */
 export async function login(a: {

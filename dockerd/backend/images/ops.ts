@@ -1,7 +1,7 @@
 // The image endpoints other than pull and push: list, inspect, history, tag, remove, prune — over
 // image records in tsctrd, with Docker's shapes and its conflict rules for removal.
 import { parseReference } from '../../../client/remotes/reference.js';
-import { Conflict, InvalidParameter } from '../../http/errors.js';
+import { Conflict, InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import { type ImageRecord, type ResolvedImage, repoDigest, repoTag } from '../images.js';
 
@@ -125,25 +125,14 @@ export async function tagImage(e: Engine, source: string, repo: string, tag: str
     throw new InvalidParameter((err as Error).message);
   }
   if (ref.digest) throw new InvalidParameter('refusing to create a tag with a digest reference');
-  const image = {
-    name: ref.string,
-    labels: {},
-    target: { ...img.target, annotations: img.target.annotations ?? {} },
-    createdAt: undefined,
-    updatedAt: undefined,
-  };
-  try {
-    await e.c.call(e.c.images, e.c.images.create, { image });
-  } catch {
-    await e.c.call(e.c.images, e.c.images.update, { image, updateMask: [] });
-  }
+  await e.c.image(ref.string).put({ target: img.target }, [], true);
   e.events.publish('image', 'tag', img.id, { name: ref.familiar });
 }
 
 export type DeleteResponse = Array<{ Untagged?: string; Deleted?: string }>;
 
 async function deleteRecord(e: Engine, r: ImageRecord, sync: boolean): Promise<void> {
-  await e.c.call(e.c.images, e.c.images.delete, { name: r.name, sync });
+  await e.c.image(r.name).delete(sync);
 }
 
 export async function removeImage(e: Engine, ref: string, force: boolean): Promise<DeleteResponse> {

@@ -1,14 +1,13 @@
 // docker pull: the reference is resolved first (so "manifest unknown" is a 404 before any output),
 // then tsctrd's pull runs — layers downloading in parallel and unpacking as they land — while its
 // progress is rendered as Docker's JSON messages (one line per layer, keyed by the short digest).
-import { Connection } from '../../../client/connection.js';
 import { pull } from '../../../client/images/pull.js';
 import type { PullProgress } from '../../../client/images/pull.js';
 import { type ImageReference, parseReference } from '../../../client/remotes/reference.js';
 import { parsePlatform } from '../../../client/remotes/platform.js';
 import { isNotFound } from '../../../api/errdefs.js';
-import { InvalidParameter, NotFound } from '../../http/errors.js';
-import { type JsonMessage, progressMessage, statusMessage } from '../../http/jsonmessage.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { type JsonMessage, progressMessage, statusMessage } from '../../wire/jsonmessage.js';
 import type { Engine } from '../engine.js';
 import { DISTRIBUTED_LABEL } from '../images.js';
 import { registryFor } from './registry-auth.js';
@@ -55,7 +54,7 @@ export async function pullImage(
   started();
   let before: string | undefined;
   try {
-    before = (await e.c.call(e.c.images, e.c.images.get, { name: resolved.name })).image?.target?.digest;
+    before = (await e.c.image(resolved.name).get()).target?.digest;
   } catch {
     before = undefined;
   }
@@ -95,23 +94,17 @@ export async function pullImage(
         break;
     }
   };
-  // A connection of its own: pull puts its lease on the connection it is given.
-  const c = new Connection({ address: e.opts.containerdAddress, namespace: e.c.namespace });
-  try {
-    await pull(
-      c,
-      { host: ref.host, repository: ref.path, fetch: (d, offset) => reg.fetch(ref, d, { offset }) },
-      resolved.name,
-      resolved.descriptor,
-      {
-        labels: { [DISTRIBUTED_LABEL]: 'true' },
-        progress,
-        ...(req.platform ? { platform: parsePlatform(req.platform) } : {}),
-      },
-    );
-  } finally {
-    c.close();
-  }
+  await pull(
+    e.c,
+    { host: ref.host, repository: ref.path, fetch: (d, offset) => reg.fetch(ref, d, { offset }) },
+    resolved.name,
+    resolved.descriptor,
+    {
+      labels: { [DISTRIBUTED_LABEL]: 'true' },
+      progress,
+      ...(req.platform ? { platform: parsePlatform(req.platform) } : {}),
+    },
+  );
   write(statusMessage(`Digest: ${resolved.descriptor.digest}`));
   const shown = ref.digest ? `${ref.familiarName}@${ref.digest}` : `${ref.familiarName}:${ref.tag}`;
   write(

@@ -3,8 +3,8 @@
 import { pushImage } from '../../../client/images/push.js';
 import type { PullProgress } from '../../../client/images/pull.js';
 import { parseReference } from '../../../client/remotes/reference.js';
-import { InvalidParameter, NotFound } from '../../http/errors.js';
-import { type JsonMessage, auxMessage, progressMessage, statusMessage } from '../../http/jsonmessage.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { type JsonMessage, auxMessage, progressMessage, statusMessage } from '../../wire/jsonmessage.js';
 import type { Engine } from '../engine.js';
 import { DISTRIBUTED_LABEL } from '../images.js';
 import { registryFor } from './registry-auth.js';
@@ -60,14 +60,10 @@ export async function pushRepository(
     write(statusMessage(`${t}: digest: ${digest} size: ${size}`));
     write(auxMessage({ Tag: t, Digest: digest, Size: size }));
     await e.c
-      .call(e.c.images, e.c.images.update, {
-        image: {
-          name: full,
-          labels: { ...rec.labels, [DISTRIBUTED_LABEL]: 'true' },
-          target: rec.target as never,
-        },
-        updateMask: [`labels.${DISTRIBUTED_LABEL}`],
-      })
+      .image(full)
+      .update({ target: rec.target, labels: { ...rec.labels, [DISTRIBUTED_LABEL]: 'true' } }, [
+        `labels.${DISTRIBUTED_LABEL}`,
+      ])
       .catch(() => undefined);
     e.events.publish('image', 'push', `${repo.familiarName}:${t}`, { name: `${repo.familiarName}:${t}` });
   }

@@ -10,22 +10,12 @@ import type { Descriptor } from '../../../client/images/oci.js';
 import { ownerLabels } from '../../../client/images/owned-leases.js';
 import { unpackImage } from '../../../client/images/unpack-image.js';
 import { MediaType } from '../../../client/remotes/media.js';
+import { setContentLabels } from '../../../client/services/content.js';
+import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
 
-export async function withLease<T>(c: Connection, fn: () => Promise<T>): Promise<T> {
+export function withLease<T>(c: Connection, fn: (leased: Connection) => Promise<T>): Promise<T> {
   const id = `dockerd-${Date.now()}-${randomBytes(3).toString('hex')}`;
-  const expire = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
-  await c.call(c.leases, c.leases.create, {
-    id,
-    labels: { 'containerd.io/gc.expire': expire, ...ownerLabels() },
-  });
-  const prev = c.lease;
-  c.lease = id;
-  try {
-    return await fn();
-  } finally {
-    c.lease = prev;
-    await c.call(c.leases, c.leases.delete, { id, sync: false }).catch(() => undefined);
-  }
+  return c.withLease(fn, { id, labels: ownerLabels() });
 }
 
 export async function putBlob(c: Connection, data: Buffer, mediaType: string): Promise<Descriptor> {
@@ -54,20 +44,8 @@ export async function storeImage(
   );
   const labels: Record<string, string> = { 'containerd.io/gc.ref.content.config': cfg.digest };
   o.layers.forEach((l, i) => (labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
-  await c.call(c.content, c.content.update, {
-    info: { digest: manifest.digest, size: 0, labels },
-    updateMask: Object.keys(labels).map((k) => `labels.${k}`),
-  });
-  const image = {
-    name: o.name ?? `moby-dangling@${manifest.digest}`,
-    labels: {},
-    target: { ...manifest, annotations: {} },
-    createdAt: undefined,
-    updatedAt: undefined,
-  };
-  await c
-    .call(c.images, c.images.create, { image })
-    .catch(() => c.call(c.images, c.images.update, { image, updateMask: ['target'] }));
-  await unpackImage(c, manifest, 'overlayfs');
+  await setContentLabels(c, manifest.digest, labels);
+  await c.image(o.name ?? `moby-dangling@${manifest.digest}`).put({ target: manifest }, ['target'], true);
+  await unpackImage(c, manifest, DEFAULT_SNAPSHOTTER);
   return { id: cfg.digest, manifest };
 }
