@@ -34,7 +34,7 @@ function forbiddenFrom(folder, depth) {
     patterns.push({
       regex: `${up}${escape(top)}/${except}`,
       message:
-        `${folder}/ may import only ${allowed.length ? allowed.map((a) => `${a}/`).join(', ') : 'nothing of ours'}` +
+        `${folder}/ may import only ${allowed.length ? allowed.map((a) => (a.endsWith('.js') ? a : `${a}/`)).join(', ') : 'nothing of ours'}` +
         ` (ARCHITECTURE.md folder table): not ${top}/${only.length ? ` except ${only.map((o) => `${top}/${o}`).join(', ')}` : ''}.`,
     });
   }

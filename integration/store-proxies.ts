@@ -1,6 +1,6 @@
-// The Snapshotter and Content interfaces over tsctrd's gRPC services, through a client Connection:
-// what the conformance suites run against to check the whole path (client → gRPC → store).
-import type { Mount as MountMsg } from '../api/gen/containerd/types/mount.js';
+// The Snapshotter and Content interfaces over tsctrd's gRPC services, through the client library
+// (its snapshotter handle, its content calls, and raw stubs for the calls it does not wrap): what the
+// conformance suites run against to check the whole path (client → gRPC → store).
 import { type Info as SnapshotInfoMsg, Kind } from '../api/gen/containerd/services/snapshots/v1/snapshots.js';
 import {
   type Info as ContentInfoMsg,
@@ -8,10 +8,16 @@ import {
   type WriteContentResponse,
   WriteAction,
 } from '../api/gen/containerd/services/content/v1/content.js';
-import { type Connection, mapError } from '../client/connection.js';
-import { Lockstep } from '../client/content.js';
+import type { Connection } from '../client/connection.js';
+import { Lockstep, readBlob } from '../client/content.js';
+import {
+  contentInfo as clientContentInfo,
+  deleteContent,
+  listContent,
+  listIngests,
+} from '../client/services/content.js';
 import { fromProto } from '../services/metadata/time.js';
-import type { Mount, SnapshotKind } from '../services/snapshots/backend.js';
+import type { SnapshotKind } from '../services/snapshots/backend.js';
 import type { Snapshotter } from '../services/snapshots/snapshotter.js';
 import type { SnapshotInfo } from '../services/snapshots/store.js';
 import type { Content, ContentIngest } from '../services/content/content.js';
@@ -38,36 +44,24 @@ function snapshotInfo(i: SnapshotInfoMsg | undefined): SnapshotInfo {
   };
 }
 
-const mounts = (r: { mounts: MountMsg[] }): Mount[] => r.mounts;
-
-/** Snapshotter `snapshotter` of tsctrd, in the connection's namespace. */
+/** Snapshotter `snapshotter` of tsctrd through the client library's handle, in the connection's namespace. */
 export function grpcSnapshotter(conn: Connection, snapshotter: string): Snapshotter {
-  const s = conn.snapshots;
+  const s = conn.snapshotter(snapshotter);
   return {
-    stat: async (key) => snapshotInfo((await conn.call(s, s.stat, { snapshotter, key })).info),
-    update: async (key, labels, updateMask = []) => {
-      const info: SnapshotInfoMsg = { name: key, parent: '', kind: Kind.UNKNOWN, labels };
-      return snapshotInfo((await conn.call(s, s.update, { snapshotter, info, updateMask })).info);
-    },
+    stat: async (key) => snapshotInfo(await s.stat(key)),
+    update: async (key, labels, fieldpaths = []) =>
+      snapshotInfo(await s.update({ name: key, parent: '', kind: Kind.UNKNOWN, labels }, fieldpaths)),
     usage: async (key) => {
-      const u = await conn.call(s, s.usage, { snapshotter, key });
+      const u = await s.usage(key);
       return { size: u.size, inodes: u.inodes };
     },
-    mounts: async (key) => mounts(await conn.call(s, s.mounts, { snapshotter, key })),
-    prepare: async (key, parent = '', labels = {}) =>
-      mounts(await conn.call(s, s.prepare, { snapshotter, key, parent, labels })),
-    view: async (key, parent = '', labels = {}) =>
-      mounts(await conn.call(s, s.view, { snapshotter, key, parent, labels })),
-    commit: async (name, key, labels = {}) => {
-      await conn.call(s, s.commit, { snapshotter, name, key, labels });
-    },
-    remove: async (key) => {
-      await conn.call(s, s.remove, { snapshotter, key });
-    },
+    mounts: (key) => s.mounts(key),
+    prepare: (key, parent, labels) => s.prepare(key, parent, labels),
+    view: (key, parent, labels) => s.view(key, parent, labels),
+    commit: (name, key, labels) => s.commit(name, key, labels),
+    remove: (key) => s.remove(key),
     walk: async function* (filters = []) {
-      for (const batch of await conn.collect(s.list({ snapshotter, filters }, conn.metadata()))) {
-        yield* batch.info.map(snapshotInfo);
-      }
+      yield* (await s.walk(filters)).map(snapshotInfo);
     },
   };
 }
@@ -136,31 +130,20 @@ async function grpcIngest(
 export function grpcContent(conn: Connection): Content {
   const c = conn.content;
   return {
-    info: async (digest) => contentInfo((await conn.call(c, c.info, { digest })).info),
+    info: async (digest) => contentInfo(await clientContentInfo(conn, digest)),
     update: async (digest, labels, updateMask = []) =>
       contentInfo((await conn.call(c, c.update, { info: { digest, size: 0, labels }, updateMask })).info),
     walk: async function* (filters = []) {
-      for (const batch of await conn.collect(c.list({ filters }, conn.metadata()))) {
-        yield* batch.info.map(contentInfo);
-      }
+      yield* (await listContent(conn, filters)).map(contentInfo);
     },
-    delete: async (digest) => {
-      await conn.call(c, c.delete, { digest });
-    },
+    delete: (digest) => deleteContent(conn, digest),
     readAt: async (digest, offset, size) => {
       const parts: Buffer[] = [];
-      try {
-        for await (const m of c.read({ digest, offset, size }, conn.metadata())) {
-          parts.push((m as { data: Buffer }).data);
-        }
-      } catch (e) {
-        throw mapError(e);
-      }
+      for await (const data of readBlob(conn, digest, offset, size)) parts.push(data);
       return Buffer.concat(parts);
     },
     status: async (ref) => contentStatus((await conn.call(c, c.status, { ref })).status),
-    listStatuses: async (filters = []) =>
-      (await conn.call(c, c.listStatuses, { filters })).statuses.map(contentStatus),
+    listStatuses: async (filters = []) => (await listIngests(conn, filters)).map(contentStatus),
     abort: async (ref) => {
       await conn.call(c, c.abort, { ref });
     },

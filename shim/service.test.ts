@@ -26,6 +26,7 @@ const RUNC = '/usr/sbin/runc';
 let work: string;
 let image: string;
 let reaper: NodeJS.Timeout;
+let onSigchld: (() => void) | undefined;
 const started: Array<{ task: ShimTask; bundle: string; runcRoot: string; id: string }> = [];
 
 beforeAll(() => {
@@ -41,6 +42,7 @@ beforeAll(() => {
 
 afterEach(async () => {
   clearInterval(reaper);
+  if (onSigchld) process.off('SIGCHLD', onSigchld);
   for (const s of started.splice(0)) {
     await s.task.runc.delete(true).catch(() => undefined);
     execFileSync('sh', ['-c', `umount -l ${s.bundle}/rootfs 2>/dev/null || true`]);
@@ -100,8 +102,12 @@ function setup(args: string[], opts: { runc?: string } = {}): Harness {
   });
   h.svc = h.task.service();
   started.push({ task: h.task, bundle, runcRoot, id });
+  // As the shim's main does: reap on SIGCHLD, and on a timer as a safety net.
   clearInterval(reaper);
-  reaper = setInterval(() => h.task.checkExits(), 10);
+  if (onSigchld) process.off('SIGCHLD', onSigchld);
+  onSigchld = () => h.task.checkExits();
+  process.on('SIGCHLD', onSigchld);
+  reaper = setInterval(() => h.task.checkExits(), 50);
   return h;
 }
 
@@ -215,9 +221,14 @@ describe('ShimTask with the real runc', () => {
     expect((await h.svc.state!({ id: h.id, execId: '' }, ctx)).status).toBe(Status.RUNNING);
     expect((await h.svc.delete!({ id: h.id, execId: 'e1' }, ctx)).exitStatus).toBe(5);
     await expect(h.svc.state!({ id: h.id, execId: 'e1' }, ctx)).rejects.toMatchObject({ kind: 'NotFound' });
-    expect(h.topics).toEqual(
-      expect.arrayContaining(['/tasks/exec-added', '/tasks/exec-started', '/tasks/exit']),
-    );
+    // Each process's events in lifecycle order: its exit is never announced before it started.
+    expect(h.topics).toEqual([
+      '/tasks/create',
+      '/tasks/start',
+      '/tasks/exec-added',
+      '/tasks/exec-started',
+      '/tasks/exit',
+    ]);
     await h.svc.kill!({ id: h.id, execId: '', signal: 9, all: false }, ctx);
     await h.svc.wait!({ id: h.id, execId: '' }, ctx);
   });

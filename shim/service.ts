@@ -58,6 +58,9 @@ export class ShimTask {
     return p;
   }
 
+  /** Inits being started: an exit reaped meanwhile is announced after TaskStart, as containerd does. */
+  private readonly starting = new Map<Proc, Array<() => void>>();
+
   private oomSeen = 0;
   private cgroupsPath: string | undefined;
 
@@ -98,13 +101,17 @@ export class ShimTask {
     if (!p.execId) this.checkOom();
     const e = p.exited(status);
     p.io?.afterExit();
-    this.c.events.publish('/tasks/exit', 'TaskExit', {
-      containerId: this.c.id,
-      id: p.execId || this.c.id,
-      pid: p.pid,
-      exitStatus: e.status,
-      exitedAt: ts(e.at),
-    });
+    const publish = () =>
+      this.c.events.publish('/tasks/exit', 'TaskExit', {
+        containerId: this.c.id,
+        id: p.execId || this.c.id,
+        pid: p.pid,
+        exitStatus: e.status,
+        exitedAt: ts(e.at),
+      });
+    const held = this.starting.get(p);
+    if (held) held.push(publish);
+    else publish();
     // With the init gone, execs still running in its namespaces are killed by the kernel (pid ns).
   }
 
@@ -193,7 +200,6 @@ export class ShimTask {
         }
         p.pid = Number(readFileSync(pidFile, 'utf8').trim());
         this.init = p;
-        this.checkExits();
         this.c.events.publish('/tasks/create', 'TaskCreate', {
           containerId: req.id,
           bundle: this.c.bundle,
@@ -201,6 +207,7 @@ export class ShimTask {
           io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
           pid: p.pid,
         });
+        this.checkExits();
         return { pid: p.pid };
       },
 
@@ -209,9 +216,16 @@ export class ShimTask {
         if (p.status !== 'created')
           throw failedPrecondition(`process ${req.execId || req.id} is not in the created state`);
         if (!req.execId) {
-          if (!(await this.runc.startViaFifo(p.pid))) await this.runc.start();
-          p.status = p.exit ? 'stopped' : 'running';
-          this.c.events.publish('/tasks/start', 'TaskStart', { containerId: this.c.id, pid: p.pid });
+          this.starting.set(p, []);
+          try {
+            if (!(await this.runc.startViaFifo(p.pid))) await this.runc.start();
+            p.status = p.exit ? 'stopped' : 'running';
+            this.c.events.publish('/tasks/start', 'TaskStart', { containerId: this.c.id, pid: p.pid });
+          } finally {
+            const held = this.starting.get(p) ?? [];
+            this.starting.delete(p);
+            for (const publish of held) publish();
+          }
         } else {
           const pidFile = path.join(this.c.bundle, `${req.execId}.pid`);
           const specFile = path.join(this.c.bundle, `${req.execId}.process.json`);
@@ -220,12 +234,12 @@ export class ShimTask {
           );
           p.pid = Number(readFileSync(pidFile, 'utf8').trim());
           p.status = 'running';
-          this.checkExits();
           this.c.events.publish('/tasks/exec-started', 'TaskExecStarted', {
             containerId: this.c.id,
             execId: req.execId,
             pid: p.pid,
           });
+          this.checkExits();
         }
         return { pid: p.pid };
       },
