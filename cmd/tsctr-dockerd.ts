@@ -22,7 +22,8 @@ const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--contai
   --iptables BOOL  program iptables (default true)          --ip-forward BOOL  enable ip_forward (default true)
   --icc BOOL       talk between default-bridge containers   --ip ADDR       default address of published ports
   --dns ADDR, --dns-search DOMAIN, --dns-opt OPT            the containers' resolv.conf (repeatable)
-  --iptables-chain-prefix P   chains named P, P-USER, … instead of DOCKER (to run beside a dockerd)`;
+  --iptables-chain-prefix P   chains named P, P-USER, … instead of DOCKER (to run beside a dockerd)
+  --default-address-pool base=CIDR,size=N   where new networks' subnets come from (repeatable)`;
 
 interface FileConfig extends NetworkFileConfig {
   hosts?: string[];
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
       'dns-search': { type: 'string', multiple: true },
       'dns-opt': { type: 'string', multiple: true },
       'iptables-chain-prefix': { type: 'string' },
+      'default-address-pool': { type: 'string', multiple: true },
     },
     strict: true,
   });

@@ -18,6 +18,8 @@ import { SystemService } from './backend/system-service.js';
 import { VolumesService } from './backend/volume-service.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './network/config.js';
 import { NetworkController } from './network/controller.js';
+import { Networking } from './network/networking.js';
+import type { NetworkRecord } from './network/store/index.js';
 import { NetworksService } from './network/service.js';
 import { buildRoutes } from './routes/build.js';
 import { networkRoutes } from './routes/networks.js';
@@ -71,15 +73,23 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
     log: o.log,
     containerdAddress: o.containerd,
   });
-  // Who hears about each container's lifecycle, in this order.
-  const network = new NetworkController(o.execRoot, engine.store, o.log);
+  // Networking first: a daemon that cannot have its bridge (another daemon owns it) must not start.
   const net = o.network ?? DEFAULT_NETWORK_CONFIG;
+  const networking = await Networking.start(net, o.dataRoot, o.log);
+  const networkEvent = (action: string, n: Readonly<NetworkRecord>, container?: string) =>
+    engine.events.publish('network', action, n.Id, {
+      ...(container ? { container } : {}),
+      name: n.Name,
+      type: n.Driver,
+    });
+  const network = new NetworkController(o.execRoot, networking, engine.store, networkEvent, net, o.log);
+  // Who hears about each container's lifecycle, in this order.
   engine.lifecycle.register(etcFilesHook(net));
   engine.lifecycle.register(network);
   engine.lifecycle.register(healthHook(engine));
   engine.lifecycle.register(restartPolicyHook(engine));
   await restoreContainers(engine);
-  const swept = network.sweep();
+  const swept = await network.sweep();
   if (swept > 0) o.log.info({ swept }, 'network sandboxes of gone containers removed');
 
   const execs = new ExecStore();
@@ -92,7 +102,7 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
       ...execRoutes(new ExecService(engine, execs)),
       ...imageRoutes(images),
       ...volumeRoutes(new VolumesService(engine)),
-      ...networkRoutes(new NetworksService(engine.store)),
+      ...networkRoutes(new NetworksService(networking, network, engine.store, networkEvent)),
       ...buildRoutes(new BuildService()),
     ],
     maxVersion: API_VERSION,

@@ -2,11 +2,13 @@
 // docker CLI (DOCKER_HOST pointing at our socket, its own DOCKER_CONFIG). Cleaned up even when a
 // test fails.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { DIST, type RunResult, Tsctrd, answers, run } from './harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
+import { removeTestNetworking } from './network-cleanup.js';
 import { busybox } from './testimages.js';
 
 export class Dockerd {
@@ -16,8 +18,16 @@ export class Dockerd {
   readonly dataRoot: string;
   readonly execRoot: string;
   readonly configDir: string;
+  /** This daemon's own networking, so tests never touch a real docker0 or DOCKER chains. */
+  readonly bridge: string;
+  readonly bip: string;
+  readonly chainPrefix: string;
 
   constructor(readonly tsctrd: Tsctrd) {
+    const tag = randomBytes(2).toString('hex');
+    this.bridge = `tsb${tag}`;
+    this.bip = `10.199.${randomInt(0, 128)}.1/24`;
+    this.chainPrefix = `TS${tag.toUpperCase()}`;
     this.socket = path.join(tsctrd.dir, 'docker.sock');
     this.dataRoot = path.join(tsctrd.root, 'dockerd');
     this.execRoot = path.join(tsctrd.state, 'dockerd');
@@ -55,6 +65,14 @@ export class Dockerd {
         // Containers' and the embedded resolver's upstream: loopback only, never the host's resolver.
         '--dns',
         '127.0.0.1',
+        '--bridge',
+        this.bridge,
+        '--bip',
+        this.bip,
+        '--iptables-chain-prefix',
+        this.chainPrefix,
+        '--default-address-pool',
+        'base=10.199.128.0/17,size=24',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -150,6 +168,7 @@ export class Dockerd {
   async cleanup(): Promise<void> {
     await this.stop();
     await this.tsctrd.cleanup();
+    removeTestNetworking(this.chainPrefix, this.bridge);
   }
 }
 

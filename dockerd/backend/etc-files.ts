@@ -9,7 +9,7 @@ import type { ContainerRecord } from './types.js';
 
 const DEFAULT_DNS = ['8.8.8.8', '8.8.4.4'];
 
-function hostResolvConf(): string {
+export function hostResolvConf(): string {
   try {
     return readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
@@ -44,7 +44,9 @@ export function resolvConf(
   ].join('\n');
 }
 
-export function hostsFile(hostname: string, extra: string[], ip?: string): string {
+/** /etc/hosts as Docker writes it: the fixed lines, --add-host entries, then one line per address. */
+export function hostsFile(hostname: string, extra: string[], ip?: string | readonly string[]): string {
+  const ips = ip === undefined ? [] : typeof ip === 'string' ? [ip] : ip;
   return [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -56,12 +58,11 @@ export function hostsFile(hostname: string, extra: string[], ip?: string): strin
       const i = e.lastIndexOf(':');
       return `${e.slice(i + 1)}\t${e.slice(0, i)}`;
     }),
-    ...(ip ? [`${ip}\t${hostname}`] : []),
+    ...ips.map((a) => `${a}\t${hostname}`),
     '',
   ].join('\n');
 }
 
-/** Writes the three files into `dir` and records their paths on the container. */
 /** The daemon's `--dns`, `--dns-search` and `--dns-opt`: used where a container sets none. */
 export interface DnsDefaults {
   dns: string[];
@@ -69,6 +70,7 @@ export interface DnsDefaults {
   dnsOptions: string[];
 }
 
+/** Writes the three files into `dir` and records their paths on the container. */
 export function writeEtcFiles(rec: ContainerRecord, dir: string, defaults?: DnsDefaults): void {
   const hc = rec.HostConfig;
   const hostNet = hc.NetworkMode === 'host';

@@ -71,6 +71,17 @@ export interface NetworkFlags {
   'dns-search'?: string[];
   'dns-opt'?: string[];
   'iptables-chain-prefix'?: string;
+  /** `--default-address-pool base=10.10.0.0/16,size=24` (repeatable). */
+  'default-address-pool'?: string[];
+}
+
+function pool(text: string): AddressPool {
+  const kv = new Map(text.split(',').map((p) => p.split('=', 2) as [string, string]));
+  const base = kv.get('base');
+  const size = Number(kv.get('size'));
+  if (!base || !Number.isInteger(size))
+    throw new InvalidParameter(`invalid --default-address-pool "${text}": want base=CIDR,size=N`);
+  return { base, size };
 }
 
 function bool(flag: string, v: string | undefined): boolean | undefined {
@@ -86,7 +97,7 @@ export function networkConfig(flags: NetworkFlags, file: NetworkFileConfig): Net
   const cfg: NetworkConfig = {
     bridge: flags.bridge ?? file.bridge ?? d.bridge,
     bip: flags.bip ?? file.bip,
-    defaultAddressPools: file['default-address-pools'],
+    defaultAddressPools: flags['default-address-pool']?.map(pool) ?? file['default-address-pools'],
     iptables: bool('iptables', flags.iptables) ?? file.iptables ?? d.iptables,
     ipForward: bool('ip-forward', flags['ip-forward']) ?? file['ip-forward'] ?? d.ipForward,
     icc: bool('icc', flags.icc) ?? file.icc ?? d.icc,
@@ -96,9 +107,9 @@ export function networkConfig(flags: NetworkFlags, file: NetworkFileConfig): Net
     dnsOptions: flags['dns-opt'] ?? file['dns-opts'] ?? d.dnsOptions,
     chainPrefix: flags['iptables-chain-prefix'] ?? file['iptables-chain-prefix'] ?? d.chainPrefix,
   };
-  if (!/^[A-Z][A-Z0-9_]{0,15}$/.test(cfg.chainPrefix))
+  if (!/^[A-Z][A-Z0-9_]{0,9}$/.test(cfg.chainPrefix))
     throw new InvalidParameter(
-      `invalid iptables chain prefix "${cfg.chainPrefix}": want up to 16 of A-Z, 0-9, _`,
+      `invalid iptables chain prefix "${cfg.chainPrefix}": want up to 10 of A-Z, 0-9, _`,
     );
   if (cfg.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cfg.bip))
     throw new InvalidParameter(

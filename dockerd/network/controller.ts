@@ -1,35 +1,73 @@
-// Docker networking wired to the container lifecycle: at create the OCI spec gets the namespace to
-// use (the host's, another container's, or the container's own sandbox file); before each start the
-// sandbox is made and the network's driver joins it; at exit, removal and after a daemon restart
-// that found the container stopped, it is torn down. Orphan sandboxes are swept at start.
+// Docker networking wired to the container lifecycle. At create the OCI spec gets the namespace to use
+// (the host's, another container's, or the container's own sandbox file). Before each start the
+// sandbox is made, the container joins each of its networks (veth, address, DNS names), its ports
+// are published and its /etc files rewritten; at exit, removal, and after a daemon restart that found
+// it stopped, all of that is undone. Connect and disconnect work on running and created containers.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { InvalidParameter } from '../errdefs/index.js';
-import type { LifecycleHooks, SpecContext } from '../backend/lifecycle.js';
-import type { ContainerRecord } from '../backend/types.js';
-import { type NetworkDriver, isolatedDriver } from './driver.js';
+import type { DnsDefaults } from '../backend/etc-files.js';
+import type { LifecycleHooks, RestoredState, SpecContext } from '../backend/lifecycle.js';
+import type { ContainerRecord, EndpointSettings } from '../backend/types.js';
+import { Forbidden, InvalidParameter, SystemError } from '../errdefs/index.js';
+import { joinNetwork, leaveNetwork } from './attach.js';
+import { type Resolver, startResolver } from './dns/index.js';
+import { rewriteHosts, writeEmbeddedResolvConf } from './etc.js';
 import { parseNetworkMode } from './mode.js';
 import { createNetns, removeNetns } from './netns.js';
-import { networkState } from './state.js';
+import type { Networking } from './networking.js';
+import {
+  type PublishTarget,
+  type PublishedPort,
+  externalConnectivityMessage,
+  networkSettingsPorts,
+  portRequests,
+  portRules,
+  validatePortBindings,
+} from './ports/index.js';
+import { emptyEndpoint, networkState } from './state.js';
+import type { NetworkRecord } from './store/index.js';
 
 export interface ContainerLookup {
   get(ref: string): ContainerRecord;
   find(ref: string): ContainerRecord | undefined;
+  list(): ContainerRecord[];
+  save(rec: ContainerRecord): void;
+}
+
+/** Network events as dockerd sends them (connect/disconnect name the container). */
+export type NetworkEventSink = (action: string, net: Readonly<NetworkRecord>, containerId?: string) => void;
+
+/** `NetworkSettings.Ports` back into the ports a running container holds (after a restart). */
+function publishedOf(
+  ports: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>,
+): PublishedPort[] {
+  const out: PublishedPort[] = [];
+  for (const [key, list] of Object.entries(ports)) {
+    const [port, proto = 'tcp'] = key.split('/');
+    for (const b of list ?? [])
+      out.push({
+        containerPort: Number(port),
+        proto: proto === 'udp' ? 'udp' : 'tcp',
+        hostIp: b.HostIp ?? '',
+        hostPort: Number(b.HostPort),
+      });
+  }
+  return out;
 }
 
 export class NetworkController implements LifecycleHooks {
   readonly name = 'network';
   private readonly dir: string;
-  private readonly drivers = new Map<string, NetworkDriver>([
-    ['bridge', isolatedDriver],
-    ['none', isolatedDriver],
-  ]);
+  private readonly resolvers = new Map<string, Resolver>();
 
   constructor(
     execRoot: string,
+    private readonly n: Networking,
     private readonly containers: ContainerLookup,
+    private readonly event: NetworkEventSink,
+    private readonly dns: DnsDefaults,
     private readonly log: Logger,
   ) {
     this.dir = path.join(execRoot, 'netns');
@@ -41,6 +79,13 @@ export class NetworkController implements LifecycleHooks {
     return path.join(this.dir, id);
   }
 
+  /** The network a name, id or id prefix names (`network X not found` otherwise). */
+  network(term: string): Readonly<NetworkRecord> {
+    return this.n.store.find(term);
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
   configureSpec({ rec, spec }: SpecContext): void {
     const mode = parseNetworkMode(rec.HostConfig.NetworkMode);
     let nsPath: string | undefined;
@@ -50,22 +95,38 @@ export class NetworkController implements LifecycleHooks {
         throw new InvalidParameter(`cannot join network of a non running container: ${other.Id}`);
       const own = parseNetworkMode(other.HostConfig.NetworkMode).kind === 'sandbox';
       nsPath = own ? this.sandboxPath(other.Id) : `/proc/${other.State.Pid}/ns/net`;
-    } else if (mode.kind === 'sandbox') nsPath = this.sandboxPath(rec.Id);
-    const namespaces = (spec.linux?.namespaces ?? []).filter((n) => n.type !== 'network');
+    } else if (mode.kind === 'sandbox') {
+      nsPath = this.sandboxPath(rec.Id);
+      // The endpoint is keyed by the network's name, whatever the mode called it (an id, a prefix).
+      const net = this.network(mode.network);
+      const st = networkState(rec);
+      if (!(net.Name in st.Networks)) {
+        const [key] = Object.keys(st.Networks);
+        const ep = key ? st.Networks[key] : emptyEndpoint(undefined);
+        if (key) delete st.Networks[key];
+        st.Networks = { [net.Name]: ep, ...st.Networks };
+      }
+      validatePortBindings(rec.HostConfig.PortBindings as never);
+    }
+    const namespaces = (spec.linux?.namespaces ?? []).filter((ns) => ns.type !== 'network');
     if (nsPath) namespaces.push({ type: 'network', path: nsPath });
     spec.linux = { ...spec.linux, namespaces };
   }
 
   async sandbox({ rec }: { rec: ContainerRecord }): Promise<void> {
-    const mode = parseNetworkMode(rec.HostConfig.NetworkMode);
-    if (mode.kind !== 'sandbox') return;
+    if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
     const file = this.sandboxPath(rec.Id);
     removeNetns(file); // a leftover from a run whose exit we did not see
     createNetns(file);
     const st = networkState(rec);
     st.SandboxKey = file;
     st.SandboxID = randomBytes(32).toString('hex');
-    await this.driver(mode.network).join({ containerId: rec.Id, network: mode.network, sandboxPath: file });
+    try {
+      await this.attachAll(rec, file);
+    } catch (err) {
+      await this.teardown(rec).catch(() => undefined);
+      throw err;
+    }
   }
 
   async exited(rec: ContainerRecord): Promise<void> {
@@ -74,14 +135,201 @@ export class NetworkController implements LifecycleHooks {
 
   async removed(rec: ContainerRecord): Promise<void> {
     await this.teardown(rec);
+    this.n.names.deleteContainer(rec.Id);
   }
 
-  async restored(rec: ContainerRecord, state: 'running' | 'stopped' | 'restarting'): Promise<void> {
-    if (state !== 'running') await this.teardown(rec);
+  async restored(rec: ContainerRecord, state: RestoredState): Promise<void> {
+    if (state !== 'running') {
+      await this.teardown(rec);
+      return;
+    }
+    if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
+    // Still running: its veths and rules outlived us; hold its ports and answer its names again.
+    const st = networkState(rec);
+    const target = this.publishTarget(rec);
+    let user = false;
+    for (const [name, ep] of Object.entries(st.Networks)) {
+      const net = this.n.store.get(ep.NetworkID ?? '') ?? this.n.store.list().find((x) => x.Name === name);
+      if (!net || !ep.IPAddress) continue;
+      if (!this.n.isDefaultBridge(net)) {
+        user = true;
+        this.n.names.setEndpoint({
+          containerId: rec.Id,
+          containerName: rec.Name.slice(1),
+          networkId: net.Id,
+          ipv4: ep.IPAddress || undefined,
+          ipv6: ep.GlobalIPv6Address || undefined,
+          aliases: ep.Aliases ?? [],
+        });
+      }
+    }
+    const published = publishedOf(st.Ports);
+    if (target && published.length > 0) await this.n.publisher.restore(rec.Id, published, target);
+    if (user) await this.startDns(rec, st.SandboxKey || this.sandboxPath(rec.Id), true);
   }
 
-  /** Sandboxes left by containers that no longer run (the daemon was down when they went). */
-  sweep(): number {
+  // ---- connect / disconnect ----------------------------------------------------------------------
+
+  /** `POST /networks/{id}/connect`: on a created container only its config changes; a running one joins now. */
+  async connect(
+    rec: ContainerRecord,
+    net: Readonly<NetworkRecord>,
+    asked: EndpointSettings | null,
+  ): Promise<void> {
+    const mode = parseNetworkMode(rec.HostConfig.NetworkMode);
+    if (mode.kind !== 'sandbox')
+      throw new InvalidParameter(
+        'container sharing network namespace with another container or host cannot be connected to any other network',
+      );
+    if (mode.network === 'none' || net.Name === 'none' || net.Name === 'host')
+      throw new InvalidParameter(
+        'container cannot be connected to multiple networks with one of the networks in private (none) mode',
+      );
+    const st = networkState(rec);
+    if (net.Name in st.Networks)
+      throw new Forbidden(`endpoint with name ${rec.Name.slice(1)} already exists in network ${net.Name}`);
+    const ep = emptyEndpoint(asked);
+    st.Networks[net.Name] = ep;
+    if (rec.State.Running && st.SandboxKey) {
+      try {
+        await joinNetwork(this.n, rec, net, ep, { sandboxPath: st.SandboxKey, defaultRoute: false });
+      } catch (err) {
+        delete st.Networks[net.Name];
+        throw err;
+      }
+      this.event('connect', net, rec.Id);
+      this.writeHosts(rec);
+      if (!this.n.isDefaultBridge(net) && !this.resolvers.has(rec.Id))
+        await this.startDns(rec, st.SandboxKey, false);
+    }
+    this.containers.save(rec);
+  }
+
+  /** `POST /networks/{id}/disconnect`. */
+  async disconnect(rec: ContainerRecord, net: Readonly<NetworkRecord>): Promise<void> {
+    const st = networkState(rec);
+    const ep = st.Networks[net.Name];
+    if (!ep) throw new SystemError(`container ${rec.Id} is not connected to network ${net.Name}`);
+    if (rec.State.Running && st.SandboxKey && ep.EndpointID) {
+      await leaveNetwork(this.n, rec, net, ep, st.SandboxKey);
+      this.event('disconnect', net, rec.Id);
+    }
+    delete st.Networks[net.Name];
+    if (rec.State.Running) this.writeHosts(rec);
+    this.containers.save(rec);
+  }
+
+  /** Whether a network has a live endpoint (a running container on it). */
+  inUse(networkId: string): boolean {
+    return this.containers
+      .list()
+      .some(
+        (r) =>
+          r.State.Running &&
+          Object.values(networkState(r).Networks).some((e) => e.NetworkID === networkId && e.EndpointID),
+      );
+  }
+
+  // ---- pieces ------------------------------------------------------------------------------------
+
+  private async attachAll(rec: ContainerRecord, file: string): Promise<void> {
+    const st = networkState(rec);
+    let target: PublishTarget | undefined;
+    let endpointId = '';
+    let user = false;
+    for (const [name, ep] of Object.entries(st.Networks)) {
+      if (name === 'none') continue;
+      const net = this.network(name);
+      await joinNetwork(this.n, rec, net, ep, { sandboxPath: file, defaultRoute: !target });
+      this.event('connect', net, rec.Id);
+      const bridge = this.n.bridgeOf(net);
+      if (bridge && ep.IPAddress && !target) {
+        target = { bridge: bridge.bridge, containerIp: ep.IPAddress };
+        endpointId = ep.EndpointID ?? '';
+      }
+      if (!this.n.isDefaultBridge(net)) user = true;
+    }
+    const requests = portRequests(
+      rec.HostConfig.PortBindings as never,
+      rec.Config.ExposedPorts,
+      rec.HostConfig.PublishAllPorts ?? false,
+    );
+    if (target && requests.length > 0) {
+      try {
+        const published = await this.n.publisher.publish(rec.Id, requests, target);
+        st.Ports = networkSettingsPorts(rec.Config.ExposedPorts, published);
+      } catch (err) {
+        throw new SystemError(externalConnectivityMessage(rec.Name.slice(1), endpointId, err));
+      }
+    } else st.Ports = networkSettingsPorts(rec.Config.ExposedPorts, []);
+    this.writeHosts(rec);
+    if (user) await this.startDns(rec, file, false);
+  }
+
+  /** Where the ports of a container lead: its first bridge network with an address. */
+  private publishTarget(rec: ContainerRecord): PublishTarget | undefined {
+    for (const [name, ep] of Object.entries(networkState(rec).Networks)) {
+      const net = this.n.store.get(ep.NetworkID ?? '') ?? this.n.store.list().find((x) => x.Name === name);
+      const bridge = net && this.n.bridgeOf(net);
+      if (bridge && ep.IPAddress) return { bridge: bridge.bridge, containerIp: ep.IPAddress };
+    }
+    return undefined;
+  }
+
+  private writeHosts(rec: ContainerRecord): void {
+    const ips = Object.values(networkState(rec).Networks)
+      .map((e) => e.IPAddress ?? '')
+      .filter((ip) => ip);
+    rewriteHosts(rec, ips);
+  }
+
+  private async startDns(rec: ContainerRecord, sandboxPath: string, rulesMayExist: boolean): Promise<void> {
+    await this.resolvers.get(rec.Id)?.close();
+    const conf = writeEmbeddedResolvConf(rec, this.dns);
+    this.resolvers.set(
+      rec.Id,
+      await startResolver({
+        sandboxPath,
+        containerId: rec.Id,
+        table: this.n.names,
+        upstreams: conf.upstreams,
+        ndotsSet: conf.ndotsSet,
+        rulesMayExist,
+        log: this.log,
+      }),
+    );
+  }
+
+  private async teardown(rec: ContainerRecord): Promise<void> {
+    if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
+    const file = this.sandboxPath(rec.Id);
+    const resolver = this.resolvers.get(rec.Id);
+    this.resolvers.delete(rec.Id);
+    await resolver?.close();
+    const st = networkState(rec);
+    const held = await this.n.publisher.unpublish(rec.Id);
+    if (held.length === 0) {
+      // A run we did not see end (the daemon was down): its rules are still there, its sockets are not.
+      const target = this.publishTarget(rec);
+      const published = publishedOf(st.Ports);
+      if (target && published.length > 0) await this.n.firewall.unpublish(portRules(published, target));
+    }
+    for (const [name, ep] of Object.entries(st.Networks)) {
+      if (!ep.EndpointID) continue;
+      const net = this.n.store.get(ep.NetworkID ?? '') ?? this.n.store.list().find((x) => x.Name === name);
+      await leaveNetwork(this.n, rec, net, ep, file).catch((err: Error) =>
+        this.log.warn({ id: rec.Id, network: name, err: err.message }, 'leaving a network failed'),
+      );
+      if (net) this.event('disconnect', net, rec.Id);
+    }
+    removeNetns(file);
+    st.Ports = {};
+    st.SandboxKey = '';
+    st.SandboxID = '';
+  }
+
+  /** After a restart: what containers that went away while we were down left behind. */
+  async sweep(): Promise<number> {
     let swept = 0;
     for (const id of readdirSync(this.dir)) {
       const rec = this.containers.find(id);
@@ -93,22 +341,27 @@ export class NetworkController implements LifecycleHooks {
         this.log.warn({ id, err: (err as Error).message }, 'sweeping a network sandbox failed');
       }
     }
+    const running = new Set(
+      this.containers
+        .list()
+        .filter((r) => r.State.Running)
+        .map((r) => r.Id),
+    );
+    await this.n.store.sweepEndpoints((key) => running.has(key));
+    const bridges = this.n.store.list().flatMap((r) => {
+      const b = this.n.bridgeOf(r);
+      return b ? [b] : [];
+    });
+    const live = this.containers
+      .list()
+      .filter((r) => r.State.Running)
+      .flatMap((r) =>
+        Object.values(networkState(r).Networks)
+          .filter((e) => e.EndpointID && e.NetworkID)
+          .map((e) => ({ containerId: r.Id, network: e.NetworkID ?? '' })),
+      );
+    for (const b of bridges) await this.n.driver.sweep(b.bridge, live);
+    await this.n.driver.sweepNetworks(bridges.map((b) => b.bridge));
     return swept;
-  }
-
-  private driver(network: string): NetworkDriver {
-    const d = this.drivers.get(network);
-    if (!d) throw new InvalidParameter(`network ${network} not found`);
-    return d;
-  }
-
-  private async teardown(rec: ContainerRecord): Promise<void> {
-    const mode = parseNetworkMode(rec.HostConfig.NetworkMode);
-    if (mode.kind !== 'sandbox') return;
-    const file = this.sandboxPath(rec.Id);
-    await this.drivers
-      .get(mode.network)
-      ?.leave({ containerId: rec.Id, network: mode.network, sandboxPath: file });
-    removeNetns(file);
   }
 }

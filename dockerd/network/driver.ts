@@ -1,6 +1,6 @@
 // What a network driver does for one container on one of its networks. The sandbox (the container's
 // network namespace, `lo` up) exists before `join` and is gone after `leave`. The bridge driver
-// (veth, addresses, routes, iptables) implements this next; `null` needs nothing beyond the sandbox.
+// (veth, addresses, routes, iptables) implements it; `null` and `host` need nothing beyond the sandbox.
 export interface Endpoint {
   containerId: string;
   /** The network's name (`bridge`, `none`, or a user network). */
@@ -29,10 +29,3 @@ export interface NetworkDriver {
   join(ep: Endpoint): Promise<void>;
   leave(ep: Endpoint): Promise<void>;
 }
-
-/** `none`, and for now the default `bridge`: a namespace of its own with only loopback. */
-export const isolatedDriver: NetworkDriver = {
-  name: 'null',
-  async join() {},
-  async leave() {},
-};

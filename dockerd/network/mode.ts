@@ -9,11 +9,3 @@ export function parseNetworkMode(mode: string | undefined): NetworkMode {
   if (m.startsWith('container:')) return { kind: 'container', ref: m.slice('container:'.length) };
   return { kind: 'sandbox', network: m === 'default' ? 'bridge' : m };
 }
-
-/** The networks that exist today: the built-in ones. */
-export const BUILTIN_NETWORKS: Record<string, string> = { bridge: 'bridge', host: 'host', none: 'null' };
-
-export function knownNetworkMode(mode: string): boolean {
-  const m = parseNetworkMode(mode);
-  return m.kind !== 'sandbox' || m.network in BUILTIN_NETWORKS;
-}

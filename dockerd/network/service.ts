@@ -1,61 +1,84 @@
-// The networks router's backend. The networks every Docker engine has — bridge, host, none — as
-// `docker network ls/inspect` show them, with the running containers in each. User-defined
-// networks come with the bridge driver.
-import { NotFound, NotImplemented } from '../errdefs/index.js';
+// The networks router's backend: create, list, inspect, remove and prune networks, and connect and
+// disconnect containers, with the events dockerd sends for each.
+import { NotFound } from '../errdefs/index.js';
 import type { Filters } from '../wire/filters.js';
-import type { ContainerRecord } from '../backend/types.js';
-import { BUILTIN_NETWORKS, parseNetworkMode } from './mode.js';
+import type { ContainerRecord, EndpointSettings } from '../backend/types.js';
+import type { NetworkController } from './controller.js';
+import type { Networking } from './networking.js';
+import { networkState } from './state.js';
+import {
+  type NetworkContainerView,
+  type NetworkRecord,
+  networkContainerView,
+  networkInspect,
+} from './store/index.js';
+
+export interface ConnectBody {
+  Container?: string;
+  EndpointConfig?: EndpointSettings | null;
+}
 
 export class NetworksService {
-  private readonly created = new Date().toISOString();
+  constructor(
+    private readonly n: Networking,
+    private readonly ctl: NetworkController,
+    private readonly containers: { get(ref: string): ContainerRecord; list(): ContainerRecord[] },
+    private readonly event: (action: string, net: Readonly<NetworkRecord>, containerId?: string) => void,
+  ) {}
 
-  constructor(private readonly containers: { list(): ContainerRecord[] }) {}
-
-  listNetworks(_filters: Filters): unknown[] {
-    return Object.keys(BUILTIN_NETWORKS).map((n) => this.network(n));
+  listNetworks(filters: Filters): unknown[] {
+    return this.n.store.list(filters, (r) => this.ctl.inUse(r.Id)).map((r) => networkInspect(r));
   }
 
-  network(id: string): Record<string, unknown> {
-    const name = Object.keys(BUILTIN_NETWORKS).find((n) => n === id || id === `${n}-network`);
-    if (!name) throw new NotFound(`network ${id} not found`);
-    const containers: Record<string, unknown> = {};
-    for (const r of this.containers.list()) {
-      const mode = parseNetworkMode(r.HostConfig.NetworkMode);
-      const on = mode.kind === 'sandbox' ? mode.network : mode.kind;
-      if (on === name && r.State.Running)
-        containers[r.Id] = {
-          Name: r.Name.slice(1),
-          EndpointID: '',
-          MacAddress: '',
-          IPv4Address: '',
-          IPv6Address: '',
-        };
+  network(term: string): Record<string, unknown> {
+    const rec = this.n.store.find(term);
+    const live: Record<string, NetworkContainerView> = {};
+    for (const c of this.containers.list()) {
+      if (!c.State.Running) continue;
+      for (const ep of Object.values(networkState(c).Networks)) {
+        if (ep.NetworkID === rec.Id && ep.EndpointID)
+          live[c.Id] = networkContainerView(rec, c.Id, c.Name.slice(1), ep.EndpointID);
+      }
     }
-    return {
-      Name: name,
-      Id: name,
-      Created: this.created,
-      Scope: 'local',
-      Driver: BUILTIN_NETWORKS[name],
-      EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: null, Config: [] },
-      Internal: false,
-      Attachable: false,
-      Ingress: false,
-      ConfigFrom: { Network: '' },
-      ConfigOnly: false,
-      Containers: containers,
-      Options: {},
-      Labels: {},
-    };
+    return networkInspect(rec, live) as unknown as Record<string, unknown>;
   }
 
-  async createNetwork(_body: Record<string, unknown>): Promise<{ Id: string; Warning: string }> {
-    throw new NotImplemented('user-defined networks are not supported by tsctr-dockerd yet');
+  async createNetwork(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }> {
+    const { record, warning } = await this.n.createNetwork(body);
+    this.event('create', record);
+    return { Id: record.Id, Warning: warning };
   }
 
-  /** Only the built-in networks exist, and they are never pruned. */
-  async pruneNetworks(_filters: Filters): Promise<{ NetworksDeleted: string[] | null }> {
-    return { NetworksDeleted: null };
+  async removeNetwork(term: string): Promise<void> {
+    const rec = await this.n.removeNetwork(term, (id) => this.ctl.inUse(id));
+    this.event('destroy', rec);
+  }
+
+  async pruneNetworks(filters: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+    const removed = await this.n.store.prune(filters, (r) => this.ctl.inUse(r.Id));
+    for (const rec of removed) {
+      const bn = this.n.bridgeOf(rec);
+      if (bn) await this.n.driver.deleteNetwork(bn);
+      this.n.names.deleteNetwork(rec.Id);
+      this.event('destroy', rec);
+    }
+    return { NetworksDeleted: removed.length > 0 ? removed.map((r) => r.Name) : null };
+  }
+
+  async connect(term: string, body: ConnectBody): Promise<void> {
+    const net = this.n.store.find(term);
+    const rec = this.container(body.Container);
+    await this.ctl.connect(rec, net, body.EndpointConfig ?? null);
+  }
+
+  async disconnect(term: string, body: { Container?: string; Force?: boolean }): Promise<void> {
+    const net = this.n.store.find(term);
+    const rec = this.container(body.Container);
+    await this.ctl.disconnect(rec, net);
+  }
+
+  private container(ref: string | undefined): ContainerRecord {
+    if (!ref) throw new NotFound('No such container: ');
+    return this.containers.get(ref);
   }
 }

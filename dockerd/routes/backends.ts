@@ -10,7 +10,7 @@ import type { LogsOptions } from '../backend/containers/logs.js';
 import type { UpdateBody } from '../backend/containers/update.js';
 import type { DockerEvent } from '../backend/events.js';
 import type { CommitOptions } from '../backend/images/commit.js';
-import type { ContainerRecord, CreateBody } from '../backend/types.js';
+import type { ContainerRecord, CreateBody, EndpointSettings } from '../backend/types.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -124,7 +124,10 @@ export interface NetworksBackend {
   listNetworks(filters: Filters): unknown[];
   network(id: string): Record<string, unknown>;
   createNetwork(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }>;
+  removeNetwork(id: string): Promise<void>;
   pruneNetworks(filters: Filters): Promise<{ NetworksDeleted: string[] | null }>;
+  connect(id: string, body: { Container?: string; EndpointConfig?: EndpointSettings | null }): Promise<void>;
+  disconnect(id: string, body: { Container?: string; Force?: boolean }): Promise<void>;
 }
 
 export interface BuildBackend {

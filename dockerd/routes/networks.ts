@@ -1,5 +1,6 @@
 // /networks/*.
 import { InvalidParameter } from '../errdefs/index.js';
+import { checkFields, requireObject } from '../wire/body-types.js';
 import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import type { NetworksBackend } from './backends.js';
@@ -21,10 +22,44 @@ export function networkRoutes(b: NetworksBackend): Route[] {
       method: 'POST',
       path: '/networks/create',
       handler: async (ctx) => {
-        const body = await ctx.json<Record<string, unknown>>({ required: true });
-        if (!body || typeof body !== 'object' || Array.isArray(body))
-          throw new InvalidParameter('invalid network config');
+        const body = requireObject(await ctx.json<unknown>({ required: true }), 'types.NetworkCreateRequest');
         ctx.sendJson(201, await b.createNetwork(body));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/networks/{id}',
+      handler: async (ctx) => {
+        await b.removeNetwork(ctx.params.id);
+        ctx.noContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/networks/{id}/connect',
+      handler: async (ctx) => {
+        const body = requireObject(await ctx.json<unknown>({ required: true }), 'types.NetworkConnect');
+        checkFields(body, 'NetworkConnect', { Container: 'string', EndpointConfig: 'object' });
+        if (body.EndpointConfig)
+          checkFields(body.EndpointConfig as Record<string, unknown>, 'EndpointSettings', {
+            Aliases: 'string array',
+            Links: 'string array',
+            IPAMConfig: 'object',
+            DriverOpts: 'string map',
+          });
+        await b.connect(ctx.params.id, body as Parameters<NetworksBackend['connect']>[1]);
+        ctx.send(200, '');
+      },
+    },
+    {
+      method: 'POST',
+      path: '/networks/{id}/disconnect',
+      handler: async (ctx) => {
+        const body = requireObject(await ctx.json<unknown>({ required: true }), 'types.NetworkDisconnect');
+        checkFields(body, 'NetworkDisconnect', { Container: 'string', Force: 'bool' });
+        if (!body.Container) throw new InvalidParameter('No such container: ');
+        await b.disconnect(ctx.params.id, body as { Container?: string; Force?: boolean });
+        ctx.send(200, '');
       },
     },
   ];

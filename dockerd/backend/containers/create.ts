@@ -16,7 +16,6 @@ import { newId, randomName, validName } from '../ids.js';
 import { resolveMounts } from '../mounts.js';
 import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
-import { knownNetworkMode } from '../../network/mode.js';
 import { initialNetworkState } from '../../network/state.js';
 import {
   type ContainerConfig,
@@ -71,7 +70,6 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   if (h.AutoRemove && h.RestartPolicy.Name !== 'no')
     throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
   h.NetworkMode = h.NetworkMode || 'default';
-  if (!knownNetworkMode(h.NetworkMode)) throw new InvalidParameter(`network ${h.NetworkMode} not found`);
   const logType = h.LogConfig?.Type || 'json-file';
   if (logType !== 'json-file' && logType !== 'none' && logType !== 'local') {
     throw new InvalidParameter(`logger: no log driver named '${logType}' is registered`);

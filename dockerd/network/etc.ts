@@ -1,0 +1,27 @@
+// The /etc/hosts and /etc/resolv.conf of a container with networks, rewritten in place (the files
+// are bind-mounted, so the inode must stay) whenever its addresses or networks change.
+import { writeFileSync } from 'node:fs';
+import { type DnsDefaults, hostResolvConf, hostsFile } from '../backend/etc-files.js';
+import type { ContainerRecord } from '../backend/types.js';
+import { type ResolvConf, embeddedResolvConf } from './dns/index.js';
+
+/** One line per address the container holds (or 127.0.1.1 while it holds none, as before a start). */
+export function rewriteHosts(rec: ContainerRecord, ips: string[]): void {
+  if (!rec.HostsPath) return;
+  const hostname = rec.Config.Hostname || rec.Id.slice(0, 12);
+  const own = ips.length > 0 ? ips : rec.HostConfig.NetworkMode === 'none' ? [] : ['127.0.1.1'];
+  writeFileSync(rec.HostsPath, hostsFile(hostname, rec.HostConfig.ExtraHosts ?? [], own));
+}
+
+/** On a user network: `nameserver 127.0.0.11`; returns the upstreams the embedded resolver forwards to. */
+export function writeEmbeddedResolvConf(rec: ContainerRecord, defaults: DnsDefaults): ResolvConf {
+  const hc = rec.HostConfig;
+  const conf = embeddedResolvConf({
+    host: hostResolvConf(),
+    dns: hc.Dns?.length ? hc.Dns : defaults.dns,
+    dnsSearch: hc.DnsSearch?.length ? hc.DnsSearch : defaults.dnsSearch,
+    dnsOptions: hc.DnsOptions?.length ? hc.DnsOptions : defaults.dnsOptions,
+  });
+  if (rec.ResolvConfPath) writeFileSync(rec.ResolvConfPath, conf.content);
+  return conf;
+}
