@@ -2,7 +2,7 @@
 // ready by the lifecycle hooks (the network namespace), a task in tsctrd on the rootfs snapshot, then
 // the process runs. The exit is awaited from then on (see exit.ts).
 import { isAlreadyExists } from '../../../api/errdefs.js';
-import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
+import { Conflict, DockerError, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { JsonFileLogger, parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine, Runtime } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
@@ -80,8 +80,10 @@ export async function startContainer(
     ]);
     lap('prepared');
     let pid: number;
+    let sandboxReady = false;
     try {
       const edits = await e.lifecycle.sandbox(rec);
+      sandboxReady = true;
       if (edits.length > 0) await editStoredSpec(e, rec.Id, edits);
       lap('sandbox');
       pid = await e.c.task(rec.Id).create({
@@ -120,7 +122,12 @@ export async function startContainer(
         .delete()
         .catch(() => undefined);
       if (isAlreadyExists(err)) throw new Conflict(`container ${rec.Id} is already running`);
-      const { error, exitCode } = startError((err as Error).message);
+      // The sandbox's own errors (a port already allocated, an IP on the default bridge) are dockerd's
+      // texts and kinds as they are; only the runtime's get the task prefix.
+      const { error, exitCode } =
+        !sandboxReady && err instanceof DockerError
+          ? { error: err, exitCode: 128 }
+          : startError((err as Error).message);
       rec.State = {
         ...rec.State,
         Status: rec.HasBeenStarted ? 'exited' : 'created',
