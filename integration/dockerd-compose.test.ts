@@ -162,6 +162,32 @@ services:
     });
   });
 
+  it('port, run --rm by service name, and stop/start/restart that publish and resolve again', async () => {
+    const pt = await compose(['port', 'web', '80']);
+    expect(pt).toMatchObject({ code: 0, stdout: `127.0.0.1:${port}\n` });
+    // One-off run: compose creates <project>_client_run_<slug> and drives the docker CLI to attach.
+    const one = await compose(['run', '--rm', '-T', 'client', 'wget', '-qO-', 'http://web/']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toBe('hello-from-web\n');
+    expect(await projectIds(name)).toHaveLength(2);
+
+    const stop = await compose(['stop', '-t', '1', 'web']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(await fetchText(`http://127.0.0.1:${port}/`)).toMatch(/^curl exit/);
+    // --no-deps: run would start web first otherwise.
+    const dead = await compose(['run', '--rm', '-T', '--no-deps', 'client', 'nslookup', 'web']);
+    expect(dead.code).not.toBe(0);
+    expect(dead.stdout).toContain("server can't find web");
+    const start = await compose(['start', 'web']);
+    expect(start.code, start.stderr).toBe(0);
+    expect(await fetchText(`http://127.0.0.1:${port}/`)).toBe('hello-from-web\n');
+    const restart = await compose(['restart', '-t', '1', 'web']);
+    expect(restart.code, restart.stderr).toBe(0);
+    expect(await fetchText(`http://127.0.0.1:${port}/`)).toBe('hello-from-web\n');
+    const again = await compose(['run', '--rm', '-T', 'client', 'wget', '-qO-', 'http://web/']);
+    expect(again).toMatchObject({ code: 0, stdout: 'hello-from-web\n' });
+  });
+
   it('a second up -d finds everything up-to-date and recreates nothing', async () => {
     const before = await projectIds(name);
     const up = await compose(['up', '-d']);
@@ -337,5 +363,35 @@ networks:
     expect(down.stderr).toContain(`Removing network ${name}_back`);
     expect((await d.docker(['network', 'inspect', `${name}_back`])).code).not.toBe(0);
     expect(await projectIds(name)).toEqual([]);
+  });
+});
+
+describe('docker-compose 1.29.2: up attached, as CI runs it', () => {
+  it('up --abort-on-container-exit --exit-code-from client: logs, the client exit code, all stopped', async () => {
+    const name = `cr${randomBytes(2).toString('hex')}`;
+    const compose = project(
+      name,
+      `version: "3.7"
+services:
+  web:
+    image: ${ref}
+    command: sh -c 'mkdir /w; echo ci-page > /w/index.html; exec httpd -f -p 80 -h /w'
+  client:
+    image: ${ref}
+    command: sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web/ && break; sleep 0.3; done; exit 3'
+    depends_on: [web]
+`,
+    );
+    try {
+      const up = await compose(['up', '-t', '1', '--abort-on-container-exit', '--exit-code-from', 'client']);
+      expect(up.code, up.stderr).toBe(3);
+      expect(up.stdout).toMatch(/^client_1 +\| ci-page$/m);
+      expect(up.stdout).toContain(`${name}_client_1 exited with code 3`);
+      expect(up.stderr).toContain(`Stopping ${name}_web_1    ... done`);
+      const ps = await d.docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${name}`]);
+      expect(ps.stdout).toBe('');
+    } finally {
+      await compose(['down', '-t', '1']);
+    }
   });
 });

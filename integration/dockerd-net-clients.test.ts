@@ -283,7 +283,10 @@ describe('dockerode networking', () => {
       ExitCode: 128,
       Error: err.json.message,
     });
-    // The first still serves.
+    // The first still serves, and again after a restart (the old sandbox is gone before the new one).
+    expect(await fetchText(`http://127.0.0.1:${port}/`)).toBe('ode-published\n');
+    await web.restart({ t: 1 });
+    expect((await web.inspect()).State.Running).toBe(true);
     expect(await fetchText(`http://127.0.0.1:${port}/`)).toBe('ode-published\n');
   });
 });

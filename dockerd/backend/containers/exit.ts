@@ -74,7 +74,9 @@ export async function handleExit(
   const ranMs = Date.now() - Date.parse(rec.State.StartedAt);
   e.store.save(rec);
   e.containerEvent(rec, 'die', { exitCode: String(code) });
-  rt.emitter.emit('exit', code);
+  // The hooks (the sandbox torn down) run before waiters hear of the exit, as dockerd cleans up under
+  // the container's lock: a stop followed by a start (a restart) must find the old sandbox gone.
   await e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
+  rt.emitter.emit('exit', code);
   if (rec.HostConfig.AutoRemove && !rt.removing) await autoRemove(e, rec);
 }
