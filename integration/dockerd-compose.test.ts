@@ -395,3 +395,115 @@ services:
     }
   });
 });
+
+describe('docker-compose 1.29.2: external network, static address, internal network, service network_mode', () => {
+  const name = `cs${randomBytes(2).toString('hex')}`;
+  const ext = `${name}ext`;
+  const a = randomInt(16, 130);
+  const b = randomInt(130, 250);
+  let compose: (args: string[]) => Promise<RunResult>;
+
+  beforeAll(async () => {
+    const c = await d.docker(['network', 'create', '--subnet', `172.31.${a}.0/24`, ext]);
+    expect(c.code, c.stderr).toBe(0);
+    compose = project(
+      name,
+      `version: "3.7"
+services:
+  web:
+    image: ${ref}
+    command: sh -c 'mkdir /w; echo side-page > /w/index.html; exec httpd -f -p 80 -h /w'
+    hostname: webhost
+    extra_hosts:
+      - "somehost:10.1.2.3"
+    networks:
+      inner:
+        ipv4_address: 172.31.${b}.50
+      ext: {}
+  sidecar:
+    image: ${ref}
+    command: sleep 600
+    network_mode: "service:web"
+  other:
+    image: ${ref}
+    command: sleep 600
+    networks: [ext]
+networks:
+  inner:
+    internal: true
+    ipam:
+      config:
+        - subnet: 172.31.${b}.0/24
+          ip_range: 172.31.${b}.128/25
+  ext:
+    external: true
+    name: ${ext}
+`,
+    );
+  });
+
+  afterAll(async () => {
+    await compose?.(['down', '-t', '1']);
+    await d.docker(['network', 'rm', ext]);
+  });
+
+  it('runs, and a second up finds the internal network and its IPAM unchanged', async () => {
+    const up = await compose(['up', '-d']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`Creating network "${name}_inner" with the default driver`);
+    expect(up.stderr).not.toContain(`Creating network "${ext}"`);
+    const inner = JSON.parse((await d.docker(['network', 'inspect', `${name}_inner`])).stdout)[0] as Record<
+      string,
+      unknown
+    >;
+    expect(inner).toMatchObject({
+      Internal: true,
+      IPAM: { Config: [{ Subnet: `172.31.${b}.0/24`, IPRange: `172.31.${b}.128/25` }] },
+    });
+    const before = await projectIds(name);
+    const again = await compose(['up', '-d']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/needs to be recreated|Recreating|Creating/);
+    for (const s of ['web', 'sidecar', 'other'])
+      expect(again.stderr).toContain(`${name}_${s}_1 is up-to-date`);
+    expect(await projectIds(name)).toEqual(before);
+  });
+
+  it('gives web its static address, hostname and extra host; the sidecar shares its namespace', async () => {
+    const web = await inspect(`${name}_web_1`);
+    const eps = endpoints(web) as Record<string, Endpoint & { IPAMConfig: unknown }>;
+    expect(Object.keys(eps).sort()).toEqual([`${name}_inner`, ext].sort());
+    expect(eps[`${name}_inner`]).toMatchObject({
+      IPAddress: `172.31.${b}.50`,
+      IPAMConfig: { IPv4Address: `172.31.${b}.50` },
+    });
+    expect(eps[ext].IPAddress).toMatch(new RegExp(`^172\\.31\\.${a}\\.\\d+$`));
+    const hosts = await compose(['exec', '-T', 'web', 'cat', '/etc/hosts']);
+    expect(hosts.stdout).toContain('10.1.2.3\tsomehost\n');
+    expect(hosts.stdout).toContain(`172.31.${b}.50\twebhost\n`);
+    expect(hosts.stdout).toContain(`${eps[ext].IPAddress}\twebhost\n`);
+
+    const side = await inspect(`${name}_sidecar_1`);
+    expect((side.HostConfig as { NetworkMode: string }).NetworkMode).toBe(`container:${String(web.Id)}`);
+    expect(endpoints(side)).toEqual({});
+    expect(await compose(['exec', '-T', 'sidecar', 'wget', '-qO-', 'http://127.0.0.1/'])).toMatchObject({
+      code: 0,
+      stdout: 'side-page\n',
+    });
+    // A container of the project on the external network reaches web by service name.
+    expect(await compose(['exec', '-T', 'other', 'wget', '-qO-', 'http://web/'])).toMatchObject({
+      code: 0,
+      stdout: 'side-page\n',
+    });
+  });
+
+  it('down removes the project network and leaves the external one', async () => {
+    const down = await compose(['down', '-t', '1']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toContain(`Removing network ${name}_inner`);
+    expect(down.stderr).toContain(`Network ${ext} is external, skipping`);
+    expect((await d.docker(['network', 'inspect', `${name}_inner`])).code).not.toBe(0);
+    expect((await d.docker(['network', 'inspect', ext])).code).toBe(0);
+    expect(await projectIds(name)).toEqual([]);
+  });
+});
