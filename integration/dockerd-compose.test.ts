@@ -43,8 +43,10 @@ function project(name: string, yml: string): (args: string[]) => Promise<RunResu
     );
 }
 
-async function fetchText(url: string): Promise<string> {
-  const r = await run('curl', ['-s', '--max-time', '5', url]);
+/** The page, tried again for a few seconds while nothing listens yet (httpd just started). */
+async function fetchText(url: string, retry = true): Promise<string> {
+  const again = retry ? ['--retry', '5', '--retry-connrefused', '--retry-delay', '1'] : [];
+  const r = await run('curl', ['-s', '--max-time', '5', ...again, url]);
   return r.code === 0 ? r.stdout : `curl exit ${r.code}`;
 }
 
@@ -173,7 +175,7 @@ services:
 
     const stop = await compose(['stop', '-t', '1', 'web']);
     expect(stop.code, stop.stderr).toBe(0);
-    expect(await fetchText(`http://127.0.0.1:${port}/`)).toMatch(/^curl exit/);
+    expect(await fetchText(`http://127.0.0.1:${port}/`, false)).toMatch(/^curl exit/);
     // --no-deps: run would start web first otherwise.
     const dead = await compose(['run', '--rm', '-T', '--no-deps', 'client', 'nslookup', 'web']);
     expect(dead.code).not.toBe(0);
@@ -256,7 +258,7 @@ services:
     const ls = await d.docker(['network', 'ls', '--format', '{{.Name}}']);
     expect(ls.stdout.trim().split('\n').sort()).toEqual(['bridge', 'host', 'none']);
     expect((await run('ip', ['link', 'show', `br-${netId.slice(0, 12)}`])).code).not.toBe(0);
-    expect(await fetchText(`http://127.0.0.1:${port}/`)).toMatch(/^curl exit/);
+    expect(await fetchText(`http://127.0.0.1:${port}/`, false)).toMatch(/^curl exit/);
   });
 });
 

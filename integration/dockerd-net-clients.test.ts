@@ -5,12 +5,19 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
 import { freeLoopbackPorts } from './free-port.js';
 import { REPO, run } from './harness.js';
+
+interface NetworkEvent {
+  Type: string;
+  Action: string;
+  scope: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+}
 
 let fx: DockerFixture;
 let d: Dockerd;
@@ -25,8 +32,19 @@ afterAll(async () => {
   await fx?.stop();
 });
 
-/** GET on the host's loopback: the body, or the error's code. */
-function fetchText(url: string): Promise<string> {
+/** GET on the host's loopback: the body, or the error's code; a refused connection (httpd not
+ * listening yet right after start) is tried again for 5 s. */
+async function fetchText(url: string): Promise<string> {
+  let last = '';
+  for (let i = 0; i < 50; i++) {
+    last = await fetchOnce(url);
+    if (last !== 'ECONNREFUSED') return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
+
+function fetchOnce(url: string): Promise<string> {
   return new Promise((resolve) => {
     const req = http.get(url, { timeout: 5000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -72,6 +90,11 @@ describe('docker-py networking', () => {
       'after-disconnect True',
       'disconnect-again 500',
       'removed True',
+      "static-connect True True (0, '1')",
+      'static-create True',
+      'static-dns 0 True',
+      'dup-ip 403 Address already in use',
+      'prune True',
       'ports True',
       'api-port True',
       'list-ports True',
@@ -162,6 +185,15 @@ describe('dockerode networking', () => {
 
   it('connects created and running containers with aliases; names resolve; disconnect; remove', async () => {
     const net = docker.getNetwork(name);
+    // Network events, as a dockerode user follows them.
+    const events: NetworkEvent[] = [];
+    const evStream = (await docker.getEvents({ filters: { type: ['network'] } })) as Readable;
+    let pending = '';
+    evStream.on('data', (b: Buffer) => {
+      const lines = (pending + b.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) events.push(JSON.parse(l) as NetworkEvent);
+    });
     // Created on the network with an alias, through NetworkingConfig.
     const srv = await container({
       name: `odesrv${tag}`,
@@ -175,13 +207,14 @@ describe('dockerode networking', () => {
     let li = await late.inspect();
     expect(Object.keys(li.NetworkSettings.Networks).sort()).toEqual(['bridge', name].sort());
     expect(li.NetworkSettings.Networks[name]).toMatchObject({ Aliases: ['late-alias'], IPAddress: '' });
+    const netId = ((await net.inspect()) as Docker.NetworkInspectInfo).Id;
     await srv.start();
     await late.start();
     li = await late.inspect();
     const lateEp = li.NetworkSettings.Networks[name];
     expect(lateEp.IPAddress).toMatch(new RegExp(`^172\\.31\\.${octet}\\.\\d+$`));
     expect(lateEp.Aliases).toEqual(['late-alias', late.id.slice(0, 12)]);
-    expect(lateEp.NetworkID).toBe(((await net.inspect()) as Docker.NetworkInspectInfo).Id);
+    expect(lateEp.NetworkID).toBe(netId);
     // The default bridge stays its first network: the top-level address is the bridge's.
     expect((li.NetworkSettings as unknown as { IPAddress: string }).IPAddress).toBe(
       li.NetworkSettings.Networks.bridge.IPAddress,
@@ -229,6 +262,19 @@ describe('dockerode networking', () => {
     for (const c of made.splice(0)) await c.remove({ force: true });
     await net.remove();
     await expect(net.inspect()).rejects.toMatchObject({ statusCode: 404 });
+
+    const deadline = Date.now() + 5000;
+    while (!events.some((e) => e.Action === 'destroy') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    evStream.destroy();
+    const ours = events.filter((e) => e.Actor.Attributes.name === name);
+    for (const e of ours) expect(e).toMatchObject({ Type: 'network', scope: 'local', Actor: { ID: netId } });
+    const actionsOf = (id: string) =>
+      ours.filter((e) => e.Actor.Attributes.container === id).map((e) => e.Action);
+    // rm -f of a running container disconnects it too.
+    for (const c of [srv, late, run1]) expect(actionsOf(c.id)).toEqual(['connect', 'disconnect']);
+    expect(ours.map((e) => e.Action).pop()).toBe('destroy');
+    expect(ours.at(-1)?.Actor.Attributes).toEqual({ name, type: 'bridge' });
   });
 
   it('publishes a port with PortBindings; inspect and listContainers show it; a second taker is refused', async () => {

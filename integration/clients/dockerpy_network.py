@@ -4,6 +4,7 @@ checks. Prints one line per check; the test compares them. Exits non-zero on the
 argv: image ref, a free host port on 127.0.0.1, a third octet N for the test subnet 172.31.N.0/24,
 a suffix that makes the names unique."""
 import sys
+import time
 import urllib.request
 
 import docker
@@ -92,6 +93,35 @@ try:
 except NotFound:
     print("removed", True)
 
+# Static addresses: on connect, and through the endpoint config at create; a taken one is refused.
+# An internal network with a label, pruned by that label.
+snet = c.networks.create(f"pystatic{tag}", internal=True, labels={"prune": tag},
+                         ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)]))
+box = c.containers.run(ref, ["sleep", "120"], detach=True, name=f"pybox{tag}")
+snet.connect(box, ipv4_address=f"172.31.{octet}.77", aliases=["xa"])
+box.reload()
+sep = box.attrs["NetworkSettings"]["Networks"][f"pystatic{tag}"]
+print("static-connect", sep["IPAddress"] == f"172.31.{octet}.77", sep["IPAMConfig"] == {"IPv4Address": f"172.31.{octet}.77"},
+      sh(box, f"ip -4 -o addr show eth1 | grep -c 172.31.{octet}.77/24"))
+ec = c.api.create_endpoint_config(aliases=["yy"], ipv4_address=f"172.31.{octet}.88")
+cid = c.api.create_container(ref, ["sleep", "120"], name=f"pyy{tag}",
+                             host_config=c.api.create_host_config(network_mode=f"pystatic{tag}"),
+                             networking_config=c.api.create_networking_config({f"pystatic{tag}": ec}))["Id"]
+c.api.start(cid)
+y = c.containers.get(cid)
+print("static-create", y.attrs["NetworkSettings"]["Networks"][f"pystatic{tag}"]["IPAddress"] == f"172.31.{octet}.88")
+code, out = sh(box, "nslookup yy")
+print("static-dns", code, f"Address: 172.31.{octet}.88" in out)
+z = c.containers.run(ref, ["sleep", "120"], detach=True, name=f"pyz{tag}")
+try:
+    snet.connect(z, ipv4_address=f"172.31.{octet}.88")
+    print("dup-ip connected")
+except APIError as e:
+    print("dup-ip", e.status_code, e.explanation)
+for x in (box, y, z):
+    x.remove(force=True)
+print("prune", c.networks.prune(filters={"label": f"prune={tag}"})["NetworksDeleted"] == [f"pystatic{tag}"])
+
 # A published port, as containers.run(ports=...) and container.ports show it.
 web = c.containers.run(ref, ["sh", "-c", "mkdir /w; echo published > /w/index.html; exec httpd -f -p 80 -h /w"],
                        detach=True, name=f"pyweb{tag}", ports={"80/tcp": ("127.0.0.1", port)})
@@ -100,7 +130,20 @@ print("ports", web.ports == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(
 print("api-port", c.api.port(web.id, 80) == [{"HostIp": "127.0.0.1", "HostPort": str(port)}])
 listed = c.api.containers(filters={"name": f"pyweb{tag}"})[0]["Ports"]
 print("list-ports", listed == [{"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": port, "Type": "tcp"}])
-print("fetch", urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode().strip())
+
+
+def fetch(url):
+    """httpd may not listen yet right after start: a refused connection is tried again for 5 s."""
+    for _ in range(50):
+        try:
+            return urllib.request.urlopen(url, timeout=5).read().decode().strip()
+        except OSError as e:
+            last = e
+            time.sleep(0.1)
+    return str(last)
+
+
+print("fetch", fetch(f"http://127.0.0.1:{port}/"))
 web.remove(force=True)
 try:
     urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
