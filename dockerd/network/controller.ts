@@ -8,12 +8,13 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DnsDefaults } from '../backend/etc-files.js';
-import type { LifecycleHooks, RestoredState, SpecContext } from '../backend/lifecycle.js';
+import type { LifecycleHooks, RestoredState, SandboxContext, SpecContext } from '../backend/lifecycle.js';
 import type { ContainerRecord, EndpointSettings } from '../backend/types.js';
-import { Forbidden, InvalidParameter, SystemError } from '../errdefs/index.js';
+import { Conflict, Forbidden, InvalidParameter, SystemError } from '../errdefs/index.js';
 import { joinNetwork, leaveNetwork } from './attach.js';
 import { type Resolver, startResolver } from './dns/index.js';
 import { rewriteHosts, writeEmbeddedResolvConf } from './etc.js';
+import { linkEnv, linkHostsLine, parseLink } from './links.js';
 import { parseNetworkMode } from './mode.js';
 import { createNetns, removeNetns } from './netns.js';
 import type { Networking } from './networking.js';
@@ -107,14 +108,16 @@ export class NetworkController implements LifecycleHooks {
         st.Networks = { [net.Name]: ep, ...st.Networks };
       }
       validatePortBindings(rec.HostConfig.PortBindings as never);
+      this.configureLinks(rec, net);
     }
     const namespaces = (spec.linux?.namespaces ?? []).filter((ns) => ns.type !== 'network');
     if (nsPath) namespaces.push({ type: 'network', path: nsPath });
     spec.linux = { ...spec.linux, namespaces };
   }
 
-  async sandbox({ rec }: { rec: ContainerRecord }): Promise<void> {
+  async sandbox({ rec, editSpec }: SandboxContext): Promise<void> {
     if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
+    const links = this.linkTargets(rec);
     const file = this.sandboxPath(rec.Id);
     removeNetns(file); // a leftover from a run whose exit we did not see
     createNetns(file);
@@ -122,7 +125,13 @@ export class NetworkController implements LifecycleHooks {
     st.SandboxKey = file;
     st.SandboxID = randomBytes(32).toString('hex');
     try {
-      await this.attachAll(rec, file);
+      await this.attachAll(rec, file, links);
+      const env = links.flatMap((l) => l.env);
+      if (env.length > 0)
+        editSpec((spec) => ({
+          ...spec,
+          process: { ...spec.process!, env: [...(spec.process?.env ?? []), ...env] },
+        }));
     } catch (err) {
       await this.teardown(rec).catch(() => undefined);
       throw err;
@@ -232,7 +241,50 @@ export class NetworkController implements LifecycleHooks {
 
   // ---- pieces ------------------------------------------------------------------------------------
 
-  private async attachAll(rec: ContainerRecord, file: string): Promise<void> {
+  /**
+   * Links at create: each target must exist. On the default bridge they are kept as dockerd shows
+   * them (`/target:/name/alias`); on a user network they become DNS aliases of the endpoint.
+   */
+  private configureLinks(rec: ContainerRecord, net: Readonly<NetworkRecord>): void {
+    const links = (rec.HostConfig.Links ?? []).map(parseLink);
+    for (const l of links)
+      if (!this.containers.find(l.target))
+        throw new InvalidParameter(`Could not get container for ${l.target}`);
+    if (links.length === 0) return;
+    const names = links.map((l) => ({ ...l, target: this.containers.get(l.target).Name.slice(1) }));
+    if (this.n.isDefaultBridge(net)) {
+      rec.HostConfig.Links = names.map((l) => `/${l.target}:${rec.Name}/${l.alias}`);
+    } else {
+      const ep = networkState(rec).Networks[net.Name];
+      ep.Links = names.map((l) => `${l.target}:${l.alias}`);
+      rec.HostConfig.Links = null;
+    }
+  }
+
+  /** At start, the default bridge's links: each target must run; its address gives env and hosts. */
+  private linkTargets(rec: ContainerRecord): Array<{ env: string[]; names: string; ip: string }> {
+    return (rec.HostConfig.Links ?? []).map((text) => {
+      const l = parseLink(text);
+      const t = this.containers.find(l.target);
+      if (!t?.State.Running)
+        throw new Conflict(`Cannot link to a non running container: /${l.target} AS ${rec.Name}/${l.alias}`);
+      const ip = networkState(t).Networks.bridge?.IPAddress ?? '';
+      if (!ip)
+        throw new Conflict(`Cannot link to /${l.target}, as it does not belong to the default network`);
+      const line = linkHostsLine(l, { ip, id: t.Id });
+      return {
+        env: linkEnv(l, rec.Name.slice(1), { ip, exposedPorts: t.Config.ExposedPorts, env: t.Config.Env }),
+        names: line.split('\t')[1],
+        ip,
+      };
+    });
+  }
+
+  private async attachAll(
+    rec: ContainerRecord,
+    file: string,
+    links: Array<{ names: string; ip: string }> = [],
+  ): Promise<void> {
     const st = networkState(rec);
     let target: PublishTarget | undefined;
     let endpointId = '';
@@ -262,7 +314,7 @@ export class NetworkController implements LifecycleHooks {
         throw new SystemError(externalConnectivityMessage(rec.Name.slice(1), endpointId, err));
       }
     } else st.Ports = networkSettingsPorts(rec.Config.ExposedPorts, []);
-    this.writeHosts(rec);
+    this.writeHosts(rec, links);
     if (user) await this.startDns(rec, file, false);
   }
 
@@ -276,11 +328,20 @@ export class NetworkController implements LifecycleHooks {
     return undefined;
   }
 
-  private writeHosts(rec: ContainerRecord): void {
+  private writeHosts(rec: ContainerRecord, links?: Array<{ names: string; ip: string }>): void {
     const ips = Object.values(networkState(rec).Networks)
       .map((e) => e.IPAddress ?? '')
       .filter((ip) => ip);
-    rewriteHosts(rec, ips);
+    rewriteHosts(rec, ips, links ?? this.linkHosts(rec));
+  }
+
+  /** The hosts lines of the links whose targets still run (for rewrites after the start). */
+  private linkHosts(rec: ContainerRecord): Array<{ names: string; ip: string }> {
+    try {
+      return this.linkTargets(rec);
+    } catch {
+      return [];
+    }
   }
 
   private async startDns(rec: ContainerRecord, sandboxPath: string, rulesMayExist: boolean): Promise<void> {

@@ -74,7 +74,10 @@ export async function handleExit(
   const ranMs = Date.now() - Date.parse(rec.State.StartedAt);
   e.store.save(rec);
   e.containerEvent(rec, 'die', { exitCode: String(code) });
+  // Waiters hear of the exit first; the hooks' work (tearing the sandbox down) follows, and the next
+  // start or a removal waits for it.
+  rt.exitHooks = e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
   rt.emitter.emit('exit', code);
-  await e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
+  await rt.exitHooks;
   if (rec.HostConfig.AutoRemove && !rt.removing) await autoRemove(e, rec);
 }

@@ -81,6 +81,7 @@ export async function startContainer(
     lap('prepared');
     let pid: number;
     try {
+      await rt.exitHooks;
       const edits = await e.lifecycle.sandbox(rec);
       if (edits.length > 0) await editStoredSpec(e, rec.Id, edits);
       lap('sandbox');
@@ -131,8 +132,9 @@ export async function startContainer(
         Pid: 0,
       };
       e.store.save(rec);
+      rt.exitHooks = e.lifecycle.exited(rec, { code: exitCode, ranMs: 0, startFailed: true });
       rt.emitter.emit('exit', exitCode);
-      await e.lifecycle.exited(rec, { code: exitCode, ranMs: 0, startFailed: true });
+      await rt.exitHooks;
       if (rec.HostConfig.AutoRemove) void autoRemove(e, rec);
       throw error;
     }
