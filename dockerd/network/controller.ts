@@ -10,11 +10,11 @@ import type { Logger } from 'pino';
 import type { DnsDefaults } from '../backend/etc-files.js';
 import type { LifecycleHooks, RestoredState, SandboxContext, SpecContext } from '../backend/lifecycle.js';
 import type { ContainerRecord, EndpointSettings } from '../backend/types.js';
-import { Conflict, Forbidden, InvalidParameter, SystemError } from '../errdefs/index.js';
+import { Forbidden, InvalidParameter, SystemError } from '../errdefs/index.js';
 import { joinNetwork, leaveNetwork } from './attach.js';
 import { type Resolver, startResolver } from './dns/index.js';
 import { rewriteHosts, writeEmbeddedResolvConf } from './etc.js';
-import { linkEnv, linkHostsLine, parseLink } from './links.js';
+import { configureLinks, linkTargets } from './links.js';
 import { parseNetworkMode } from './mode.js';
 import { createNetns, removeNetns } from './netns.js';
 import type { Networking } from './networking.js';
@@ -108,7 +108,7 @@ export class NetworkController implements LifecycleHooks {
         st.Networks = { [net.Name]: ep, ...st.Networks };
       }
       validatePortBindings(rec.HostConfig.PortBindings as never);
-      this.configureLinks(rec, net);
+      configureLinks(rec, this.n.isDefaultBridge(net) ? undefined : net.Name, this.containers);
     }
     const namespaces = (spec.linux?.namespaces ?? []).filter((ns) => ns.type !== 'network');
     if (nsPath) namespaces.push({ type: 'network', path: nsPath });
@@ -117,7 +117,7 @@ export class NetworkController implements LifecycleHooks {
 
   async sandbox({ rec, editSpec }: SandboxContext): Promise<void> {
     if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
-    const links = this.linkTargets(rec);
+    const links = linkTargets(rec, this.containers);
     const file = this.sandboxPath(rec.Id);
     removeNetns(file); // a leftover from a run whose exit we did not see
     createNetns(file);
@@ -241,45 +241,6 @@ export class NetworkController implements LifecycleHooks {
 
   // ---- pieces ------------------------------------------------------------------------------------
 
-  /**
-   * Links at create: each target must exist. On the default bridge they are kept as dockerd shows
-   * them (`/target:/name/alias`); on a user network they become DNS aliases of the endpoint.
-   */
-  private configureLinks(rec: ContainerRecord, net: Readonly<NetworkRecord>): void {
-    const links = (rec.HostConfig.Links ?? []).map(parseLink);
-    for (const l of links)
-      if (!this.containers.find(l.target))
-        throw new InvalidParameter(`Could not get container for ${l.target}`);
-    if (links.length === 0) return;
-    const names = links.map((l) => ({ ...l, target: this.containers.get(l.target).Name.slice(1) }));
-    if (this.n.isDefaultBridge(net)) {
-      rec.HostConfig.Links = names.map((l) => `/${l.target}:${rec.Name}/${l.alias}`);
-    } else {
-      const ep = networkState(rec).Networks[net.Name];
-      ep.Links = names.map((l) => `${l.target}:${l.alias}`);
-      rec.HostConfig.Links = null;
-    }
-  }
-
-  /** At start, the default bridge's links: each target must run; its address gives env and hosts. */
-  private linkTargets(rec: ContainerRecord): Array<{ env: string[]; names: string; ip: string }> {
-    return (rec.HostConfig.Links ?? []).map((text) => {
-      const l = parseLink(text);
-      const t = this.containers.find(l.target);
-      if (!t?.State.Running)
-        throw new Conflict(`Cannot link to a non running container: /${l.target} AS ${rec.Name}/${l.alias}`);
-      const ip = networkState(t).Networks.bridge?.IPAddress ?? '';
-      if (!ip)
-        throw new Conflict(`Cannot link to /${l.target}, as it does not belong to the default network`);
-      const line = linkHostsLine(l, { ip, id: t.Id });
-      return {
-        env: linkEnv(l, rec.Name.slice(1), { ip, exposedPorts: t.Config.ExposedPorts, env: t.Config.Env }),
-        names: line.split('\t')[1],
-        ip,
-      };
-    });
-  }
-
   private async attachAll(
     rec: ContainerRecord,
     file: string,
@@ -338,7 +299,7 @@ export class NetworkController implements LifecycleHooks {
   /** The hosts lines of the links whose targets still run (for rewrites after the start). */
   private linkHosts(rec: ContainerRecord): Array<{ names: string; ip: string }> {
     try {
-      return this.linkTargets(rec);
+      return linkTargets(rec, this.containers);
     } catch {
       return [];
     }

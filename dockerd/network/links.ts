@@ -2,7 +2,14 @@
 // and an /etc/hosts line, computed at each start from the target's address (HostConfig.Links shows
 // `/target:/container/alias`). On a user network a link is only a DNS alias, kept in the endpoint's
 // Links (`target:alias`).
-import { InvalidParameter } from '../errdefs/index.js';
+import type { ContainerRecord } from '../backend/types.js';
+import { Conflict, InvalidParameter } from '../errdefs/index.js';
+import { networkState } from './state.js';
+
+interface Containers {
+  find(ref: string): ContainerRecord | undefined;
+  get(ref: string): ContainerRecord;
+}
 
 export interface Link {
   target: string;
@@ -68,4 +75,47 @@ export function linkEnv(
 export function linkHostsLine(link: Link, target: { ip: string; id: string }): string {
   const names = [link.alias, target.id.slice(0, 12), link.target].filter((n, i, all) => all.indexOf(n) === i);
   return `${target.ip}\t${names.join(' ')}`;
+}
+
+/**
+ * Links at create: each target must exist. On the default bridge they are kept as dockerd shows them
+ * (`/target:/name/alias`); on a user network (`userNetwork`) they become DNS aliases of its endpoint.
+ */
+export function configureLinks(
+  rec: ContainerRecord,
+  userNetwork: string | undefined,
+  containers: Containers,
+): void {
+  const links = (rec.HostConfig.Links ?? []).map(parseLink);
+  for (const l of links)
+    if (!containers.find(l.target)) throw new InvalidParameter(`Could not get container for ${l.target}`);
+  if (links.length === 0) return;
+  const named = links.map((l) => ({ ...l, target: containers.get(l.target).Name.slice(1) }));
+  if (userNetwork === undefined) {
+    rec.HostConfig.Links = named.map((l) => `/${l.target}:${rec.Name}/${l.alias}`);
+  } else {
+    networkState(rec).Networks[userNetwork].Links = named.map((l) => `${l.target}:${l.alias}`);
+    rec.HostConfig.Links = null;
+  }
+}
+
+/** At start, the default bridge's links: each target must run; its address gives env and hosts lines. */
+export function linkTargets(
+  rec: ContainerRecord,
+  containers: Containers,
+): Array<{ env: string[]; names: string; ip: string }> {
+  return (rec.HostConfig.Links ?? []).map((text) => {
+    const l = parseLink(text);
+    const t = containers.find(l.target);
+    if (!t?.State.Running)
+      throw new Conflict(`Cannot link to a non running container: /${l.target} AS ${rec.Name}/${l.alias}`);
+    const ip = networkState(t).Networks.bridge?.IPAddress ?? '';
+    if (!ip) throw new Conflict(`Cannot link to /${l.target}, as it does not belong to the default network`);
+    const line = linkHostsLine(l, { ip, id: t.Id });
+    return {
+      env: linkEnv(l, rec.Name.slice(1), { ip, exposedPorts: t.Config.ExposedPorts, env: t.Config.Env }),
+      names: line.split('\t')[1],
+      ip,
+    };
+  });
 }
