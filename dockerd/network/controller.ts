@@ -262,11 +262,13 @@ export class NetworkController implements LifecycleHooks {
       }
       if (!this.n.isDefaultBridge(net)) user = true;
     }
+    // A binding without an address takes the daemon's --ip (all addresses by default).
+    const dflt = this.n.cfg.ip === '0.0.0.0' ? '' : this.n.cfg.ip;
     const requests = portRequests(
       rec.HostConfig.PortBindings as never,
       rec.Config.ExposedPorts,
       rec.HostConfig.PublishAllPorts ?? false,
-    );
+    ).map((r) => (r.hostIp === '' ? { ...r, hostIp: dflt } : r));
     if (target && requests.length > 0) {
       try {
         const published = await this.n.publisher.publish(rec.Id, requests, target);
