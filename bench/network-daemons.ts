@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freeTestBip, removeTestNetworking } from '../integration/network-cleanup.js';
+import { freeTestBip, ownedBridges, removeTestNetworking } from '../integration/network-cleanup.js';
 import { REPO, daemonEnv, stopProc, tsctrd, waitSocket } from './lib.js';
 
 /** The docker CLI 28 for both engines, as the other docker rows use it. */
@@ -62,11 +62,12 @@ function links(): Link[] {
   return JSON.parse(execFileSync('ip', ['-j', '-d', 'link', 'show'], { encoding: 'utf8' })) as Link[];
 }
 
-/** Deletes the veths enslaved to these bridges, then the bridges. */
-function deleteBridges(bridges: string[]): void {
+/** Deletes the veths enslaved to these bridges, then (unless `vethsOnly`) the bridges. */
+function deleteBridges(bridges: string[], opts: { vethsOnly?: boolean } = {}): void {
   for (const l of links())
     if (l.linkinfo?.info_kind === 'veth' && l.master && bridges.includes(l.master))
       quietly(() => execFileSync('ip', ['link', 'del', l.ifname], { stdio: 'ignore' }));
+  if (opts.vethsOnly) return;
   for (const b of bridges) quietly(() => execFileSync('ip', ['link', 'del', b], { stdio: 'ignore' }));
 }
 
@@ -105,6 +106,21 @@ async function waitPing(socket: string, proc: ChildProcess, ms = 60_000): Promis
   throw new Error(`${socket} does not answer /_ping`);
 }
 
+/** Says on stderr what is still on the host naming one of `words` (a rule, a chain or a link). */
+function reportLeftovers(who: string, words: string[]): void {
+  const hit = (l: string) =>
+    l.split(/[\s:]+/).some((w) => words.some((x) => w === x || w.startsWith(`${x}-`)));
+  const left = [
+    ...['filter', 'nat'].flatMap((t) =>
+      execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' }).split('\n').filter(hit),
+    ),
+    ...links()
+      .map((l) => l.ifname)
+      .filter((n) => words.includes(n)),
+  ];
+  if (left.length > 0) process.stderr.write(`bench: ${who} left behind:\n${left.join('\n')}\n`);
+}
+
 export async function startTsctrNet(dir: string): Promise<NetEngine> {
   mkdirSync(dir, { recursive: true });
   const tag = randomBytes(2).toString('hex');
@@ -117,12 +133,11 @@ export async function startTsctrNet(dir: string): Promise<NetEngine> {
     if (d && d.exitCode === null) removeEverything(socket);
     await stopProc(d);
     await core.stop();
-    deleteBridges(
-      links()
-        .filter((l) => l.ifname === bridge)
-        .map((l) => l.ifname),
-    );
+    // Veths first, then the rules that name the bridges (found while the bridges still exist), the
+    // chains and the bridges themselves.
+    deleteBridges(ownedBridges(prefix, bridge), { vethsOnly: true });
     removeTestNetworking(prefix, bridge);
+    reportLeftovers('tsctr-dockerd', [bridge, prefix]);
   };
   try {
     await core.start();
@@ -254,6 +269,7 @@ export async function startDockerdNet(dir: string): Promise<NetEngine | undefine
     const bridges = [bridge, ...[...userBridges].filter((b) => links().some((l) => l.ifname === b))];
     deleteBridges(bridges);
     restoreDockerChains(before, [bridge, ...userBridges]);
+    reportLeftovers('dockerd', [bridge, ...userBridges]);
     bridgeNf.forEach((f, i) => {
       const v = nfBefore[i];
       if (v !== undefined && existsSync(f) && readFileSync(f, 'utf8').trim() !== v)
