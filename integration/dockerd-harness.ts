@@ -38,7 +38,12 @@ export class Dockerd {
   static async start(): Promise<Dockerd> {
     const t = await Tsctrd.start();
     const d = new Dockerd(t);
-    await d.start();
+    try {
+      await d.start();
+    } catch (err) {
+      await d.cleanup();
+      throw err;
+    }
     return d;
   }
 
