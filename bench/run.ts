@@ -7,9 +7,10 @@ import { type Daemon, type Row, containerd, ctr, median, report, tmpfs, tsctrd }
 import { pullRows } from './pull.js';
 import { taskRows } from './tasks.js';
 import { dockerReport, dockerRows } from './docker.js';
+import { networkReport, networkRows } from './network.js';
 
 /** Which rows to run: BENCH=ingest,cold,pull (default all). */
-const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks,docker').split(','));
+const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks,docker,network').split(','));
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_MIB = Number(process.env.BENCH_INGEST_MIB ?? 1024);
@@ -112,6 +113,10 @@ async function main(): Promise<void> {
           `${r.what}: tsctr ${r.ours.map((x) => x.toFixed(1)).join(' ')} | dockerd ${r.anchor.map((x) => x.toFixed(1)).join(' ')}\n`,
         );
       }
+    }
+    if (ONLY.has('network')) {
+      const { rows: nrows, anchored } = await networkRows(path.join(base, 'network'), ROUNDS);
+      process.stdout.write(`${networkReport(nrows, anchored, ROUNDS)}\n`);
     }
   } finally {
     await unmount();

@@ -2,13 +2,13 @@
 // docker CLI (DOCKER_HOST pointing at our socket, its own DOCKER_CONFIG). Cleaned up even when a
 // test fails.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { DIST, type RunResult, Tsctrd, answers, run } from './harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
-import { removeTestNetworking } from './network-cleanup.js';
+import { freeTestBip, removeTestNetworking } from './network-cleanup.js';
 import { busybox } from './testimages.js';
 
 export class Dockerd {
@@ -26,7 +26,7 @@ export class Dockerd {
   constructor(readonly tsctrd: Tsctrd) {
     const tag = randomBytes(2).toString('hex');
     this.bridge = `tsb${tag}`;
-    this.bip = `10.199.${randomInt(0, 128)}.1/24`;
+    this.bip = freeTestBip();
     this.chainPrefix = `TS${tag.toUpperCase()}`;
     this.socket = path.join(tsctrd.dir, 'docker.sock');
     this.dataRoot = path.join(tsctrd.root, 'dockerd');
@@ -38,7 +38,12 @@ export class Dockerd {
   static async start(): Promise<Dockerd> {
     const t = await Tsctrd.start();
     const d = new Dockerd(t);
-    await d.start();
+    try {
+      await d.start();
+    } catch (err) {
+      await d.cleanup();
+      throw err;
+    }
     return d;
   }
 

@@ -131,6 +131,26 @@ export class Tsctrd {
   /** Stops the daemon, kills shims it left (tests that failed half-way), unmounts, removes the dir. */
   async cleanup(): Promise<void> {
     await this.stop();
+    // The containers' own processes first: killing a shim leaves them running (reparented to init),
+    // and with them their network namespaces and veths.
+    const ids = new Set<string>();
+    for (const ns of await fs.readdir(path.join(this.state, 'tasks')).catch(() => [] as string[]))
+      for (const id of await fs.readdir(path.join(this.state, 'tasks', ns)).catch(() => [] as string[]))
+        ids.add(id);
+    if (ids.size > 0) {
+      for (const p of await fs.readdir('/proc')) {
+        if (!/^\d+$/.test(p)) continue;
+        const cg = await fs.readFile(`/proc/${p}/cgroup`, 'utf8').catch(() => '');
+        const id = /\/([0-9a-zA-Z_.-]+)\n/.exec(cg.split('\n').find((l) => l.startsWith('0::')) + '\n')?.[1];
+        if (id && ids.has(id)) {
+          try {
+            process.kill(Number(p), 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      }
+    }
     for (const p of await fs.readdir('/proc')) {
       if (!/^\d+$/.test(p)) continue;
       const cmd = await fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');

@@ -55,3 +55,18 @@ export function removeTestNetworking(prefix: string, defaultBridge: string): voi
     }
   }
 }
+
+/** A 10.199.N.1/24 (N < 128) that no interface on the host uses yet: a test daemon's --bip. */
+export function freeTestBip(): string {
+  const used = new Set<number>();
+  const info = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr'], { encoding: 'utf8' })) as Array<{
+    addr_info?: Array<{ local: string }>;
+  }>;
+  for (const i of info)
+    for (const a of i.addr_info ?? []) {
+      const m = /^10\.199\.(\d+)\./.exec(a.local);
+      if (m) used.add(Number(m[1]));
+    }
+  const free = Array.from({ length: 128 }, (_, n) => n).filter((n) => !used.has(n));
+  return `10.199.${free[Math.floor(Math.random() * free.length)]}.1/24`;
+}

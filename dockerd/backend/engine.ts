@@ -33,6 +33,8 @@ export class Runtime {
   pendingStdin: Buffer[] = [];
   pendingStdinClosed = false;
   restartTimer: NodeJS.Timeout | undefined;
+  /** The lifecycle hooks of the last exit (sandbox teardown…): a new start or a removal waits for them. */
+  exitHooks: Promise<void> = Promise.resolve();
   /** Serialises start/stop/kill/remove on one container. */
   private chain: Promise<unknown> = Promise.resolve();
   removing = false;

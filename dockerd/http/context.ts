@@ -15,6 +15,9 @@ import { HijackedStream, RAW_STREAM } from './hijacked-stream.js';
 export { HijackedStream, RAW_STREAM, hijackError } from './hijacked-stream.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** How much of an oversized body is read and dropped before the 413, at most (and for how long). */
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+const DRAIN_MS = 5000;
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
 
 /** moby's versions.compare: dot-separated numbers, missing or non-numeric parts count as 0. */
@@ -172,6 +175,32 @@ export class RequestContext {
     return new RequestTooLarge();
   }
 
+  /**
+   * Reads and drops what is left of an oversized body (up to DRAIN_MAX_BYTES, DRAIN_MS), so a client
+   * that sends the whole body before reading gets the 413 instead of a reset connection.
+   */
+  private async drainThenTooLarge(): Promise<never> {
+    const req = this.req;
+    if (!this.opts.upgrade && !req.complete) {
+      await new Promise<void>((resolve) => {
+        let seen = 0;
+        const done = () => {
+          clearTimeout(timer);
+          req.off('data', onData).off('end', done).off('close', done);
+          resolve();
+        };
+        const onData = (c: Buffer) => {
+          seen += c.length;
+          if (seen > DRAIN_MAX_BYTES) done();
+        };
+        const timer = setTimeout(done, DRAIN_MS);
+        req.on('data', onData).once('end', done).once('close', done);
+        req.resume();
+      });
+    }
+    throw this.tooLarge();
+  }
+
   /** The whole body, read once and cached (later calls return the same bytes whatever their limit). */
   body(opts: BodyOptions = {}): Promise<Buffer> {
     if (!this.bodyPromise) {
@@ -188,13 +217,13 @@ export class RequestContext {
     if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
       throw new InvalidParameter(`invalid Content-Length: ${declared}`);
     }
-    if (length !== undefined && length > limit) throw this.tooLarge();
+    if (length !== undefined && length > limit) return this.drainThenTooLarge();
     const up = this.opts.upgrade;
     if (!up) {
       try {
         return await collect(this.req, limit);
       } catch (err) {
-        if (err instanceof RequestTooLarge) throw this.tooLarge();
+        if (err instanceof RequestTooLarge) return this.drainThenTooLarge();
         throw err;
       }
     }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidParameter } from '../errdefs/index.js';
 import type { ContainerRecord, EndpointIPAMConfig, EndpointSettings } from '../backend/types.js';
 import type { Networking } from './networking.js';
+import { clearOperationalData } from './state.js';
 import type { NetworkRecord } from './store/index.js';
 
 /** Inspect's Aliases on a user network: the user's, then the short ID, then a hostname that is not the name. */
@@ -100,15 +101,6 @@ export async function leaveNetwork(
     await n.store.release(net.Id, rec.Id);
   }
   if (networkId) n.names.deleteEndpoint(rec.Id, networkId);
-  // As dockerd's cleanOperationalData: the network stays named, what the run held goes.
-  Object.assign(ep, {
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    MacAddress: '',
-  });
+  // As dockerd: the network stays named, what the run held goes.
+  clearOperationalData(ep);
 }

@@ -8,12 +8,13 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DnsDefaults } from '../backend/etc-files.js';
-import type { LifecycleHooks, RestoredState, SpecContext } from '../backend/lifecycle.js';
+import type { LifecycleHooks, RestoredState, SandboxContext, SpecContext } from '../backend/lifecycle.js';
 import type { ContainerRecord, EndpointSettings } from '../backend/types.js';
 import { Forbidden, InvalidParameter, SystemError } from '../errdefs/index.js';
 import { joinNetwork, leaveNetwork } from './attach.js';
 import { type Resolver, startResolver } from './dns/index.js';
 import { rewriteHosts, writeEmbeddedResolvConf } from './etc.js';
+import { configureLinks, linkTargets } from './links.js';
 import { parseNetworkMode } from './mode.js';
 import { createNetns, removeNetns } from './netns.js';
 import type { Networking } from './networking.js';
@@ -107,14 +108,16 @@ export class NetworkController implements LifecycleHooks {
         st.Networks = { [net.Name]: ep, ...st.Networks };
       }
       validatePortBindings(rec.HostConfig.PortBindings as never);
+      configureLinks(rec, this.n.isDefaultBridge(net) ? undefined : net.Name, this.containers);
     }
     const namespaces = (spec.linux?.namespaces ?? []).filter((ns) => ns.type !== 'network');
     if (nsPath) namespaces.push({ type: 'network', path: nsPath });
     spec.linux = { ...spec.linux, namespaces };
   }
 
-  async sandbox({ rec }: { rec: ContainerRecord }): Promise<void> {
+  async sandbox({ rec, editSpec }: SandboxContext): Promise<void> {
     if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
+    const links = linkTargets(rec, this.containers);
     const file = this.sandboxPath(rec.Id);
     removeNetns(file); // a leftover from a run whose exit we did not see
     createNetns(file);
@@ -122,7 +125,13 @@ export class NetworkController implements LifecycleHooks {
     st.SandboxKey = file;
     st.SandboxID = randomBytes(32).toString('hex');
     try {
-      await this.attachAll(rec, file);
+      await this.attachAll(rec, file, links);
+      const env = links.flatMap((l) => l.env);
+      if (env.length > 0)
+        editSpec((spec) => ({
+          ...spec,
+          process: { ...spec.process!, env: [...(spec.process?.env ?? []), ...env] },
+        }));
     } catch (err) {
       await this.teardown(rec).catch(() => undefined);
       throw err;
@@ -232,7 +241,11 @@ export class NetworkController implements LifecycleHooks {
 
   // ---- pieces ------------------------------------------------------------------------------------
 
-  private async attachAll(rec: ContainerRecord, file: string): Promise<void> {
+  private async attachAll(
+    rec: ContainerRecord,
+    file: string,
+    links: Array<{ names: string; ip: string }> = [],
+  ): Promise<void> {
     const st = networkState(rec);
     let target: PublishTarget | undefined;
     let endpointId = '';
@@ -249,11 +262,13 @@ export class NetworkController implements LifecycleHooks {
       }
       if (!this.n.isDefaultBridge(net)) user = true;
     }
+    // A binding without an address takes the daemon's --ip (all addresses by default).
+    const dflt = this.n.cfg.ip === '0.0.0.0' ? '' : this.n.cfg.ip;
     const requests = portRequests(
       rec.HostConfig.PortBindings as never,
       rec.Config.ExposedPorts,
       rec.HostConfig.PublishAllPorts ?? false,
-    );
+    ).map((r) => (r.hostIp === '' ? { ...r, hostIp: dflt } : r));
     if (target && requests.length > 0) {
       try {
         const published = await this.n.publisher.publish(rec.Id, requests, target);
@@ -262,7 +277,7 @@ export class NetworkController implements LifecycleHooks {
         throw new SystemError(externalConnectivityMessage(rec.Name.slice(1), endpointId, err));
       }
     } else st.Ports = networkSettingsPorts(rec.Config.ExposedPorts, []);
-    this.writeHosts(rec);
+    this.writeHosts(rec, links);
     if (user) await this.startDns(rec, file, false);
   }
 
@@ -276,11 +291,20 @@ export class NetworkController implements LifecycleHooks {
     return undefined;
   }
 
-  private writeHosts(rec: ContainerRecord): void {
+  private writeHosts(rec: ContainerRecord, links?: Array<{ names: string; ip: string }>): void {
     const ips = Object.values(networkState(rec).Networks)
       .map((e) => e.IPAddress ?? '')
       .filter((ip) => ip);
-    rewriteHosts(rec, ips);
+    rewriteHosts(rec, ips, links ?? this.linkHosts(rec));
+  }
+
+  /** The hosts lines of the links whose targets still run (for rewrites after the start). */
+  private linkHosts(rec: ContainerRecord): Array<{ names: string; ip: string }> {
+    try {
+      return linkTargets(rec, this.containers);
+    } catch {
+      return [];
+    }
   }
 
   private async startDns(rec: ContainerRecord, sandboxPath: string, rulesMayExist: boolean): Promise<void> {

@@ -5,12 +5,20 @@ import { type DnsDefaults, hostResolvConf, hostsFile } from '../backend/etc-file
 import type { ContainerRecord } from '../backend/types.js';
 import { type ResolvConf, embeddedResolvConf } from './dns/index.js';
 
-/** One line per address the container holds (or 127.0.1.1 while it holds none, as before a start). */
-export function rewriteHosts(rec: ContainerRecord, ips: string[]): void {
+/**
+ * --add-host entries, then the legacy links' lines (`ip alias shortid name`), then one line per
+ * address the container holds (or 127.0.1.1 while it holds none, as before a start).
+ */
+export function rewriteHosts(
+  rec: ContainerRecord,
+  ips: string[],
+  links: Array<{ names: string; ip: string }> = [],
+): void {
   if (!rec.HostsPath) return;
   const hostname = rec.Config.Hostname || rec.Id.slice(0, 12);
   const own = ips.length > 0 ? ips : rec.HostConfig.NetworkMode === 'none' ? [] : ['127.0.1.1'];
-  writeFileSync(rec.HostsPath, hostsFile(hostname, rec.HostConfig.ExtraHosts ?? [], own));
+  const extra = [...(rec.HostConfig.ExtraHosts ?? []), ...links.map((l) => `${l.names}:${l.ip}`)];
+  writeFileSync(rec.HostsPath, hostsFile(hostname, extra, own));
 }
 
 /** On a user network: `nameserver 127.0.0.11`; returns the upstreams the embedded resolver forwards to. */

@@ -4,12 +4,9 @@ import type { ContainerNetworkState, ContainerRecord, EndpointSettings } from '.
 import { parseNetworkMode } from './mode.js';
 
 /** An endpoint with nothing assigned yet: what a created container shows until it starts. */
-export function emptyEndpoint(requested: EndpointSettings | null | undefined): EndpointSettings {
-  return {
-    IPAMConfig: requested?.IPAMConfig ?? null,
-    Links: requested?.Links ?? null,
-    Aliases: requested?.Aliases ?? null,
-    NetworkID: '',
+/** What a run gives an endpoint, cleared (dockerd's cleanOperationalData). */
+export function clearOperationalData(ep: EndpointSettings): EndpointSettings {
+  return Object.assign(ep, {
     EndpointID: '',
     Gateway: '',
     IPAddress: '',
@@ -18,8 +15,19 @@ export function emptyEndpoint(requested: EndpointSettings | null | undefined): E
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
     MacAddress: '',
-    DriverOpts: requested?.DriverOpts ?? null,
+  });
+}
+
+export function emptyEndpoint(requested: EndpointSettings | null | undefined): EndpointSettings {
+  const ep: EndpointSettings = {
+    IPAMConfig: requested?.IPAMConfig ?? null,
+    Links: requested?.Links ?? null,
+    Aliases: requested?.Aliases ?? null,
+    NetworkID: '',
   };
+  clearOperationalData(ep);
+  ep.DriverOpts = requested?.DriverOpts ?? null;
+  return ep;
 }
 
 /** The network a NetworkMode names, as the Networks map keys it (`default` is `bridge`). */

@@ -36,6 +36,8 @@ export interface ContainersBackend {
     signal: AbortSignal,
   ): Promise<number | undefined>;
   removeContainer(rec: ContainerRecord, o: { force: boolean; volumes: boolean }): Promise<void>;
+  /** `docker rm --link /container/alias`: drops a legacy link. */
+  removeLink(name: string): Promise<void>;
   pruneContainers(filters: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   checkDetachKeys(keys: string): void;
   attachContainer(rec: ContainerRecord, sock: Duplex, o: AttachOptions): Promise<void>;

@@ -1,6 +1,6 @@
 // /containers/*: thin handlers — parse the query and body, call the backend, write the status.
 import type { RequestContext } from '../http/context.js';
-import { InvalidParameter } from '../errdefs/index.js';
+import { InvalidParameter, NotFound } from '../errdefs/index.js';
 import { parseFilters, validateFilterKeys } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import { parseDockerTime } from '../logs/format.js';
@@ -152,9 +152,18 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       method: 'DELETE',
       path: '/containers/{name}',
       handler: async (ctx) => {
-        if (ctx.bool('link'))
-          throw new InvalidParameter('Conflict, cannot remove the default link name of the container');
-        await b.removeContainer(get(ctx), { force: ctx.bool('force'), volumes: ctx.bool('v') });
+        if (ctx.bool('link')) await b.removeLink(ctx.params.name);
+        else await b.removeContainer(get(ctx), { force: ctx.bool('force'), volumes: ctx.bool('v') });
+        ctx.noContent();
+      },
+    },
+    {
+      // `docker rm --link /web/alias`: the link's name has slashes.
+      method: 'DELETE',
+      path: '/containers/{name:.*}',
+      handler: async (ctx) => {
+        if (!ctx.bool('link')) throw new NotFound(`No such container: ${ctx.params.name}`);
+        await b.removeLink(ctx.params.name);
         ctx.noContent();
       },
     },

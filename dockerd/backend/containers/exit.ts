@@ -74,9 +74,10 @@ export async function handleExit(
   const ranMs = Date.now() - Date.parse(rec.State.StartedAt);
   e.store.save(rec);
   e.containerEvent(rec, 'die', { exitCode: String(code) });
-  // The hooks (the sandbox torn down) run before waiters hear of the exit, as dockerd cleans up under
-  // the container's lock: a stop followed by a start (a restart) must find the old sandbox gone.
-  await e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
+  // Waiters hear of the exit first; the hooks' work (tearing the sandbox down) follows, and the next
+  // start or a removal waits for it.
+  rt.exitHooks = e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
   rt.emitter.emit('exit', code);
+  await rt.exitHooks;
   if (rec.HostConfig.AutoRemove && !rt.removing) await autoRemove(e, rec);
 }

@@ -53,6 +53,7 @@ export async function removeContainer(
         }
       }
     }
+    await rt.exitHooks;
     await e.lifecycle.removed(rec);
     e.containerEvent(rec, 'destroy');
     rt.emitter.emit('removed', rec.State.ExitCode);

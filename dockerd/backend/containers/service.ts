@@ -1,6 +1,6 @@
 // The containers router's backend: the container operations over the engine's stores and tsctrd.
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { Conflict, InvalidParameter } from '../../errdefs/index.js';
+import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import type { Filters } from '../../wire/filters.js';
 import { type AttachOptions, attachContainer, parseDetachKeys } from './attach.js';
 import { createContainer } from './create.js';
@@ -153,6 +153,20 @@ export class ContainersService {
   async removeContainer(rec: ContainerRecord, o: { force: boolean; volumes: boolean }): Promise<void> {
     await removeContainer(this.e, rec, o);
     this.execs.dropContainer(rec.Id);
+  }
+
+  async removeLink(name: string): Promise<void> {
+    const parts = name.replace(/^\/+/, '').split('/');
+    const alias = parts.pop() ?? '';
+    const parent = parts.join('/');
+    if (!parent || !alias)
+      throw new InvalidParameter('Conflict, cannot remove the default link name of the container');
+    const rec = this.e.store.get(parent);
+    const links = rec.HostConfig.Links ?? [];
+    const kept = links.filter((l) => l.split(':')[1]?.split('/').pop() !== alias);
+    if (kept.length === links.length) throw new NotFound(`Could not find entity for ${name}`);
+    rec.HostConfig.Links = kept;
+    this.e.store.save(rec);
   }
 
   async pruneContainers(filters: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {

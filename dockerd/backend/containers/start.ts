@@ -82,6 +82,7 @@ export async function startContainer(
     let pid: number;
     let sandboxReady = false;
     try {
+      await rt.exitHooks;
       const edits = await e.lifecycle.sandbox(rec);
       sandboxReady = true;
       if (edits.length > 0) await editStoredSpec(e, rec.Id, edits);
@@ -138,8 +139,9 @@ export async function startContainer(
         Pid: 0,
       };
       e.store.save(rec);
+      rt.exitHooks = e.lifecycle.exited(rec, { code: exitCode, ranMs: 0, startFailed: true });
       rt.emitter.emit('exit', exitCode);
-      await e.lifecycle.exited(rec, { code: exitCode, ranMs: 0, startFailed: true });
+      await rt.exitHooks;
       if (rec.HostConfig.AutoRemove) void autoRemove(e, rec);
       throw error;
     }
