@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
 import { freeLoopbackPorts } from './free-port.js';
+import { startCallLog } from './call-log-proxy.js';
 import { type RunResult, run } from './harness.js';
 
 let fx: DockerFixture;
@@ -507,5 +508,101 @@ networks:
     expect((await d.docker(['network', 'inspect', `${name}_inner`])).code).not.toBe(0);
     expect((await d.docker(['network', 'inspect', ext])).code).toBe(0);
     expect(await projectIds(name)).toEqual([]);
+  });
+});
+
+describe('docker-compose 1.29.2: the calls it makes, as against dockerd 20.10', () => {
+  // The project of the reference capture (docker-trace-net/compose_up|down.calls.txt): compose's
+  // calls and the answers' statuses there, with container ids as <id>, the project as P and the
+  // container-list queries (compose's own choice of filters) reduced to their path.
+  const ID = /[0-9a-f]{64}/g;
+  const norm = (calls: string[], p: string) =>
+    calls.map((c) =>
+      c
+        .replace(ID, '<id>')
+        .replaceAll(p, 'P')
+        .replace(/^GET \/v1\.41\/containers\/json\?.* (\d{3})$/, 'GET /v1.41/containers/json $1'),
+    );
+  const counts = (calls: string[]) => {
+    const m: Record<string, number> = {};
+    for (const c of calls) m[c] = (m[c] ?? 0) + 1;
+    return m;
+  };
+
+  it('up -d and down make the same calls and get the same statuses', async () => {
+    const name = `cz${randomBytes(2).toString('hex')}`;
+    const port = await freeLoopbackPorts();
+    expect((await d.docker(['tag', ref, 'busybox'])).code).toBe(0);
+    const yml = `version: "3.7"
+services:
+  web:
+    image: busybox
+    command: httpd -f -p 80
+    ports:
+      - "127.0.0.1:${port}:80"
+  client:
+    image: busybox
+    command: sh -c 'sleep 1; wget -qO- http://web/; echo client-done'
+    depends_on:
+      - web
+`;
+    const compose = project(name, yml);
+    const log = await startCallLog(d.socket, dir);
+    const viaLog = (args: string[]) =>
+      run(
+        'docker-compose',
+        ['--ansi', 'never', '-p', name, '-f', path.join(dir, name, 'docker-compose.yml'), ...args],
+        {
+          env: { ...d.env, DOCKER_HOST: `unix://${log.socket}` },
+          timeoutMs: 60_000,
+        },
+      );
+    try {
+      const up = await viaLog(['up', '-d']);
+      expect(up.code, up.stderr).toBe(0);
+      const upCalls = norm(log.calls.splice(0), name);
+      expect(counts(upCalls)).toEqual({
+        'GET /version 200': 1,
+        'GET /v1.41/info 200': 1,
+        'GET /v1.41/networks/P_default 404': 2,
+        'POST /v1.41/networks/create 201': 1,
+        'GET /v1.41/containers/json 200': 20,
+        'GET /v1.41/images/busybox/json 200': 6,
+        'POST /v1.41/containers/create?name=P_web_1 201': 1,
+        'POST /v1.41/containers/create?name=P_client_1 201': 1,
+        'GET /v1.41/containers/<id>/json 200': 2,
+        'POST /v1.41/networks/P_default/disconnect 200': 2,
+        'POST /v1.41/networks/P_default/connect 200': 2,
+        'POST /v1.41/containers/<id>/start 204': 2,
+      });
+      expect(upCalls.filter((c) => !c.startsWith('GET '))).toEqual([
+        'POST /v1.41/networks/create 201',
+        'POST /v1.41/containers/create?name=P_web_1 201',
+        'POST /v1.41/networks/P_default/disconnect 200',
+        'POST /v1.41/networks/P_default/connect 200',
+        'POST /v1.41/containers/<id>/start 204',
+        'POST /v1.41/containers/create?name=P_client_1 201',
+        'POST /v1.41/networks/P_default/disconnect 200',
+        'POST /v1.41/networks/P_default/connect 200',
+        'POST /v1.41/containers/<id>/start 204',
+      ]);
+      // As in the capture, down comes after the client has exited.
+      expect((await d.docker(['wait', `${name}_client_1`])).stdout.trim()).toBe('0');
+      const down = await viaLog(['down', '-t', '1']);
+      expect(down.code, down.stderr).toBe(0);
+      expect(counts(norm(log.calls.splice(0), name))).toEqual({
+        'GET /version 200': 1,
+        'GET /v1.41/networks/P_default 200': 1,
+        'GET /v1.41/containers/json 200': 5,
+        'GET /v1.41/containers/<id>/json 200': 5,
+        'POST /v1.41/containers/<id>/stop?t=1 204': 1,
+        'DELETE /v1.41/containers/<id>?v=False&link=False&force=False 204': 2,
+        'DELETE /v1.41/networks/P_default 204': 1,
+      });
+    } finally {
+      await log.close();
+      await compose(['down', '-t', '1']);
+      await d.docker(['rmi', 'busybox']);
+    }
   });
 });
