@@ -56,13 +56,15 @@ function fetchOnce(url: string): Promise<string> {
   });
 }
 
-describe('docker-py networking', () => {
+// Debian's python3-docker (5.0.3, the one docker-compose runs on) and the python3 on PATH (its own
+// docker-py, 7.x here).
+describe.each(['/usr/bin/python3', 'python3'])('docker-py networking (%s)', (python) => {
   it('creates, lists, connects, resolves, disconnects, removes, and publishes a port', async () => {
     const port = await freeLoopbackPorts();
     const tag = randomBytes(2).toString('hex');
     const octet = String(randomInt(16, 250));
     const r = await run(
-      'python3',
+      python,
       [path.join(REPO, 'integration/clients/dockerpy_network.py'), ref, String(port), octet, tag],
       { env: d.env, timeoutMs: 60_000 },
     );
