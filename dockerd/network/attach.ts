@@ -33,7 +33,11 @@ export async function joinNetwork(
   o: JoinOptions,
 ): Promise<void> {
   const bridge = n.bridgeOf(net);
-  if (!bridge) return; // host and null: nothing to join
+  if (!bridge) {
+    // `none`: the sandbox is all there is; the endpoint is named all the same, as dockerd names it.
+    Object.assign(ep, { NetworkID: net.Id, EndpointID: randomBytes(32).toString('hex') });
+    return;
+  }
   const user = !n.isDefaultBridge(net);
   const want = (ep.IPAMConfig ?? {}) as EndpointIPAMConfig;
   if (!user && (want.IPv4Address || want.IPv6Address))

@@ -4,7 +4,7 @@
 // are published and its /etc files rewritten; at exit, removal, and after a daemon restart that found
 // it stopped, all of that is undone. Connect and disconnect work on running and created containers.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DnsDefaults } from '../backend/etc-files.js';
@@ -27,7 +27,8 @@ import {
   portRules,
   validatePortBindings,
 } from './ports/index.js';
-import { emptyEndpoint, networkState } from './state.js';
+import { clearOperationalData, emptyEndpoint, networkState } from './state.js';
+import { sweepNetworking } from './sweep.js';
 import type { NetworkRecord } from './store/index.js';
 
 export interface ContainerLookup {
@@ -116,7 +117,9 @@ export class NetworkController implements LifecycleHooks {
   }
 
   async sandbox({ rec, editSpec }: SandboxContext): Promise<void> {
-    if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
+    const kind = parseNetworkMode(rec.HostConfig.NetworkMode).kind;
+    if (kind === 'host') this.hostEndpoint(rec, true);
+    if (kind !== 'sandbox') return;
     const links = linkTargets(rec, this.containers);
     const file = this.sandboxPath(rec.Id);
     removeNetns(file); // a leftover from a run whose exit we did not see
@@ -251,7 +254,6 @@ export class NetworkController implements LifecycleHooks {
     let endpointId = '';
     let user = false;
     for (const [name, ep] of Object.entries(st.Networks)) {
-      if (name === 'none') continue;
       const net = this.network(name);
       await joinNetwork(this.n, rec, net, ep, { sandboxPath: file, defaultRoute: !target });
       this.event('connect', net, rec.Id);
@@ -324,8 +326,22 @@ export class NetworkController implements LifecycleHooks {
     );
   }
 
+  /** `--network host`: the host's namespace (dockerd's `netns/default`) and an endpoint on `host`. */
+  private hostEndpoint(rec: ContainerRecord, up: boolean): void {
+    const st = networkState(rec);
+    const ep = st.Networks.host;
+    st.SandboxKey = up ? path.join(this.dir, 'default') : '';
+    st.SandboxID = up ? randomBytes(32).toString('hex') : '';
+    if (!ep) return;
+    if (up)
+      Object.assign(ep, { NetworkID: this.network('host').Id, EndpointID: randomBytes(32).toString('hex') });
+    else clearOperationalData(ep);
+  }
+
   private async teardown(rec: ContainerRecord): Promise<void> {
-    if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
+    const kind = parseNetworkMode(rec.HostConfig.NetworkMode).kind;
+    if (kind === 'host') this.hostEndpoint(rec, false);
+    if (kind !== 'sandbox') return;
     const file = this.sandboxPath(rec.Id);
     const resolver = this.resolvers.get(rec.Id);
     this.resolvers.delete(rec.Id);
@@ -353,39 +369,7 @@ export class NetworkController implements LifecycleHooks {
   }
 
   /** After a restart: what containers that went away while we were down left behind. */
-  async sweep(): Promise<number> {
-    let swept = 0;
-    for (const id of readdirSync(this.dir)) {
-      const rec = this.containers.find(id);
-      if (rec?.State.Running) continue;
-      try {
-        removeNetns(path.join(this.dir, id));
-        swept++;
-      } catch (err) {
-        this.log.warn({ id, err: (err as Error).message }, 'sweeping a network sandbox failed');
-      }
-    }
-    const running = new Set(
-      this.containers
-        .list()
-        .filter((r) => r.State.Running)
-        .map((r) => r.Id),
-    );
-    await this.n.store.sweepEndpoints((key) => running.has(key));
-    const bridges = this.n.store.list().flatMap((r) => {
-      const b = this.n.bridgeOf(r);
-      return b ? [b] : [];
-    });
-    const live = this.containers
-      .list()
-      .filter((r) => r.State.Running)
-      .flatMap((r) =>
-        Object.values(networkState(r).Networks)
-          .filter((e) => e.EndpointID && e.NetworkID)
-          .map((e) => ({ containerId: r.Id, network: e.NetworkID ?? '' })),
-      );
-    for (const b of bridges) await this.n.driver.sweep(b.bridge, live);
-    await this.n.driver.sweepNetworks(bridges.map((b) => b.bridge));
-    return swept;
+  sweep(): Promise<number> {
+    return sweepNetworking(this.n, this.dir, this.containers, this.log);
   }
 }
