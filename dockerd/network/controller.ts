@@ -61,6 +61,8 @@ export class NetworkController implements LifecycleHooks {
   readonly name = 'network';
   private readonly dir: string;
   private readonly resolvers = new Map<string, Resolver>();
+  /** Teardowns under way: `rm -f` ends the run (exited) while removing it (removed); one teardown serves both. */
+  private readonly tearing = new Map<string, Promise<void>>();
 
   constructor(
     execRoot: string,
@@ -212,8 +214,10 @@ export class NetworkController implements LifecycleHooks {
     if (!ep) throw new SystemError(`container ${rec.Id} is not connected to network ${net.Name}`);
     if (rec.State.Running && st.SandboxKey && ep.EndpointID) {
       await leaveNetwork(this.n, rec, net, ep, st.SandboxKey);
+      // dockerd logs one event when the endpoint goes and one more for the request.
       this.event('disconnect', net, rec.Id);
     }
+    this.event('disconnect', net, rec.Id);
     delete st.Networks[net.Name];
     if (rec.State.Running) this.writeHosts(rec);
     this.containers.save(rec);
@@ -300,7 +304,15 @@ export class NetworkController implements LifecycleHooks {
     );
   }
 
-  private async teardown(rec: ContainerRecord): Promise<void> {
+  private teardown(rec: ContainerRecord): Promise<void> {
+    const under = this.tearing.get(rec.Id);
+    if (under) return under;
+    const p = this.teardownOnce(rec).finally(() => this.tearing.delete(rec.Id));
+    this.tearing.set(rec.Id, p);
+    return p;
+  }
+
+  private async teardownOnce(rec: ContainerRecord): Promise<void> {
     if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
     const file = this.sandboxPath(rec.Id);
     const resolver = this.resolvers.get(rec.Id);

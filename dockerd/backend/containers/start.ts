@@ -80,8 +80,13 @@ export async function startContainer(
     ]);
     lap('prepared');
     let pid: number;
+    // A sandbox (network) failure reaches the client as the hooks worded it, as dockerd's does.
+    let sandboxFailed = false;
     try {
-      const edits = await e.lifecycle.sandbox(rec);
+      const edits = await e.lifecycle.sandbox(rec).catch((err: unknown) => {
+        sandboxFailed = true;
+        throw err;
+      });
       if (edits.length > 0) await editStoredSpec(e, rec.Id, edits);
       lap('sandbox');
       pid = await e.c.task(rec.Id).create({
@@ -120,7 +125,9 @@ export async function startContainer(
         .delete()
         .catch(() => undefined);
       if (isAlreadyExists(err)) throw new Conflict(`container ${rec.Id} is already running`);
-      const { error, exitCode } = startError((err as Error).message);
+      const { error, exitCode } = sandboxFailed
+        ? { error: err as Error, exitCode: 128 }
+        : startError((err as Error).message);
       rec.State = {
         ...rec.State,
         Status: rec.HasBeenStarted ? 'exited' : 'created',
