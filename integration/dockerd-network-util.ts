@@ -84,16 +84,20 @@ export async function udpAsk(port: number, msg: string, tries = 20): Promise<str
   return undefined;
 }
 
-/** The iptables-save lines (filter and nat) that name this chain prefix or one of these bridges. */
-export function ruleLines(prefix: string, bridges: string[]): string[] {
+/**
+ * The iptables-save lines (filter and nat) that name this chain prefix, one of these bridges, or an
+ * address starting with one of `addrs` (e.g. `10.199.5.`: the hairpin MASQUERADE names neither).
+ */
+export function ruleLines(prefix: string, bridges: string[], addrs: string[] = []): string[] {
   const out: string[] = [];
   for (const table of ['filter', 'nat']) {
     const save = execFileSync('iptables-save', ['-t', table], { encoding: 'utf8' });
     for (const l of save.split('\n')) {
       if (!l.startsWith('-A ') && !l.startsWith(':')) continue;
       const words = l.replace(/^:/, '').split(/\s+/);
-      if (words.some((w) => w.startsWith(prefix) || bridges.includes(w)))
-        out.push(`${table} ${l.startsWith(':') ? l.split(' ')[0] : l}`);
+      const mine = (w: string) =>
+        w.startsWith(prefix) || bridges.includes(w) || addrs.some((a) => w.startsWith(a));
+      if (words.some(mine)) out.push(`${table} ${l.startsWith(':') ? l.split(' ')[0] : l}`);
     }
   }
   return out.sort();
@@ -127,6 +131,11 @@ export function existing(names: string[]): string[] {
 export async function bridgeOf(d: Dockerd, network: string): Promise<string> {
   const id = await ok(d, ['network', 'inspect', '-f', '{{.Id}}', network]);
   return `br-${id.slice(0, 12)}`;
+}
+
+/** The first three octets and a dot of a /24 (`10.199.5.0/24` or `10.199.5.1/24` → `10.199.5.`). */
+export function net24(cidr: string): string {
+  return cidr.split('/')[0].split('.').slice(0, 3).join('.') + '.';
 }
 
 /** The shell command of a busybox httpd serving `body` at / on port 80. */
