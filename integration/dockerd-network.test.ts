@@ -54,6 +54,9 @@ describe('published ports', () => {
     // published on 127.0.0.1 only does not.
     expect((await curl(`http://${gw}:${p2}/`)).stdout).toBe('hello web2\n');
     expect((await curl(`http://${gw}:${p1}/`, 2)).code).not.toBe(0);
+    // The `::` entry answers on IPv6 loopback too, so `localhost` works whichever family curl tries first.
+    expect((await curl(`http://[::1]:${p2}/`)).stdout).toBe('hello web2\n');
+    expect((await curl(`http://localhost:${p2}/`)).stdout).toBe('hello web2\n');
 
     expect(await ok(d, ['port', 'web1'])).toBe(`80/tcp -> 127.0.0.1:${p1}`);
     expect(await ok(d, ['port', 'web2'])).toBe(`80/tcp -> 0.0.0.0:${p2}\n80/tcp -> [::]:${p2}`);
@@ -126,6 +129,20 @@ describe('published ports', () => {
     expect(out[1]).toBe(`[::]:${port}`);
     await curlUntil(`http://127.0.0.1:${port}/`, 'hello webP\n');
     await ok(d, ['rm', '-f', 'webP']);
+  });
+
+  it('several ports, udp, and -P for an --expose: docker ps PORTS as dockerd lists them', async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    await ok(d, ['network', 'create', 'nports']);
+    const args = ['-p', `${p1}:80`, '-p', `127.0.0.1:${p2}:53/udp`, '--expose', '8080', '-P'];
+    await ok(d, ['run', '-d', '--name', 'multi', '--network', 'nports', ...args, ref, 'sleep', '600']);
+    const e = (await ok(d, ['port', 'multi', '8080'])).split('\n')[0].split(':')[1];
+    expect(await ok(d, ['ps', '--filter', 'name=multi', '--format', '{{.Ports}}'])).toBe(
+      `127.0.0.1:${p2}->53/udp, 0.0.0.0:${p1}->80/tcp, [::]:${p1}->80/tcp, ` +
+        `0.0.0.0:${e}->8080/tcp, [::]:${e}->8080/tcp`,
+    );
+    await ok(d, ['rm', '-f', 'multi']);
+    await ok(d, ['network', 'rm', 'nports']);
   });
 
   it('udp publish on 127.0.0.1 carries datagrams both ways', async () => {
@@ -361,6 +378,77 @@ describe('connect and disconnect', () => {
     expect(r.code).toBe(125);
     expect(r.stderr).toContain('user specified IP address is supported on user defined networks only');
     await d.docker(['rm', '-f', 'badip']);
+  });
+});
+
+describe('across the container lifecycle', () => {
+  it('stop releases the port and the address, start takes them again; restart keeps serving', async () => {
+    const p = await freePort();
+    await ok(d, [
+      'run',
+      '-d',
+      '--name',
+      'cyc',
+      '--network',
+      'n1',
+      '-p',
+      `127.0.0.1:${p}:80`,
+      ref,
+      ...httpdCmd('cyc'),
+    ]);
+    await curlUntil(`http://127.0.0.1:${p}/`, 'cyc\n');
+    await ok(d, ['stop', '-t', '1', 'cyc']);
+    expect((await curl(`http://127.0.0.1:${p}/`, 1)).code).not.toBe(0);
+    expect(await lookup('aa', 'cyc')).toEqual([]);
+    // The port is free for another container while cyc is stopped.
+    await ok(d, ['run', '-d', '--name', 'cyc2', '-p', `127.0.0.1:${p}:80`, ref, ...httpdCmd('cyc2')]);
+    await curlUntil(`http://127.0.0.1:${p}/`, 'cyc2\n');
+    await ok(d, ['rm', '-f', 'cyc2']);
+    await ok(d, ['start', 'cyc']);
+    await curlUntil(`http://127.0.0.1:${p}/`, 'cyc\n');
+    expect(await lookup('aa', 'cyc')).toEqual([await ipOn('cyc', 'n1')]);
+    await ok(d, ['restart', '-t', '1', 'cyc']);
+    await curlUntil(`http://127.0.0.1:${p}/`, 'cyc\n');
+    expect(await lookup('aa', 'cyc')).toEqual([await ipOn('cyc', 'n1')]);
+    expect(await ok(d, ['port', 'cyc'])).toBe(`80/tcp -> 127.0.0.1:${p}`);
+    await ok(d, ['rm', '-f', 'cyc']);
+    // run --rm: the port goes with the container.
+    const r = await d.docker(['run', '--rm', '-p', `127.0.0.1:${p}:80`, ref, 'true']);
+    expect(r.code).toBe(0);
+    await ok(d, ['run', '-d', '--name', 'cyc3', '-p', `127.0.0.1:${p}:80`, ref, 'sleep', '60']);
+    await ok(d, ['rm', '-f', 'cyc3']);
+  });
+
+  it('two networks: one hosts line per address; PTR; a default-bridge container switches to 127.0.0.11 on connect', async () => {
+    await ok(d, ['run', '-d', '--name', 'duo', '--network', 'n1', ref, 'sleep', '600']);
+    await ok(d, ['network', 'connect', 'n2', 'duo']);
+    const id = await shortId('duo');
+    const hosts = (await sh('duo', 'cat /etc/hosts')).stdout;
+    expect(hosts).toContain(`${await ipOn('duo', 'n1')}\t${id}`);
+    expect(hosts).toContain(`${await ipOn('duo', 'n2')}\t${id}`);
+    const ip = await ipOn('aa', 'n1');
+    const ptr = await d.docker(['exec', 'bb', 'nslookup', ip], { timeoutMs: 20_000 });
+    expect(ptr.stdout).toMatch(new RegExp(`name = aa\\.n1`));
+    await ok(d, ['rm', '-f', 'duo']);
+
+    await ok(d, ['run', '-d', '--name', 'legacy', ref, 'sleep', '600']);
+    expect((await sh('legacy', 'cat /etc/resolv.conf')).stdout).not.toContain('127.0.0.11');
+    await ok(d, ['network', 'connect', 'n1', 'legacy']);
+    expect((await sh('legacy', 'cat /etc/resolv.conf')).stdout).toContain('nameserver 127.0.0.11');
+    expect(await lookup('legacy', 'aa')).toEqual([ip]);
+    expect(await lookup('aa', 'legacy')).toEqual([await ipOn('legacy', 'n1')]);
+    await ok(d, ['rm', '-f', 'legacy']);
+  });
+
+  it('--network container: shares the sandbox and its DNS; host and none keep working', async () => {
+    await ok(d, ['run', '-d', '--name', 'side', '--network', 'container:aa', ref, 'sleep', '600']);
+    expect(await lookup('side', 'bb')).toEqual([await ipOn('bb', 'n1')]);
+    expect((await sh('side', 'ip -o -4 addr show dev eth0')).stdout).toContain(` ${await ipOn('aa', 'n1')}/`);
+    await ok(d, ['rm', '-f', 'side']);
+    const none = await d.docker(['run', '--rm', '--network', 'none', ref, 'sh', '-c', 'ls /sys/class/net']);
+    expect(none.stdout.split(/\s+/).filter(Boolean)).toEqual(['lo']);
+    const host = await d.docker(['run', '--rm', '--network', 'host', ref, 'sh', '-c', 'ls /sys/class/net']);
+    expect(host.stdout).toContain(d.bridge);
   });
 });
 

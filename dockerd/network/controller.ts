@@ -13,7 +13,7 @@ import type { ContainerRecord, EndpointSettings } from '../backend/types.js';
 import { Forbidden, InvalidParameter, SystemError } from '../errdefs/index.js';
 import { joinNetwork, leaveNetwork } from './attach.js';
 import { type Resolver, startResolver } from './dns/index.js';
-import { rewriteHosts, writeEmbeddedResolvConf } from './etc.js';
+import { rewriteHosts, shareEtcFiles, writeEmbeddedResolvConf } from './etc.js';
 import { parseNetworkMode } from './mode.js';
 import { createNetns, removeNetns } from './netns.js';
 import type { Networking } from './networking.js';
@@ -97,6 +97,7 @@ export class NetworkController implements LifecycleHooks {
         throw new InvalidParameter(`cannot join network of a non running container: ${other.Id}`);
       const own = parseNetworkMode(other.HostConfig.NetworkMode).kind === 'sandbox';
       nsPath = own ? this.sandboxPath(other.Id) : `/proc/${other.State.Pid}/ns/net`;
+      shareEtcFiles(rec, other, spec);
     } else if (mode.kind === 'sandbox') {
       nsPath = this.sandboxPath(rec.Id);
       // The endpoint is keyed by the network's name, whatever the mode called it (an id, a prefix).
@@ -118,6 +119,8 @@ export class NetworkController implements LifecycleHooks {
   async sandbox({ rec }: { rec: ContainerRecord }): Promise<void> {
     if (parseNetworkMode(rec.HostConfig.NetworkMode).kind !== 'sandbox') return;
     const file = this.sandboxPath(rec.Id);
+    // `restart`: the last run's teardown may still be under way; it must not remove the new sandbox.
+    await this.tearing.get(rec.Id);
     removeNetns(file); // a leftover from a run whose exit we did not see
     createNetns(file);
     const st = networkState(rec);

@@ -73,8 +73,10 @@ export async function handleExit(
   };
   const ranMs = Date.now() - Date.parse(rec.State.StartedAt);
   e.store.save(rec);
+  // As dockerd's Cleanup before SetStopped: the network is released before stop/wait/rm -f hear of the
+  // exit, so `docker stop a && docker run -p <a's port>` finds the port free.
+  await e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
   e.containerEvent(rec, 'die', { exitCode: String(code) });
   rt.emitter.emit('exit', code);
-  await e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
   if (rec.HostConfig.AutoRemove && !rt.removing) await autoRemove(e, rec);
 }
