@@ -472,6 +472,44 @@ describe('network commands and events', () => {
     });
   });
 
+  it('dockerd texts for a duplicate network, a second connect and a disconnect of a stranger', async () => {
+    const dup = await d.request(
+      'POST',
+      '/networks/create',
+      JSON.stringify({ Name: 'n1', CheckDuplicate: true }),
+      {
+        'Content-Type': 'application/json',
+      },
+    );
+    expect(dup.status).toBe(409);
+    expect(JSON.parse(dup.body)).toEqual({ message: 'network with name n1 already exists' });
+    const again = await d.docker(['network', 'connect', 'n1', 'aa']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('endpoint with name aa already exists in network n1');
+    const aId = await ok(d, ['inspect', '-f', '{{.Id}}', 'aa']);
+    const stranger = await d.docker(['network', 'disconnect', 'n2', 'aa']);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toContain(`container ${aId} is not connected to network n2`);
+    const missing = await d.docker(['network', 'inspect', 'nosuchnet']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('network nosuchnet not found');
+  });
+
+  it('the default bridge shows the daemon options; no DNS socket listens on a host address', async () => {
+    const opts = JSON.parse(
+      await ok(d, ['network', 'inspect', '-f', '{{json .Options}}', 'bridge']),
+    ) as Record<string, string>;
+    expect(opts['com.docker.network.bridge.name']).toBe(d.bridge);
+    expect(opts['com.docker.network.bridge.default_bridge']).toBe('true');
+    const cfg = JSON.parse(
+      await ok(d, ['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'bridge']),
+    ) as unknown;
+    expect(cfg).toEqual([{ Subnet: d.bip.replace(/\.1\//, '.0/'), Gateway: gw }]);
+    const udp = await run('ss', ['-Hlnu']);
+    const tcp = await run('ss', ['-Hlnt']);
+    expect(`${udp.stdout}${tcp.stdout}`).not.toContain('127.0.0.11:');
+  });
+
   it('network inspect lists the running containers with their addresses', async () => {
     type Entry = { Name: string; IPv4Address: string; MacAddress: string; EndpointID: string };
     const ctrs = JSON.parse(
