@@ -22,6 +22,7 @@ import {
   vethsOn,
 } from './dockerd-network-util.js';
 import { run } from './harness.js';
+import { until } from './wait.js';
 
 let fx: DockerFixture;
 let d: Dockerd;
@@ -120,14 +121,59 @@ describe('kill -9 of tsctr-dockerd with 10 containers publishing ports', () => {
       expect(await echoOver(sock, 'before')).toBe('before\n');
       const during = vethsOn([d.bridge, br]);
       expect(during.length).toBe(before.veths.length + 11);
+      // Two containers that will end while the daemon is down: one on each network, one port each.
+      const gonePorts = [await freePort(), await freePort()];
+      await ok(d, [
+        'run',
+        '-d',
+        '--name',
+        'gone1',
+        '-p',
+        `127.0.0.1:${gonePorts[0]}:80`,
+        ref,
+        ...httpdCmd('g1'),
+      ]);
+      await ok(d, [
+        'run',
+        '-d',
+        '--name',
+        'gone2',
+        '--network',
+        'crashnet',
+        '-p',
+        `127.0.0.1:${gonePorts[1]}:80`,
+        ref,
+        ...httpdCmd('g2'),
+      ]);
+      names.push('gone1', 'gone2');
+      await curlUntil(`http://127.0.0.1:${gonePorts[0]}/`, 'g1\n');
+      await curlUntil(`http://127.0.0.1:${gonePorts[1]}/`, 'g2\n');
+      const goneIps = [await ipOn('gone1', 'bridge'), await ipOn('gone2', 'crashnet')];
+      const gonePids = [
+        Number(await ok(d, ['inspect', '-f', '{{.State.Pid}}', 'gone1'])),
+        Number(await ok(d, ['inspect', '-f', '{{.State.Pid}}', 'gone2'])),
+      ];
+      const goneVeths = vethsOn([d.bridge, br]).filter((v) => !during.includes(v));
+      expect(goneVeths).toHaveLength(2);
 
       await d.kill9();
+      for (const pid of gonePids) process.kill(pid, 'SIGKILL');
       // The daemon is gone: the kernel still forwards, old flows and new connections alike.
       expect(await echoOver(sock, 'during')).toBe('during\n');
       for (let i = 0; i < 10; i++)
         expect((await curl(`http://127.0.0.1:${ports[i]}/`)).stdout).toBe(`crash ${i}\n`);
 
       await d.start();
+      // What the two that ended while we were down held is swept: rules, veths, names, ports, addresses.
+      await until(async () => (await ok(d, ['inspect', '-f', '{{.State.Status}}', 'gone2'])) === 'exited');
+      expect(await ok(d, ['inspect', '-f', '{{.State.Status}}', 'gone1'])).toBe('exited');
+      const swept = () =>
+        JSON.stringify(ruleLines(d.chainPrefix, [d.bridge, br], addrs)) === JSON.stringify(rulesDuring);
+      await until(swept, 10_000).catch(() => undefined);
+      expect(ruleLines(d.chainPrefix, [d.bridge, br], addrs)).toEqual(rulesDuring);
+      expect(existing(goneVeths)).toEqual([]);
+      const gn = await d.docker(['exec', 'c0', 'nslookup', '-type=a', 'gone2'], { timeoutMs: 20_000 });
+      expect(gn.stdout).not.toContain(`Address: ${goneIps[1]}`);
       expect(await echoOver(sock, 'after')).toBe('after\n');
       // Names resolve again, from a container that was running all along.
       const r = await d.docker(['exec', 'c0', 'nslookup', '-type=a', 'c1'], { timeoutMs: 20_000 });
@@ -139,6 +185,27 @@ describe('kill -9 of tsctr-dockerd with 10 containers publishing ports', () => {
       await curlUntil(`http://[::1]:${ports[9]}/`, 'crash 9\n');
       // The restart rebuilt nothing twice: the same rules as before the kill.
       expect(ruleLines(d.chainPrefix, [d.bridge, br], addrs)).toEqual(rulesDuring);
+      await ok(d, [
+        'run',
+        '-d',
+        '--name',
+        'taker',
+        '-p',
+        `127.0.0.1:${gonePorts[0]}:80`,
+        ref,
+        ...httpdCmd('taker'),
+      ]);
+      names.push('taker');
+      await curlUntil(`http://127.0.0.1:${gonePorts[0]}/`, 'taker\n');
+      // The lowest free address on the default bridge was gone1's.
+      expect(await ipOn('taker', 'bridge')).toBe(goneIps[0]);
+      // A container that outlived the daemon can be connected and disconnected by the new one.
+      await ok(d, ['network', 'connect', 'crashnet', 'c5']);
+      expect((await d.docker(['exec', 'c5', 'ip', '-o', 'addr', 'show', 'dev', 'eth1'])).code).toBe(0);
+      const c5 = await d.docker(['exec', 'c0', 'nslookup', '-type=a', 'c5'], { timeoutMs: 20_000 });
+      expect(c5.stdout).toContain(`Address: ${await ipOn('c5', 'crashnet')}`);
+      await ok(d, ['network', 'disconnect', 'crashnet', 'c5']);
+      expect((await d.docker(['exec', 'c5', 'ip', '-o', 'addr', 'show', 'dev', 'eth1'])).code).not.toBe(0);
       expect(await ok(d, ['port', 'echo', '90'])).toBe(`0.0.0.0:${echoPort}\n[::]:${echoPort}`);
       // Ports held by running containers are still held by the restarted daemon.
       const thief = await d.docker([
