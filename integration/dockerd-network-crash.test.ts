@@ -199,6 +199,14 @@ describe('kill -9 of tsctr-dockerd with 10 containers publishing ports', () => {
       await curlUntil(`http://127.0.0.1:${gonePorts[0]}/`, 'taker\n');
       // The lowest free address on the default bridge was gone1's.
       expect(await ipOn('taker', 'bridge')).toBe(goneIps[0]);
+      const members = JSON.parse(
+        await ok(d, ['network', 'inspect', '-f', '{{json .Containers}}', 'crashnet']),
+      ) as Record<string, { Name: string }>;
+      expect(
+        Object.values(members)
+          .map((m) => m.Name)
+          .sort(),
+      ).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
       // A container that outlived the daemon can be connected and disconnected by the new one.
       await ok(d, ['network', 'connect', 'crashnet', 'c5']);
       expect((await d.docker(['exec', 'c5', 'ip', '-o', 'addr', 'show', 'dev', 'eth1'])).code).toBe(0);

@@ -205,6 +205,21 @@ describe('user networks: DNS', () => {
     expect(await pingOk('bb', 'alpha')).toBe(true);
   });
 
+  it('a known name without IPv6 answers AAAA with no records; an unknown name fails fast', async () => {
+    const aaaa = await d.docker(['exec', 'bb', 'nslookup', '-type=aaaa', 'aa'], { timeoutMs: 20_000 });
+    // busybox prints an empty answer section for NOERROR with no records (NXDOMAIN: "can't find").
+    expect(aaaa.stdout).toContain('Non-authoritative answer:');
+    expect(aaaa.stdout.split('Non-authoritative answer:')[1].trim()).toBe('');
+    expect(`${aaaa.stdout}${aaaa.stderr}`).not.toMatch(/NXDOMAIN|can't find/i);
+    const t0 = Date.now();
+    // The upstream is the daemon's --dns 127.0.0.1, where nothing answers: SERVFAIL, not a hang.
+    const unknown = await d.docker(['exec', 'bb', 'nslookup', '-type=a', 'nosuchname.invalid'], {
+      timeoutMs: 30_000,
+    });
+    expect(unknown.code).not.toBe(0);
+    expect(Date.now() - t0).toBeLessThan(12_000);
+  });
+
   it('a scaled alias answers with every container that has it', async () => {
     await ok(d, [
       'run',
