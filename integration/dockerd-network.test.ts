@@ -413,12 +413,12 @@ describe('across the container lifecycle', () => {
     ]);
     await curlUntil(`http://127.0.0.1:${p}/`, 'cyc\n');
     await ok(d, ['stop', '-t', '1', 'cyc']);
-    expect((await curl(`http://127.0.0.1:${p}/`, 1)).code).not.toBe(0);
-    expect(await lookup('aa', 'cyc')).toEqual([]);
-    // The port is free for another container while cyc is stopped.
+    // When stop returns the port is free (dockerd releases the network before it reports the exit).
     await ok(d, ['run', '-d', '--name', 'cyc2', '-p', `127.0.0.1:${p}:80`, ref, ...httpdCmd('cyc2')]);
+    expect(await lookup('aa', 'cyc')).toEqual([]);
     await curlUntil(`http://127.0.0.1:${p}/`, 'cyc2\n');
     await ok(d, ['rm', '-f', 'cyc2']);
+    expect((await curl(`http://127.0.0.1:${p}/`, 1)).code).not.toBe(0);
     await ok(d, ['start', 'cyc']);
     await curlUntil(`http://127.0.0.1:${p}/`, 'cyc\n');
     expect(await lookup('aa', 'cyc')).toEqual([await ipOn('cyc', 'n1')]);
@@ -432,6 +432,27 @@ describe('across the container lifecycle', () => {
     expect(r.code).toBe(0);
     await ok(d, ['run', '-d', '--name', 'cyc3', '-p', `127.0.0.1:${p}:80`, ref, 'sleep', '60']);
     await ok(d, ['rm', '-f', 'cyc3']);
+  });
+
+  it('--restart always: a container whose process dies comes back with its port, address and name', async () => {
+    const p = await freePort();
+    const args = ['--restart', 'always', '--network', 'n1', '-p', `127.0.0.1:${p}:80`];
+    await ok(d, ['run', '-d', '--name', 'phoenix', ...args, ref, ...httpdCmd('phoenix')]);
+    await curlUntil(`http://127.0.0.1:${p}/`, 'phoenix\n');
+    const ip = await ipOn('phoenix', 'n1');
+    const pid = Number(await ok(d, ['inspect', '-f', '{{.State.Pid}}', 'phoenix']));
+    process.kill(pid, 'SIGKILL');
+    await until(async () => {
+      const [running, now] = (
+        await ok(d, ['inspect', '-f', '{{.State.Running}} {{.State.Pid}}', 'phoenix'])
+      ).split(' ');
+      return running === 'true' && Number(now) !== pid && Number(now) > 0;
+    }, 15_000);
+    await curlUntil(`http://127.0.0.1:${p}/`, 'phoenix\n');
+    expect(await ipOn('phoenix', 'n1')).toBe(ip);
+    expect(await lookup('aa', 'phoenix')).toEqual([ip]);
+    expect(await ok(d, ['inspect', '-f', '{{.RestartCount}}', 'phoenix'])).toBe('1');
+    await ok(d, ['rm', '-f', 'phoenix']);
   });
 
   it('two networks: one hosts line per address; PTR; a default-bridge container switches to 127.0.0.11 on connect', async () => {
