@@ -427,6 +427,15 @@ describe('across the container lifecycle', () => {
     expect(await lookup('aa', 'cyc')).toEqual([await ipOn('cyc', 'n1')]);
     expect(await ok(d, ['port', 'cyc'])).toBe(`80/tcp -> 127.0.0.1:${p}`);
     await ok(d, ['rm', '-f', 'cyc']);
+    // As compose recreates a service: stop the old container, start the new one on its port at once.
+    await ok(d, ['run', '-d', '--name', 'old', '-p', `127.0.0.1:${p}:80`, ref, 'sleep', '600']);
+    await ok(d, ['create', '--name', 'new', '-p', `127.0.0.1:${p}:80`, ref, ...httpdCmd('new')]);
+    expect((await d.request('POST', '/containers/old/stop?t=0')).status).toBe(204);
+    const started = await d.request('POST', '/containers/new/start');
+    expect(started.body).toBe('');
+    expect(started.status).toBe(204);
+    await curlUntil(`http://127.0.0.1:${p}/`, 'new\n');
+    await ok(d, ['rm', '-f', 'old', 'new']);
     // run --rm: the port goes with the container.
     const r = await d.docker(['run', '--rm', '-p', `127.0.0.1:${p}:80`, ref, 'true']);
     expect(r.code).toBe(0);
@@ -643,6 +652,39 @@ describe('network commands and events', () => {
       expect(e.Type).toBe('network');
       expect(e.Actor.Attributes.name).toBe('evnet');
       expect(e.Actor.Attributes.type).toBe('bridge');
+    }
+  });
+});
+
+describe('event order at an exit', () => {
+  it('the network disconnect comes before the container die, as dockerd releases the network first', async () => {
+    let out = '';
+    const ev = spawn(
+      'docker',
+      ['events', '--filter', 'type=network', '--filter', 'type=container', '--format', '{{json .}}'],
+      { env: { ...process.env, ...d.env }, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    try {
+      ev.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await new Promise((r) => setTimeout(r, 500));
+      await ok(d, ['run', '-d', '--name', 'order', '--network', 'n1', ref, 'sleep', '600']);
+      const id = await ok(d, ['inspect', '-f', '{{.Id}}', 'order']);
+      await ok(d, ['stop', '-t', '0', 'order']);
+      type Ev = { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } };
+      const mine = () =>
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Ev)
+          .filter((e) => e.Actor.ID === id || e.Actor.Attributes.container === id)
+          .map((e) => `${e.Type} ${e.Action}`);
+      await until(() => mine().includes('container stop'), 5000);
+      const seen = mine();
+      expect(seen.indexOf('network disconnect')).toBeGreaterThan(-1);
+      expect(seen.indexOf('network disconnect')).toBeLessThan(seen.indexOf('container die'));
+      await ok(d, ['rm', '-f', 'order']);
+    } finally {
+      ev.kill('SIGKILL');
     }
   });
 });
