@@ -145,6 +145,23 @@ describe('published ports', () => {
     await ok(d, ['network', 'rm', 'nports']);
   });
 
+  it('port ranges: host range to container range, and a host range for one port takes its first free port', async () => {
+    const p = await freePort();
+    const q = await freePort();
+    const args = ['-p', `127.0.0.1:${p}-${p + 1}:80-81`, '-p', `127.0.0.1:${q}-${q + 5}:90`];
+    const r = await d.docker(['run', '-d', '--name', 'ranges', ...args, ref, 'sleep', '600']);
+    // The neighbours of a free port may be taken by someone else on this machine: then say so.
+    if (r.code !== 0) expect(r.stderr).toMatch(/already (allocated|in use)/);
+    else {
+      expect(await ok(d, ['port', 'ranges', '80'])).toBe(`127.0.0.1:${p}`);
+      expect(await ok(d, ['port', 'ranges', '81'])).toBe(`127.0.0.1:${p + 1}`);
+      const got = Number((await ok(d, ['port', 'ranges', '90'])).split(':')[1]);
+      expect(got).toBeGreaterThanOrEqual(q);
+      expect(got).toBeLessThanOrEqual(q + 5);
+    }
+    await ok(d, ['rm', '-f', 'ranges']);
+  });
+
   it('udp publish on 127.0.0.1 carries datagrams both ways', async () => {
     const p = await freePort();
     // busybox has no UDP server: the host's node, read-only, echoes datagrams in upper case.
