@@ -132,15 +132,18 @@ export class Dockerd {
         ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
       ];
       s.write(`${head.join('\r\n')}\r\n\r\n`);
-      s.write(b);
+      if (b.length > 0) s.write(b);
       const chunks: Buffer[] = [];
       s.on('data', (d: Buffer) => chunks.push(d));
-      // A server refusing an oversized body answers and closes while we are still writing: EPIPE
-      // is expected then, the answer is what counts.
-      s.on('error', (err) => {
-        if (chunks.length === 0) reject(err);
-      });
+      // A server refusing an oversized body (or answering at once) closes while we are still
+      // writing: EPIPE is expected then, and the answer, read before the close, is what counts.
+      let failure: Error | undefined;
+      s.on('error', (err) => (failure = err));
       s.on('close', () => {
+        if (chunks.length === 0 && failure) {
+          reject(failure);
+          return;
+        }
         const text = Buffer.concat(chunks).toString('latin1');
         const i = text.indexOf('\r\n\r\n');
         const lines = text.slice(0, i).split('\r\n');

@@ -128,11 +128,14 @@ export class Tsctrd {
     await this.start();
   }
 
-  /** Stops the daemon, kills shims it left (tests that failed half-way), unmounts, removes the dir. */
+  /**
+   * Stops the daemon, kills the shims and container processes it left (tests that failed half-way;
+   * a container's process outlives its shim, and holds its network namespace and veth), unmounts,
+   * removes the dir.
+   */
   async cleanup(): Promise<void> {
     await this.stop();
-    // The containers' own processes first: killing a shim leaves them running (reparented to init),
-    // and with them their network namespaces and veths.
+    // Containers whose shim is already gone (reparented to init) are found by their cgroup.
     const ids = new Set<string>();
     for (const ns of await fs.readdir(path.join(this.state, 'tasks')).catch(() => [] as string[]))
       for (const id of await fs.readdir(path.join(this.state, 'tasks', ns)).catch(() => [] as string[]))
@@ -151,15 +154,23 @@ export class Tsctrd {
         }
       }
     }
+    const shims = new Set<number>();
+    const parents = new Map<number, number>();
     for (const p of await fs.readdir('/proc')) {
       if (!/^\d+$/.test(p)) continue;
       const cmd = await fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
-      if (cmd.includes('tsctr-shim') && cmd.includes(this.address)) {
-        try {
-          process.kill(Number(p), 'SIGKILL');
-        } catch {
-          // already gone
-        }
+      if (cmd.includes('tsctr-shim') && cmd.includes(this.address)) shims.add(Number(p));
+      const stat = await fs.readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid) parents.set(Number(p), ppid);
+    }
+    // A container's first process is a child of its shim; killing it ends its whole pid namespace.
+    const doomed = [...[...parents].filter(([, ppid]) => shims.has(ppid)).map(([pid]) => pid), ...shims];
+    for (const pid of doomed) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
       }
     }
     const mounts = (await fs.readFile('/proc/mounts', 'utf8'))

@@ -17,9 +17,44 @@ export function ownedBridges(prefix: string, defaultBridge: string): string[] {
     .map((l) => l.ifname);
 }
 
+interface Addr {
+  addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
+}
+
+const ipv4 = (a: string) => a.split('.').reduce((n, b) => n * 256 + Number(b), 0);
+
+/** The IPv4 subnets on these bridges, as [network, mask] numbers. */
+function subnetsOf(bridges: string[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const b of bridges) {
+    let addrs: Addr[] = [];
+    try {
+      addrs = JSON.parse(
+        execFileSync('ip', ['-j', '-4', 'addr', 'show', 'dev', b], { encoding: 'utf8' }),
+      ) as Addr[];
+    } catch {
+      continue;
+    }
+    for (const i of addrs.flatMap((a) => a.addr_info ?? [])) {
+      if (!i.local || i.prefixlen === undefined) continue;
+      const mask = i.prefixlen === 0 ? 0 : (0xffffffff << (32 - i.prefixlen)) >>> 0;
+      out.push([(ipv4(i.local) & mask) >>> 0, mask]);
+    }
+  }
+  return out;
+}
+
 export function removeTestNetworking(prefix: string, defaultBridge: string): void {
   const bridges = ownedBridges(prefix, defaultBridge);
-  const ours = (rule: string) => rule.split(/\s+/).some((w) => w.startsWith(prefix) || bridges.includes(w));
+  const subnets = subnetsOf(bridges);
+  // A published port's hairpin MASQUERADE names only the container's address (-s X/32 -d X/32).
+  const inSubnet = (w: string) => {
+    const m = /^(\d+\.\d+\.\d+\.\d+)\/32$/.exec(w);
+    return m !== null && subnets.some(([net, mask]) => (ipv4(m[1]) & mask) >>> 0 === net);
+  };
+  const hairpin = (rule: string) => rule.startsWith('-A POSTROUTING -s ') && rule.split(/\s+/).some(inSubnet);
+  const ours = (rule: string) =>
+    rule.split(/\s+/).some((w) => w.startsWith(prefix) || bridges.includes(w)) || hairpin(rule);
   for (const table of ['filter', 'nat']) {
     let save = '';
     try {

@@ -13,7 +13,7 @@ import type { ContainerRecord, EndpointSettings } from '../backend/types.js';
 import { Forbidden, InvalidParameter, SystemError } from '../errdefs/index.js';
 import { joinNetwork, leaveNetwork } from './attach.js';
 import { type Resolver, startResolver } from './dns/index.js';
-import { rewriteHosts, writeEmbeddedResolvConf } from './etc.js';
+import { rewriteHosts, shareEtcFiles, writeEmbeddedResolvConf } from './etc.js';
 import { configureLinks, linkTargets } from './links.js';
 import { parseNetworkMode } from './mode.js';
 import { createNetns, removeNetns } from './netns.js';
@@ -63,6 +63,8 @@ export class NetworkController implements LifecycleHooks {
   readonly name = 'network';
   private readonly dir: string;
   private readonly resolvers = new Map<string, Resolver>();
+  /** Teardowns under way: `rm -f` ends the run (exited) while removing it (removed); one teardown serves both. */
+  private readonly tearing = new Map<string, Promise<void>>();
 
   constructor(
     execRoot: string,
@@ -97,6 +99,7 @@ export class NetworkController implements LifecycleHooks {
         throw new InvalidParameter(`cannot join network of a non running container: ${other.Id}`);
       const own = parseNetworkMode(other.HostConfig.NetworkMode).kind === 'sandbox';
       nsPath = own ? this.sandboxPath(other.Id) : `/proc/${other.State.Pid}/ns/net`;
+      shareEtcFiles(rec, other, spec);
     } else if (mode.kind === 'sandbox') {
       nsPath = this.sandboxPath(rec.Id);
       // The endpoint is keyed by the network's name, whatever the mode called it (an id, a prefix).
@@ -122,6 +125,8 @@ export class NetworkController implements LifecycleHooks {
     if (kind !== 'sandbox') return;
     const links = linkTargets(rec, this.containers);
     const file = this.sandboxPath(rec.Id);
+    // `restart`: the last run's teardown may still be under way; it must not remove the new sandbox.
+    await this.tearing.get(rec.Id);
     removeNetns(file); // a leftover from a run whose exit we did not see
     createNetns(file);
     const st = networkState(rec);
@@ -224,8 +229,10 @@ export class NetworkController implements LifecycleHooks {
     if (!ep) throw new SystemError(`container ${rec.Id} is not connected to network ${net.Name}`);
     if (rec.State.Running && st.SandboxKey && ep.EndpointID) {
       await leaveNetwork(this.n, rec, net, ep, st.SandboxKey);
+      // dockerd logs one event when the endpoint goes and one more for the request.
       this.event('disconnect', net, rec.Id);
     }
+    this.event('disconnect', net, rec.Id);
     delete st.Networks[net.Name];
     if (rec.State.Running) this.writeHosts(rec);
     this.containers.save(rec);
@@ -338,7 +345,15 @@ export class NetworkController implements LifecycleHooks {
     else clearOperationalData(ep);
   }
 
-  private async teardown(rec: ContainerRecord): Promise<void> {
+  private teardown(rec: ContainerRecord): Promise<void> {
+    const under = this.tearing.get(rec.Id);
+    if (under) return under;
+    const p = this.teardownOnce(rec).finally(() => this.tearing.delete(rec.Id));
+    this.tearing.set(rec.Id, p);
+    return p;
+  }
+
+  private async teardownOnce(rec: ContainerRecord): Promise<void> {
     const kind = parseNetworkMode(rec.HostConfig.NetworkMode).kind;
     if (kind === 'host') this.hostEndpoint(rec, false);
     if (kind !== 'sandbox') return;

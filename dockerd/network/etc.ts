@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { type DnsDefaults, hostResolvConf, hostsFile } from '../backend/etc-files.js';
 import type { ContainerRecord } from '../backend/types.js';
+import type { Spec } from '../../client/spec/index.js';
 import { type ResolvConf, embeddedResolvConf } from './dns/index.js';
 
 /**
@@ -32,4 +33,23 @@ export function writeEmbeddedResolvConf(rec: ContainerRecord, defaults: DnsDefau
   });
   if (rec.ResolvConfPath) writeFileSync(rec.ResolvConfPath, conf.content);
   return conf;
+}
+
+/**
+ * `--network container:X`: the container sees X's /etc/hosts, /etc/hostname and /etc/resolv.conf (so
+ * X's embedded resolver answers it), as dockerd's initializeNetworkingPaths does.
+ */
+export function shareEtcFiles(rec: ContainerRecord, other: ContainerRecord, spec: Spec): void {
+  const pairs: Array<[string, string]> = [
+    [rec.HostsPath, other.HostsPath],
+    [rec.HostnamePath, other.HostnamePath],
+    [rec.ResolvConfPath, other.ResolvConfPath],
+  ];
+  for (const m of spec.mounts ?? []) {
+    const to = pairs.find(([own]) => own && m.source === own)?.[1];
+    if (to) m.source = to;
+  }
+  rec.HostsPath = other.HostsPath;
+  rec.HostnamePath = other.HostnamePath;
+  rec.ResolvConfPath = other.ResolvConfPath;
 }

@@ -73,11 +73,12 @@ export async function handleExit(
   };
   const ranMs = Date.now() - Date.parse(rec.State.StartedAt);
   e.store.save(rec);
-  e.containerEvent(rec, 'die', { exitCode: String(code) });
-  // Waiters hear of the exit first; the hooks' work (tearing the sandbox down) follows, and the next
-  // start or a removal waits for it.
+  // As dockerd's Cleanup before SetStopped: the network is released before stop/wait/rm -f hear of the
+  // exit, so `docker stop a && docker run -p <a's port>` finds the port free. A new start or a removal
+  // waits for these hooks too.
   rt.exitHooks = e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
-  rt.emitter.emit('exit', code);
   await rt.exitHooks;
+  e.containerEvent(rec, 'die', { exitCode: String(code) });
+  rt.emitter.emit('exit', code);
   if (rec.HostConfig.AutoRemove && !rt.removing) await autoRemove(e, rec);
 }
