@@ -13,7 +13,13 @@ import {
   sweepEndpointLinks,
   vethName,
 } from './endpoint.js';
-import { DEFAULT_OWNER, deleteBridgeLink, ensureBridgeLink, sweepBridgeLinks } from './link.js';
+import {
+  DEFAULT_OWNER,
+  checkBridgeLink,
+  deleteBridgeLink,
+  ensureBridgeLink,
+  sweepBridgeLinks,
+} from './link.js';
 
 /** One bridge network: what the device and the firewall need to know. */
 export interface BridgeNetwork {
@@ -63,19 +69,27 @@ export class BridgeDriver implements NetworkDriver {
 
   /** Network create, and daemon start for every bridge network in the store (idempotent). */
   async createNetwork(net: BridgeNetwork): Promise<void> {
-    await ensureBridgeLink(
-      {
-        name: net.bridge,
-        gateway: net.gateway,
-        prefixLen: net.prefixLen,
-        mtu: net.mtu,
-        routeLocalnet: this.hairpin,
-        nameOption: net.nameOption,
-        subnetOption: net.subnetOption,
-      },
-      this.owner,
-    );
-    await this.firewall.ensureBridge(this.rulesOf(net));
+    // Never a rule for a device we may not have (another's name or subnet): checked first. Then the
+    // device and its rules side by side (the rules only name it).
+    const cfg = {
+      name: net.bridge,
+      gateway: net.gateway,
+      prefixLen: net.prefixLen,
+      mtu: net.mtu,
+      routeLocalnet: this.hairpin,
+      nameOption: net.nameOption,
+      subnetOption: net.subnetOption,
+    };
+    await checkBridgeLink(cfg, this.owner);
+    const link = ensureBridgeLink(cfg, this.owner);
+    const rules = this.firewall.ensureBridge(this.rulesOf(net));
+    const [made] = await Promise.allSettled([link, rules]);
+    if (made.status === 'rejected') {
+      await rules.catch(() => undefined);
+      await this.firewall.removeBridge(this.rulesOf(net)).catch(() => undefined);
+      throw made.reason;
+    }
+    await rules;
   }
 
   /** Network rm: its rules, then its device (only if ours). */
@@ -85,8 +99,12 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async deleteNetwork(net: BridgeNetwork): Promise<void> {
-    await this.firewall.removeBridge(this.rulesOf(net));
-    await deleteBridgeLink(net.bridge, this.owner);
+    // Independent, so side by side: the rules only name the bridge, and the kernel takes its time
+    // (~50 ms) to unregister a device.
+    await Promise.all([
+      this.firewall.removeBridge(this.rulesOf(net)),
+      deleteBridgeLink(net.bridge, this.owner),
+    ]);
   }
 
   /** The firewall's view of a network (for `Firewall.sweep`). */

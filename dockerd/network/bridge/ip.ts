@@ -1,7 +1,8 @@
 // iproute2, in batches: one `ip -batch -` process per group of link operations on the host, and
 // `nsenter --net=<pinned netns file> ip -batch -` for the inside of a container's namespace
-// (`ip -n` only takes names under /run/netns). Reads use `ip -j`.
+// (`ip -n` only takes names under /run/netns). Reads use `ip -j`; routes come from /proc/net/route.
 import { writeFileSync } from 'node:fs';
+import { readHostRoutes } from '../ipam/index.js';
 import { runTool } from '../iptables/run.js';
 
 export interface LinkInfo {
@@ -41,7 +42,10 @@ export async function links(netnsFile?: string): Promise<LinkInfo[]> {
 }
 
 export async function routes(): Promise<RouteInfo[]> {
-  return JSON.parse(await runTool('ip', ['-j', 'route', 'show'])) as RouteInfo[];
+  // From /proc/net/route (IPv4), as `ip -j route` would list them, without a process.
+  return readHostRoutes()
+    .filter((r) => !r.destination.includes(':'))
+    .map((r) => ({ dst: r.destination, dev: r.iface }));
 }
 
 /** Writes a per-interface sysctl such as net.ipv4.conf.<if>.route_localnet (missing file: skipped). */

@@ -6,7 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { Conflict } from '../../errdefs/index.js';
 import { networkOf, overlaps, parseCidr } from './cidr.js';
-import { type LinkInfo, ipBatch, isNoSuchDevice, links, routes, setInterfaceSysctl } from './ip.js';
+import {
+  type LinkInfo,
+  ipBatch,
+  isNoSuchDevice,
+  links,
+  routes,
+  setInterfaceSysctl,
+} from './ip.js';
 
 export interface BridgeLinkConfig {
   /** Interface name (`docker0`, `br-<id12>`, …; at most 15 characters). */
@@ -86,6 +93,12 @@ function checkOwnership(
  * Makes sure the bridge exists as configured (idempotent): creates it when missing, else checks it
  * is ours and completes what is missing (address, MTU, up). Throws BridgeConflict otherwise.
  */
+/** Throws BridgeConflict when the name or subnet is someone else's (no change made). */
+export async function checkBridgeLink(cfg: BridgeLinkConfig, owner = DEFAULT_OWNER): Promise<void> {
+  const [all, rts] = await Promise.all([links(), routes()]);
+  checkOwnership(cfg, owner, all, rts);
+}
+
 export async function ensureBridgeLink(cfg: BridgeLinkConfig, owner = DEFAULT_OWNER): Promise<void> {
   const [all, rts] = await Promise.all([links(), routes()]);
   const existing = checkOwnership(cfg, owner, all, rts);

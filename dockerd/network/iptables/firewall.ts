@@ -62,12 +62,14 @@ export class Firewall {
 
   /** Network create (and daemon start, per existing network): the bridge's rules (idempotent). */
   ensureBridge(b: BridgeRules): Promise<void> {
-    return this.apply(bridgeSteps(this.mode, b), true);
+    // Against our last view of the kernel (we are the only writer of our chains and bridges); a batch
+    // that fails on a stale view is retried against a fresh iptables-save.
+    return this.apply(bridgeSteps(this.mode, b), false);
   }
 
   /** Network remove: exactly the rules `ensureBridge` added for this bridge. */
   removeBridge(b: BridgeRules): Promise<void> {
-    return this.apply(bridgeRemovalSteps(this.mode, b), true);
+    return this.apply(bridgeRemovalSteps(this.mode, b), false);
   }
 
   /** Container start: DNAT, ACCEPT and hairpin MASQUERADE per published IPv4 port. */
