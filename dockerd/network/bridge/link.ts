@@ -6,14 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Conflict } from '../../errdefs/index.js';
 import { networkOf, overlaps, parseCidr } from './cidr.js';
-import {
-  type LinkInfo,
-  ipBatch,
-  isNoSuchDevice,
-  links,
-  routes,
-  setInterfaceSysctl,
-} from './ip.js';
+import { type LinkInfo, ipBatch, isNoSuchDevice, links, routes, setInterfaceSysctl } from './ip.js';
 
 export interface BridgeLinkConfig {
   /** Interface name (`docker0`, `br-<id12>`, …; at most 15 characters). */

@@ -23,6 +23,8 @@ export interface NameTable {
   resolve(asker: string, name: string): { v4: string[]; v6: string[] } | undefined;
   /** `<name>.<network>` for an address on one of the asker's networks, else `undefined`. */
   reverse(asker: string, ip: string): string | undefined;
+  /** Changes whenever an answer may have changed (tables that do not track it leave it out: no cache). */
+  readonly version?: number;
 }
 
 export interface DnsNetwork {
@@ -81,13 +83,17 @@ export class EndpointNameTable implements NameTable {
   /** networkId -> containerId -> endpoint */
   private readonly endpoints = new Map<string, Map<string, DnsEndpoint>>();
   private readonly indexes = new Map<string, NetworkIndex>();
+  /** Bumped on every change: answers cached under an older version are stale. */
+  version = 0;
 
   setNetwork(net: DnsNetwork): void {
+    this.version++;
     this.networks.set(net.id, { ...net });
   }
 
   /** Forgets a network and every endpoint on it. */
   deleteNetwork(id: string): void {
+    this.version++;
     this.networks.delete(id);
     this.endpoints.delete(id);
     this.indexes.delete(id);
@@ -95,6 +101,7 @@ export class EndpointNameTable implements NameTable {
 
   /** Adds or replaces the endpoint of `ep.containerId` on `ep.networkId`. */
   setEndpoint(ep: DnsEndpoint): void {
+    this.version++;
     let eps = this.endpoints.get(ep.networkId);
     if (!eps) this.endpoints.set(ep.networkId, (eps = new Map()));
     eps.set(ep.containerId, { ...ep, aliases: [...(ep.aliases ?? [])], links: [...(ep.links ?? [])] });
@@ -102,7 +109,10 @@ export class EndpointNameTable implements NameTable {
   }
 
   deleteEndpoint(containerId: string, networkId: string): void {
-    if (this.endpoints.get(networkId)?.delete(containerId)) this.indexes.delete(networkId);
+    if (this.endpoints.get(networkId)?.delete(containerId)) {
+      this.version++;
+      this.indexes.delete(networkId);
+    }
   }
 
   /** Forgets a container on every network. */

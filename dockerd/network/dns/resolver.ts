@@ -39,6 +39,8 @@ export interface Resolver {
 }
 
 /** Docker's cap on queries being forwarded at once by one resolver. */
+/** Distinct local answers kept per resolver. */
+const CACHE_MAX = 256;
 const MAX_CONCURRENT_FORWARDS = 1024;
 /** A TCP client that stays silent this long is dropped (miekg/dns' idle timeout). */
 const TCP_IDLE_MS = 8000;
@@ -67,6 +69,34 @@ class EmbeddedResolver implements Resolver {
     tcp.on('error', (err) => opts.log.warn({ err, container: opts.containerId }, 'dns tcp socket error'));
   }
 
+  /**
+   * Local answers by the query's bytes after its ID (so flags, question and EDNS size match), valid
+   * while the name table's version is unchanged; the reply gets the query's ID.
+   */
+  private readonly cache = new Map<string, Buffer>();
+  private cacheVersion: number | undefined;
+
+  private fromCache(msg: Buffer, proto: 'udp' | 'tcp'): Buffer | undefined {
+    const v = this.opts.table.version;
+    if (v === undefined || msg.length < 12) return undefined;
+    if (v !== this.cacheVersion) {
+      this.cache.clear();
+      this.cacheVersion = v;
+      return undefined;
+    }
+    const hit = this.cache.get(proto + msg.toString('latin1', 2));
+    if (!hit) return undefined;
+    const out = Buffer.from(hit);
+    msg.copy(out, 0, 0, 2);
+    return out;
+  }
+
+  private toCache(msg: Buffer, proto: 'udp' | 'tcp', reply: Buffer): void {
+    if (this.opts.table.version === undefined || msg.length < 12 || this.cache.size >= CACHE_MAX) return;
+    this.cacheVersion = this.opts.table.version;
+    this.cache.set(proto + msg.toString('latin1', 2), reply);
+  }
+
   setUpstreams(upstreams: readonly Upstream[]): void {
     this.upstreams = [...upstreams];
   }
@@ -82,8 +112,15 @@ class EmbeddedResolver implements Resolver {
     if (query.type !== 'query' || !query.questions?.length) return undefined;
     const limit = proto === 'udp' ? udpLimit(query) : MAX_TCP_SIZE;
     const { table, containerId: asker, ndotsSet, log } = this.opts;
+    const cached = this.fromCache(msg, proto);
+    if (cached) return cached;
     const verdict = answerLocally(query, { table, asker, ndotsSet });
-    if (verdict.kind === 'reply') return encodeReply(verdict.packet, limit, proto === 'udp');
+    if (verdict.kind === 'reply') {
+      const out = encodeReply(verdict.packet, limit, proto === 'udp');
+      // One answer or none can be replayed as is (several are shuffled for every query).
+      if ((verdict.packet.answers?.length ?? 0) <= 1) this.toCache(msg, proto, out);
+      return out;
+    }
     if (this.forwarding >= MAX_CONCURRENT_FORWARDS) {
       log.warn({ container: asker }, `dns: more than ${MAX_CONCURRENT_FORWARDS} concurrent queries`);
       return encodeReply(serverFailure(query), limit, proto === 'udp');
