@@ -215,6 +215,26 @@ describe('embedded DNS resolver in a sandbox namespace', () => {
     expect(packet.answers?.[0]).toMatchObject({ type: 'PTR', data: 'aa.n1', ttl: 600 });
   });
 
+  it('answers a repeated query from its cache until the name table changes', async () => {
+    const first = await askUdp('alpha', 'A');
+    const again = await askUdp('alpha', 'A');
+    expect(again.packet.answers).toEqual(first.packet.answers);
+    expect(again.packet.id).toBe(7);
+    // aa moves to another address: the next answer says so at once.
+    const aa = { containerId: 'aaid', containerName: 'aa', networkId: 'N1', aliases: ['alpha'] };
+    table.setEndpoint({ ...aa, ipv4: '10.199.77.4' });
+    try {
+      expect(
+        (await askUdp('alpha', 'A')).packet.answers?.map((r) => ('data' in r ? r.data : undefined)),
+      ).toEqual(['10.199.77.4']);
+    } finally {
+      table.setEndpoint({ ...aa, ipv4: '10.199.77.3' });
+    }
+    expect(
+      (await askUdp('alpha', 'A')).packet.answers?.map((r) => ('data' in r ? r.data : undefined)),
+    ).toEqual(['10.199.77.3']);
+  });
+
   it('answers from :53 (SNAT), TTL 600, RA, not authoritative; AAAA of an IPv4-only name is an empty NOERROR', async () => {
     const a = await askUdp('aa', 'A');
     expect(a.fromPort).toBe(53);
