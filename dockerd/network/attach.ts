@@ -57,6 +57,9 @@ export async function joinNetwork(
       gateway: a.Gateway,
       bridge: bridge.bridge,
       isDefaultRoute: o.defaultRoute && !net.Internal,
+      ...(a.GlobalIPv6Address
+        ? { ip6: a.GlobalIPv6Address, prefixLen6: a.GlobalIPv6PrefixLen, gateway6: a.IPv6Gateway }
+        : {}),
       ...(bridge.mtu ? { mtu: bridge.mtu } : {}),
     });
   } catch (err) {

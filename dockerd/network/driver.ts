@@ -21,6 +21,10 @@ export interface Endpoint {
   /** Whether this network gives the container its default route (its first non-internal network). */
   isDefaultRoute?: boolean;
   mtu?: number;
+  /** IPv6 (networks with EnableIPv6): address, prefix length and gateway. */
+  ip6?: string;
+  prefixLen6?: number;
+  gateway6?: string;
 }
 
 export interface NetworkDriver {

@@ -75,10 +75,12 @@ export class Networking {
     if (!cidr) return undefined;
     const s = bridgeSettings(rec.Options);
     const dflt = this.isDefaultBridge(rec);
+    const v6 = rec.ipv6 ? parseCidr(rec.ipv6.subnet) : null;
     return {
       bridge: rec.bridgeName,
       gateway: rec.ipv4.gateway,
       prefixLen: cidr.prefix,
+      ...(rec.ipv6 && v6 ? { gateway6: rec.ipv6.gateway, prefixLen6: v6.prefix } : {}),
       ...(s.mtu ? { mtu: s.mtu } : {}),
       icc: s.icc,
       masquerade: s.masquerade,

@@ -34,6 +34,9 @@ export interface BridgeNetwork {
   internal?: boolean;
   /** `com.docker.network.host_ipv4`. */
   hostIp?: string;
+  /** The IPv6 gateway and prefix length (IPv6-enabled networks). */
+  gateway6?: string;
+  prefixLen6?: number;
   /** Options named in conflict messages (defaults `--bridge` and `--bip`). */
   nameOption?: string;
   subnetOption?: string;
@@ -79,6 +82,7 @@ export class BridgeDriver implements NetworkDriver {
       routeLocalnet: this.hairpin,
       nameOption: net.nameOption,
       subnetOption: net.subnetOption,
+      ...(net.gateway6 ? { gateway6: net.gateway6, prefixLen6: net.prefixLen6 } : {}),
     };
     await checkBridgeLink(cfg, this.owner);
     const link = ensureBridgeLink(cfg, this.owner);
@@ -135,6 +139,7 @@ export class BridgeDriver implements NetworkDriver {
       gateway: ep.gateway,
       isDefaultRoute: ep.isDefaultRoute,
       mtu: ep.mtu,
+      ...(ep.ip6 ? { ip6: ep.ip6, prefixLen6: ep.prefixLen6, gateway6: ep.gateway6 } : {}),
       hairpin: this.hairpin,
     });
     this.log?.debug(

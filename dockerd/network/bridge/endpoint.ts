@@ -24,6 +24,10 @@ export interface EndpointLinkConfig {
   mtu?: number;
   /** Hairpin on the bridge port (dockerd sets it when the userland proxy is off). */
   hairpin?: boolean;
+  /** IPv6 address, prefix length and gateway (IPv6-enabled networks). */
+  ip6?: string;
+  prefixLen6?: number;
+  gateway6?: string;
 }
 
 /**
@@ -55,6 +59,10 @@ export async function createEndpointLink(cfg: EndpointLinkConfig): Promise<void>
     `addr add ${cfg.ip}/${cfg.prefixLen} brd + dev ${cfg.ifname}`,
     `link set dev ${cfg.ifname} up`,
     ...(cfg.isDefaultRoute && cfg.gateway ? [`route add default via ${cfg.gateway} dev ${cfg.ifname}`] : []),
+    ...(cfg.ip6 ? [`addr add ${cfg.ip6}/${cfg.prefixLen6 ?? 64} dev ${cfg.ifname} nodad`] : []),
+    ...(cfg.ip6 && cfg.isDefaultRoute && cfg.gateway6
+      ? [`route add default via ${cfg.gateway6} dev ${cfg.ifname}`]
+      : []),
   ];
   try {
     await ipBatch(inside, cfg.sandboxPath);

@@ -22,6 +22,9 @@ export interface BridgeLinkConfig {
   nameOption?: string;
   /** The option a user changes to pick another subnet (default `--bip`; `--subnet` for user networks). */
   subnetOption?: string;
+  /** IPv6-enabled networks: the bridge's IPv6 address. */
+  gateway6?: string;
+  prefixLen6?: number;
 }
 
 /** The alias tsctr-dockerd writes on the bridges it creates (`ip link show` prints it). */
@@ -110,6 +113,10 @@ export async function ensureBridgeLink(cfg: BridgeLinkConfig, owner = DEFAULT_OW
     for (const old of inet) if (old !== addr) lines.push(`addr del ${old} dev ${cfg.name}`);
     if (!inet.includes(addr)) lines.push(`addr add ${addr} brd + dev ${cfg.name}`);
     if (existing.mtu !== mtu) lines.push(`link set dev ${cfg.name} mtu ${mtu}`);
+  }
+  if (cfg.gateway6) {
+    const have = (existing?.addr_info ?? []).some((a) => a.family === 'inet6' && a.local === cfg.gateway6);
+    if (!have) lines.push(`addr add ${cfg.gateway6}/${cfg.prefixLen6 ?? 64} dev ${cfg.name} nodad`);
   }
   if (!existing?.flags?.includes('UP')) lines.push(`link set dev ${cfg.name} up`);
   await ipBatch(lines);
