@@ -229,6 +229,21 @@ function restoreDockerChains(before: Save, bridges: string[]): void {
   }
 }
 
+/** Deletes nat POSTROUTING `-s A/32 -d A/32 … -j MASQUERADE` rules (published-port hairpins) whose A is `ours`. */
+function removeHairpins(ours: (address: string) => boolean): void {
+  const dels = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => {
+      const m = /^-A POSTROUTING -s (\S+)\/32 -d (\S+)\/32 .* -j MASQUERADE$/.exec(l);
+      return !!m && m[1] === m[2] && ours(m[1]);
+    })
+    .map((l) => `-D ${l.slice(3)}`);
+  if (dels.length > 0)
+    execFileSync('iptables-restore', ['-w', '--noflush'], {
+      input: ['*nat', ...dels, 'COMMIT', ''].join('\n'),
+    });
+}
+
 /** Debian's dockerd with real networking of its own, or undefined when it is not installed. */
 export async function startDockerdNet(dir: string): Promise<NetEngine | undefined> {
   const bin = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find(existsSync);
@@ -269,6 +284,10 @@ export async function startDockerdNet(dir: string): Promise<NetEngine | undefine
     const bridges = [bridge, ...[...userBridges].filter((b) => links().some((l) => l.ifname === b))];
     deleteBridges(bridges);
     restoreDockerChains(before, [bridge, ...userBridges]);
+    // The hairpin MASQUERADE rules of its published ports name only addresses: its bridge's /24 and
+    // its pool (172.31.128.0/17).
+    const own = bip.split('.').slice(0, 3).join('.') + '.';
+    removeHairpins((a) => a.startsWith(own) || (a.startsWith('172.31.') && Number(a.split('.')[2]) >= 128));
     reportLeftovers('dockerd', [bridge, ...userBridges]);
     bridgeNf.forEach((f, i) => {
       const v = nfBefore[i];
