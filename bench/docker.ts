@@ -53,6 +53,12 @@ async function startTsctr(dir: string): Promise<DockerDaemon> {
       path.join(dir, 'state/dockerd'),
       '--log-level',
       'warn',
+      // As the dockerd it is compared with: no default bridge, no iptables (these rows use --network none;
+      // the networking rows are bench/network.ts).
+      '--iptables',
+      'false',
+      '--bridge',
+      'none',
     ],
     { env: daemonEnv(), stdio: 'ignore' },
   );
