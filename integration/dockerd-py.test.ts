@@ -62,6 +62,14 @@ describe('docker-py', () => {
       "log-driver 400 logger: no log driver named 'asdf' is registered",
       'load-broken ImageLoadError',
       'prune True True',
+      'refused-env 400 invalid environment variable: =foo',
+      'refused-health 400 Interval in Healthcheck cannot be less than 1ms',
+      'refused-runtime 400 unknown or invalid runtime name: nosuch',
+      'runtime runc',
+      'volumes-from-missing 404',
+      'volumes-from shared',
+      'volumes-from-ro 1',
+      'restarting-rm 409 True',
     ]);
   });
 });

@@ -51,3 +51,48 @@ box2.wait()
 box.remove()
 pruned = c.containers.prune()
 print("prune", len(pruned["ContainersDeleted"]) >= 1, pruned["SpaceReclaimed"] >= 512 * 1024)
+
+# Create bodies dockerd refuses, with its texts.
+for label, kwargs in [
+    ("env", {"environment": ["=foo"]}),
+    ("health", {"healthcheck": {"test": ["CMD", "true"], "interval": 1000}}),
+    ("runtime", {"runtime": "nosuch"}),
+]:
+    try:
+        c.containers.create(ref, ["true"], **kwargs)
+    except APIError as e:
+        print("refused-" + label, e.status_code, e.explanation)
+created = c.containers.create(ref, ["true"])
+print("runtime", created.attrs["HostConfig"]["Runtime"])
+created.remove()
+
+# --volumes-from: a missing source is 404; a real one shares its volume (read-only with :ro).
+try:
+    c.containers.create(ref, ["true"], volumes_from=["nosuchctr"])
+except NotFound as e:
+    print("volumes-from-missing", e.status_code)
+src = c.containers.run(ref, ["sh", "-c", "echo shared > /data/f; sleep 60"], detach=True, name="vfsrc",
+                       volumes={"vfvol": {"bind": "/data", "mode": "rw"}})
+import time as _t
+_t.sleep(0.5)
+print("volumes-from", c.containers.run(ref, ["cat", "/data/f"], volumes_from=["vfsrc:ro"], remove=True).decode().strip())
+try:
+    c.containers.run(ref, ["sh", "-c", "echo x > /data/g"], volumes_from=["vfsrc:ro"], remove=True)
+except docker.errors.ContainerError as e:
+    print("volumes-from-ro", e.exit_status)
+src.remove(force=True)
+c.volumes.get("vfvol").remove()
+
+# A container its restart policy is about to restart cannot be removed without force.
+flap = c.containers.run(ref, ["sh", "-c", "exit 1"], detach=True, name="flap",
+                        restart_policy={"Name": "always"})
+for _ in range(100):
+    flap.reload()
+    if flap.attrs["State"]["Restarting"]:
+        break
+    _t.sleep(0.05)
+try:
+    flap.remove()
+except APIError as e:
+    print("restarting-rm", e.status_code, "restarting" in e.explanation)
+flap.remove(force=True)

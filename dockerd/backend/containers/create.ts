@@ -92,6 +92,7 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   h.ReadonlyRootfs = h.ReadonlyRootfs ?? false;
   h.ConsoleSize = h.ConsoleSize ?? [0, 0];
   h.Isolation = h.Isolation ?? '';
+  h.Runtime = h.Runtime || 'runc';
   if (h.PidsLimit === 0) h.PidsLimit = null;
   for (const k of [
     'Memory',
@@ -151,6 +152,72 @@ async function copyUp(root: string, mounts: MountPoint[]): Promise<void> {
   }
 }
 
+const NS_PER_MS = 1_000_000;
+
+/** What dockerd refuses in a create body's Config, with its texts (validation before any work). */
+function checkConfig(body: CreateBody): void {
+  for (const kv of body.Env ?? []) {
+    if (typeof kv !== 'string' || kv.startsWith('=') || kv === '')
+      throw new InvalidParameter(`invalid environment variable: ${String(kv)}`);
+  }
+  const h = body.Healthcheck;
+  if (h) {
+    for (const [k, label] of [
+      ['Interval', 'Interval'],
+      ['Timeout', 'Timeout'],
+      ['StartPeriod', 'StartPeriod'],
+    ] as const) {
+      const v = h[k];
+      if (typeof v === 'number' && v !== 0 && v < NS_PER_MS)
+        throw new InvalidParameter(`${label} in Healthcheck cannot be less than 1ms`);
+    }
+    if (typeof h.Retries === 'number' && h.Retries < 0)
+      throw new InvalidParameter('Retries in Healthcheck cannot be negative');
+  }
+  const runtime = body.HostConfig?.Runtime;
+  if (runtime && runtime !== 'runc')
+    throw new InvalidParameter(`unknown or invalid runtime name: ${runtime}`);
+}
+
+/** `--volumes-from name[:ro|rw]`: the containers, each with the mode its mounts are taken in. */
+function volumesFromSources(
+  e: Engine,
+  refs: string[] | null | undefined,
+): Array<{ rec: ContainerRecord; rw: boolean | undefined }> {
+  return (refs ?? []).map((text) => {
+    const i = text.lastIndexOf(':');
+    const mode = i > 0 ? text.slice(i + 1) : '';
+    if (mode && mode !== 'ro' && mode !== 'rw')
+      throw new InvalidParameter(`invalid mode for volumes-from: ${mode}`);
+    return { rec: e.store.get(mode ? text.slice(0, i) : text), rw: mode ? mode === 'rw' : undefined };
+  });
+}
+
+/**
+ * The sources' volumes and binds join the container's mounts (its own mounts win; an anonymous
+ * volume made for an image VOLUME at the same place gives way).
+ */
+function addVolumesFrom(
+  e: Engine,
+  rec: ContainerRecord,
+  from: Array<{ rec: ContainerRecord; rw: boolean | undefined }>,
+): void {
+  for (const src of from) {
+    for (const m of src.rec.Mounts) {
+      if (m.Type === 'tmpfs' || m.Destination === INIT_PATH) continue;
+      const at = rec.Mounts.findIndex((x) => x.Destination === m.Destination);
+      if (at >= 0) {
+        const mine = rec.Mounts[at];
+        if (!(mine.anonymous && mine.Name)) continue;
+        e.volumes.remove(mine.Name, true);
+        rec.Mounts.splice(at, 1);
+      }
+      const rw = src.rw ?? m.RW;
+      rec.Mounts.push({ ...m, RW: rw, Mode: rw ? m.Mode.replace(/\bro\b/, 'rw') : 'ro', anonymous: false });
+    }
+  }
+}
+
 export async function createContainer(
   e: Engine,
   body: CreateBody,
@@ -159,6 +226,7 @@ export async function createContainer(
   if (!body || typeof body !== 'object')
     throw new InvalidParameter('Config cannot be empty in order to create a container');
   if (!body.Image) throw new InvalidParameter('No image was specified');
+  checkConfig(body);
   const img = await e.images.resolve(body.Image, { allNames: false });
   const ic = img.config.config ?? {};
   const hc = normalizeHostConfig(body.HostConfig);
@@ -176,6 +244,8 @@ export async function createContainer(
   const init = hc.Init ? initBinary() : undefined;
   const argv = init ? [INIT_PATH, '--', ...command] : command;
 
+  // Checked before anything is made: a missing source is Docker's 404.
+  const from = volumesFromSources(e, hc.VolumesFrom);
   const id = newId();
   const name = nameParam ? validName(nameParam) : randomName((n) => e.store.nameTaken(n));
   e.store.reserve(name, id);
@@ -240,6 +310,7 @@ export async function createContainer(
       volumes: e.volumes,
       onVolumeCreated: (v) => e.events.publish('volume', 'create', v, { driver: 'local' }),
     });
+    addVolumesFrom(e, rec, from);
     if (init) {
       rec.Mounts.push({
         Type: 'bind',

@@ -15,6 +15,10 @@ export async function removeContainer(
   const rt = e.runtime(rec.Id);
   await rt.serial(async () => {
     if (!e.store.has(rec.Id)) return;
+    if (rec.State.Restarting && !o.force)
+      throw new Conflict(
+        `You cannot remove a restarting container ${rec.Id}. Stop the container before attempting removal or force remove`,
+      );
     if (rec.State.Running && !rec.State.Restarting) {
       if (!o.force) {
         throw new Conflict(
