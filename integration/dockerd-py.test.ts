@@ -70,6 +70,8 @@ describe('docker-py', () => {
       'volumes-from shared',
       'volumes-from-ro 1',
       'restarting-rm 409 True',
+      "group-add ['0', '1234', '65534']",
+      'group-add-unknown 400',
     ]);
   });
 });

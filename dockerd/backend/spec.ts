@@ -107,6 +107,20 @@ export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec
     withHostname(cfg.Hostname || rec.Id.slice(0, 12)),
   ];
   if (cfg.Tty) opts.push(withTty(true));
+  // --group-add: numeric ids as they are, names from the image's /etc/group (unknown: refused).
+  const extraGids = (hc.GroupAdd ?? []).map((g) => {
+    if (/^\d+$/.test(g)) return Number(g);
+    const found = users.group?.find((e) => e.name === g);
+    if (!found) throw new InvalidParameter(`Unable to find group ${g}: no matching entries in group file`);
+    return found.gid;
+  });
+  if (extraGids.length > 0)
+    opts.push((s) => {
+      const user = s.process!.user;
+      const gids = [...(user.additionalGids ?? [])];
+      for (const g of extraGids) if (!gids.includes(g)) gids.push(g);
+      return { ...s, process: { ...s.process!, user: { ...user, additionalGids: gids } } };
+    });
   const shm = hc.ShmSize && hc.ShmSize > 0 ? hc.ShmSize : 64 << 20;
   opts.push((s) => ({
     ...s,

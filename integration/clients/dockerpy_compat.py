@@ -96,3 +96,10 @@ try:
 except APIError as e:
     print("restarting-rm", e.status_code, "restarting" in e.explanation)
 flap.remove(force=True)
+
+# --group-add: numeric and by name (from the image's /etc/group); an unknown name is refused.
+print("group-add", c.containers.run(ref, ["id", "-G"], group_add=["1234", "nogroup"], remove=True).decode().split())
+try:
+    c.containers.create(ref, ["true"], group_add=["nosuchgroup"])
+except APIError as e:
+    print("group-add-unknown", e.status_code)

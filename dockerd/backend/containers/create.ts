@@ -325,11 +325,12 @@ export async function createContainer(
     await e.c.snapshotter().prepare(id, img.chainId, { [GC_ROOT]: new Date().toISOString() });
     prepared = true;
     const copy = rec.Mounts.some((m) => m.Type === 'volume' && readdirSync(m.Source).length === 0);
+    const namedGroups = (hc.GroupAdd ?? []).some((g) => !/^\d+$/.test(g));
     const users: UserDb =
-      cfg.User || copy
+      cfg.User || copy || namedGroups
         ? await withImageRoot(e, id, async (root) => {
             if (copy) await copyUp(root, rec.Mounts);
-            return cfg.User ? readUserDb(root) : {};
+            return cfg.User || namedGroups ? readUserDb(root) : {};
           })
         : {};
     const spec = await buildSpec({ rec, image: ic, users });
