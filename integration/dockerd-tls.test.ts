@@ -103,6 +103,11 @@ beforeAll(async () => {
       path.join(dir, 'server.pem'),
       '--tlskey',
       path.join(dir, 'server-key.pem'),
+      // TLS is what is tested here: no bridge or iptables rules of its own to leave behind.
+      '--iptables',
+      'false',
+      '--bridge',
+      'none',
     ],
     { stdio: 'ignore' },
   );
