@@ -129,7 +129,7 @@ describe('bridge networks, real kernel', () => {
     const port = 20000 + randomInt(0, 9000);
     const capture = (name: string) =>
       ours(
-        readFileSync(`/work/shared/reference/docker-trace-net/iptables-${name}.txt`, 'utf8')
+        readFileSync(new URL(`../iptables/testdata/iptables-${name}.txt`, import.meta.url), 'utf8')
           .replace(/DOCKER/g, prefix)
           .replace(/docker0/g, netA.bridge)
           .replace(/br-df229c2f28c2/g, netB.bridge)

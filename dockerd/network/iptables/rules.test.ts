@@ -15,7 +15,8 @@ import {
 } from './rules.js';
 import { type Snapshot, compile, parseSave, renderBatch } from './state.js';
 
-const captures = '/work/shared/reference/docker-trace-net';
+// Copies of reference/docker-trace-net's iptables captures (the real dockerd 20.10 on this kernel).
+const captures = new URL('./testdata', import.meta.url).pathname;
 const capture = (name: string, prefix = 'DOCKER') =>
   parseSave(readFileSync(`${captures}/iptables-${name}.txt`, 'utf8').replace(/DOCKER/g, prefix));
 
