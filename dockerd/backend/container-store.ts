@@ -9,6 +9,8 @@ import type { ContainerRecord } from './types.js';
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly byName = new Map<string, string>();
+  /** Ids removed in this run (random 64-hex ids are never reused). */
+  private readonly removed = new Set<string>();
 
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true, mode: 0o710 });
@@ -88,6 +90,9 @@ export class ContainerStore {
   }
 
   save(rec: ContainerRecord): void {
+    // A removed container stays removed: late work on it (an exit recorded, a restart that lost the
+    // race with `rm -f`) must not bring its record back.
+    if (this.removed.has(rec.Id)) return;
     mkdirSync(this.dir(rec.Id), { recursive: true, mode: 0o710 });
     const tmp = `${this.file(rec.Id)}.tmp`;
     writeFileSync(tmp, JSON.stringify(rec));
@@ -113,6 +118,7 @@ export class ContainerStore {
   remove(id: string): void {
     const rec = this.byId.get(id);
     if (!rec) return;
+    this.removed.add(id);
     this.byId.delete(id);
     this.release(rec.Name, id);
     rmSync(this.dir(id), { recursive: true, force: true });

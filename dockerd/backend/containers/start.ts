@@ -52,7 +52,8 @@ export async function startContainer(
       if (rec.State.Paused) throw new Conflict('cannot start a paused container, try unpause instead');
       throw new NotModified();
     }
-    if (rt.removing) throw new Conflict(`container is marked for removal and cannot be started`);
+    if (rt.removing || !e.store.has(rec.Id))
+      throw new Conflict(`container is marked for removal and cannot be started`);
     if (rt.restartTimer && !opts.restarting) {
       clearTimeout(rt.restartTimer);
       rt.restartTimer = undefined;
