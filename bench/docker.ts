@@ -3,12 +3,21 @@
 // alternating. Without a dockerd on this machine the anchor column says so, and only our figures are
 // measured (measuring.md has the anchor's figures from an earlier run on this kind of machine).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { type RunningRegistry, startRegistry } from '../client/remotes/testing/registry-process.js';
 import { Registry } from '../client/remotes/index.js';
 import { busybox } from '../integration/testimages.js';
-import { REPO, daemonEnv, median, stopProc, tsctrd, waitSocket } from './lib.js';
+import {
+  REPO,
+  daemonEnv,
+  dockerdBaseArgs,
+  dockerdBinary,
+  median,
+  stopProc,
+  tsctrd,
+  waitSocket,
+} from './lib.js';
 
 interface DockerDaemon {
   name: string;
@@ -80,28 +89,13 @@ async function startTsctr(dir: string): Promise<DockerDaemon> {
 }
 
 async function startDockerd(dir: string): Promise<DockerDaemon | undefined> {
-  const bin = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find(existsSync);
+  const bin = dockerdBinary();
   if (!bin) return undefined;
   mkdirSync(dir, { recursive: true });
   const socket = path.join(dir, 'docker.sock');
-  const p = spawn(
-    bin,
-    [
-      '-H',
-      `unix://${socket}`,
-      '--data-root',
-      path.join(dir, 'root'),
-      '--exec-root',
-      path.join(dir, 'exec'),
-      '--pidfile',
-      path.join(dir, 'dockerd.pid'),
-      '--iptables=false',
-      '--bridge=none',
-      '--insecure-registry',
-      '127.0.0.0/8',
-    ],
-    { stdio: 'ignore' },
-  );
+  const p = spawn(bin, [...dockerdBaseArgs(dir, socket), '--iptables=false', '--bridge=none'], {
+    stdio: 'ignore',
+  });
   await waitSocket(socket, p);
   return {
     name: 'dockerd',

@@ -188,3 +188,24 @@ export async function tmpfs(dir: string, size = '6g'): Promise<() => Promise<voi
     await fs.rm(dir, { recursive: true, force: true });
   };
 }
+
+/** Debian's dockerd on this machine, if installed (the anchor of the docker rows). */
+export function dockerdBinary(): string | undefined {
+  return ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((b) => existsSync(b));
+}
+
+/** The arguments every bench dockerd starts with: its own socket, roots and pid file under `dir`. */
+export function dockerdBaseArgs(dir: string, socket: string): string[] {
+  return [
+    '-H',
+    `unix://${socket}`,
+    '--data-root',
+    path.join(dir, 'root'),
+    '--exec-root',
+    path.join(dir, 'exec'),
+    '--pidfile',
+    path.join(dir, 'dockerd.pid'),
+    '--insecure-registry',
+    '127.0.0.0/8',
+  ];
+}

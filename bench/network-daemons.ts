@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freeTestBip, ownedBridges, removeTestNetworking } from '../integration/network-cleanup.js';
-import { REPO, daemonEnv, stopProc, tsctrd, waitSocket } from './lib.js';
+import { REPO, daemonEnv, dockerdBaseArgs, dockerdBinary, stopProc, tsctrd, waitSocket } from './lib.js';
 
 /** The docker CLI 28 for both engines, as the other docker rows use it. */
 const DOCKER_CLI = existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker';
@@ -246,7 +246,7 @@ function removeHairpins(ours: (address: string) => boolean): void {
 
 /** Debian's dockerd with real networking of its own, or undefined when it is not installed. */
 export async function startDockerdNet(dir: string): Promise<NetEngine | undefined> {
-  const bin = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find(existsSync);
+  const bin = dockerdBinary();
   if (!bin) return undefined;
   mkdirSync(dir, { recursive: true });
   const tag = randomBytes(2).toString('hex');
@@ -301,14 +301,7 @@ export async function startDockerdNet(dir: string): Promise<NetEngine | undefine
     p = spawn(
       bin,
       [
-        '-H',
-        `unix://${socket}`,
-        '--data-root',
-        path.join(dir, 'root'),
-        '--exec-root',
-        path.join(dir, 'exec'),
-        '--pidfile',
-        path.join(dir, 'dockerd.pid'),
+        ...dockerdBaseArgs(dir, socket),
         '--bridge',
         bridge,
         '--default-address-pool',
@@ -317,8 +310,6 @@ export async function startDockerdNet(dir: string): Promise<NetEngine | undefine
         '127.0.0.1',
         '--userland-proxy-path',
         '/usr/sbin/docker-proxy',
-        '--insecure-registry',
-        '127.0.0.0/8',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
