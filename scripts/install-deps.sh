@@ -13,6 +13,7 @@ command -v curl >/dev/null || need+=(curl)
 command -v iptables-restore >/dev/null || need+=(iptables)   # Docker networking: NAT, port publishing, isolation
 command -v docker-compose >/dev/null || need+=(docker-compose) # compose 1.29: a real client peer in the tests
 python3 -c 'import docker' 2>/dev/null || need+=(python3-docker)   # docker-py: a client peer of tsctr-dockerd in the tests
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)   # CNI plugins for CRI pod sandboxes (bridge, host-local, portmap, loopback)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

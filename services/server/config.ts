@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { invalidArgument } from '../../api/errdefs.js';
+import { type CriConfig, criDefaults, parseCriConfig } from '../cri/config.js';
 
 export interface DaemonConfig {
   root: string;
@@ -9,6 +10,7 @@ export interface DaemonConfig {
   address: string;
   logLevel: string;
   gc: { mutationThreshold: number; periodMs: number };
+  cri: CriConfig;
 }
 
 export const DEFAULT_CONFIG_PATH = '/etc/tsctr/config.toml';
@@ -19,6 +21,7 @@ export const defaults = (): DaemonConfig => ({
   address: '/run/tsctr/tsctrd.sock',
   logLevel: 'info',
   gc: { mutationThreshold: 100, periodMs: 30_000 },
+  cri: criDefaults(),
 });
 
 type Toml = Record<string, unknown>;
@@ -78,5 +81,6 @@ export function loadConfig(file: string | undefined): DaemonConfig {
       mutationThreshold: num(gc, 'mutation_threshold', d.gc.mutationThreshold),
       periodMs: num(gc, 'period_ms', d.gc.periodMs),
     },
+    cri: parseCriConfig(t),
   };
 }
