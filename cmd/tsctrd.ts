@@ -1,6 +1,9 @@
 // tsctrd: the core daemon. Parses flags over the config file, then hands off to the server.
 import { parseArgs } from 'node:util';
 import { TsctrError } from '../api/errdefs.js';
+import { Connection } from '../client/connection.js';
+import { pullReference } from '../client/images/pull-reference.js';
+import { CRI_NS, type Puller } from '../services/cri/index.js';
 import { loadConfig } from '../services/server/config.js';
 import { startDaemon } from '../services/server/daemon.js';
 import { makeLogger } from '../services/server/log.js';
@@ -36,7 +39,24 @@ async function main(): Promise<void> {
   if (values.state) cfg.state = values.state;
   if (values['log-level']) cfg.logLevel = values['log-level'];
   const log = makeLogger(cfg.logLevel);
-  const daemon = await startDaemon(cfg, log);
+  // The CRI pulls through the public client, over this daemon's own socket (services/ cannot import it).
+  const criPuller = (address: string): Puller => {
+    let conn: Connection | undefined;
+    return async (ref, auth) => {
+      conn ??= new Connection({ address, namespace: CRI_NS });
+      const credentials = auth
+        ? auth.identityToken
+          ? { identityToken: auth.identityToken }
+          : { username: auth.username ?? '', password: auth.password ?? '' }
+        : undefined;
+      return pullReference(conn, ref, {
+        ...(credentials ? { credentials } : {}),
+        ...(auth?.serverAddress ? { server: auth.serverAddress } : {}),
+        hostsDir: cfg.cri.registry.configPath,
+      });
+    };
+  };
+  const daemon = await startDaemon(cfg, log, { criPuller });
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;

@@ -74,13 +74,21 @@ export class Cni {
         throw failedPrecondition(`cni config ${file}: needs a name and at least one plugin`);
       for (const p of plugins)
         if (typeof p.type !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(p.type))
-          throw failedPrecondition(`cni config ${file}: plugin type ${JSON.stringify(p.type)} is not a plugin name`);
+          throw failedPrecondition(
+            `cni config ${file}: plugin type ${JSON.stringify(p.type)} is not a plugin name`,
+          );
       return { cniVersion: String(j.cniVersion ?? '0.4.0'), name: j.name, plugins };
     }
     throw failedPrecondition(`cni config uninitialized: no network config in ${this.confDir}`);
   }
 
-  private async exec(cmd: 'ADD' | 'DEL', net: NetworkList, plugin: Json, a: Attachment, prev: CniResult | undefined): Promise<CniResult | undefined> {
+  private async exec(
+    cmd: 'ADD' | 'DEL',
+    net: NetworkList,
+    plugin: Json,
+    a: Attachment,
+    prev: CniResult | undefined,
+  ): Promise<CniResult | undefined> {
     const conf: Json = { ...plugin, cniVersion: net.cniVersion, name: net.name };
     const caps = (plugin.capabilities ?? {}) as Json;
     if (caps.portMappings && a.portMappings.length > 0) conf.runtimeConfig = { portMappings: a.portMappings };
@@ -155,9 +163,9 @@ export class Cni {
 
 /** The pod's IPv4 (first) and other addresses from a result. */
 export function addressesOf(r: CniResult | undefined): string[] {
-  const sandboxIfs = new Set(
-    (r?.interfaces ?? []).map((i, n) => (i.sandbox ? n : -1)).filter((n) => n >= 0),
-  );
+  const sandboxIfs = new Set((r?.interfaces ?? []).map((i, n) => (i.sandbox ? n : -1)).filter((n) => n >= 0));
   const ips = (r?.ips ?? []).filter((ip) => ip.interface === undefined || sandboxIfs.has(ip.interface));
-  return ips.map((ip) => ip.address.split('/')[0]).sort((a, b) => Number(b.includes('.')) - Number(a.includes('.')));
+  return ips
+    .map((ip) => ip.address.split('/')[0])
+    .sort((a, b) => Number(b.includes('.')) - Number(a.includes('.')));
 }

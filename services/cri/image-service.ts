@@ -22,7 +22,10 @@ export function toCriImage(img: CriImage): Image {
   };
 }
 
-function decodeAuth(a: { username: string; password: string; auth: string }): { username: string; password: string } {
+function decodeAuth(a: { username: string; password: string; auth: string }): {
+  username: string;
+  password: string;
+} {
   if (!a.auth) return { username: a.username, password: a.password };
   const text = Buffer.from(a.auth, 'base64').toString('utf8');
   const i = text.indexOf(':');
@@ -57,7 +60,9 @@ export function imageService(edge: Edge, images: CriImages, fsDir: string): Imag
         a && (a.username || a.password || a.auth || a.identityToken || a.registryToken)
           ? {
               ...decodeAuth(a),
-              ...(a.identityToken || a.registryToken ? { identityToken: a.identityToken || a.registryToken } : {}),
+              ...(a.identityToken || a.registryToken
+                ? { identityToken: a.identityToken || a.registryToken }
+                : {}),
               ...(a.serverAddress ? { serverAddress: a.serverAddress } : {}),
             }
           : undefined;

@@ -19,7 +19,10 @@ export interface RegistryAuth {
 }
 
 /** Pulls a reference into namespace k8s.io (the client's pull path, wired in by cmd/tsctrd). */
-export type Puller = (ref: string, auth: RegistryAuth | undefined) => Promise<{ name: string; digest: string }>;
+export type Puller = (
+  ref: string,
+  auth: RegistryAuth | undefined,
+) => Promise<{ name: string; digest: string }>;
 
 export interface ImageConfigJson {
   config?: {
@@ -74,8 +77,9 @@ export class CriImages {
     if (m.manifests) {
       const arch = ARCH[process.arch] ?? process.arch;
       const pick =
-        m.manifests.find((x) => !x.platform || (x.platform.os === 'linux' && x.platform.architecture === arch)) ??
-        m.manifests[0];
+        m.manifests.find(
+          (x) => !x.platform || (x.platform.os === 'linux' && x.platform.architecture === arch),
+        ) ?? m.manifests[0];
       if (!pick) throw notFound(`image index ${digest} lists no manifest`);
       digest = pick.digest;
       m = await this.json<ManifestJson>(digest);
@@ -128,7 +132,11 @@ export class CriImages {
   async find(text: string): Promise<CriImage | undefined> {
     if (!text) throw invalidArgument('image name must not be empty');
     const all = await this.list();
-    const id = /^(sha256:)?[a-f0-9]{6,64}$/.test(text) ? (text.startsWith('sha256:') ? text : `sha256:${text}`) : '';
+    const id = /^(sha256:)?[a-f0-9]{6,64}$/.test(text)
+      ? text.startsWith('sha256:')
+        ? text
+        : `sha256:${text}`
+      : '';
     if (id) {
       const hits = all.filter((i) => i.id.startsWith(id));
       if (hits.length === 1) return hits[0];

@@ -14,7 +14,7 @@ export function rfc3339Nano(ns: bigint): string {
   return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
 }
 
-const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
+const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 
 export class ContainerLog {
   private fh: fs.FileHandle | undefined;
@@ -96,7 +96,11 @@ export class ContainerLog {
 export async function makeFifo(file: string): Promise<void> {
   const { execFile } = await import('node:child_process');
   await new Promise<void>((resolve, reject) =>
-    execFile('mkfifo', ['-m', '0600', file], (e) => (e && (e as NodeJS.ErrnoException).code !== 'EEXIST' && !String(e).includes('File exists') ? reject(e) : resolve())),
+    execFile('mkfifo', ['-m', '0600', file], (e) =>
+      e && (e as NodeJS.ErrnoException).code !== 'EEXIST' && !String(e).includes('File exists')
+        ? reject(e)
+        : resolve(),
+    ),
   );
 }
 

@@ -7,12 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { invalidArgument, notFound } from '../../api/errdefs.js';
-import {
-  NamespaceMode,
-  PodSandboxConfig,
-  PodSandboxState,
-  Protocol,
-} from '../../api/gen/runtime/v1/api.js';
+import { NamespaceMode, PodSandboxConfig, PodSandboxState, Protocol } from '../../api/gen/runtime/v1/api.js';
 import { createNetns, removeNetns } from '../../pkg/sys/netns-file.js';
 import { type CachedAttachment, type Cni, type PortMapping, addressesOf } from './cni.js';
 import type { CriConfig } from './config.js';
@@ -104,7 +99,11 @@ export class Pods {
       hostIpc: p.hostIpc,
       cgroupParent: config.linux?.cgroupParent ?? '',
       hostname: config.hostname,
-      files: { hostname: path.join(p.dir, 'hostname'), hosts: path.join(p.dir, 'hosts'), resolvConf: path.join(p.dir, 'resolv.conf') },
+      files: {
+        hostname: path.join(p.dir, 'hostname'),
+        hosts: path.join(p.dir, 'hosts'),
+        resolvConf: path.join(p.dir, 'resolv.conf'),
+      },
     };
   }
 
@@ -138,13 +137,20 @@ export class Pods {
       throw invalidArgument(`pod sandbox config: log_directory "${c.logDirectory}" must be absolute`);
     for (const p of c.portMappings) {
       if (p.containerPort <= 0 || p.containerPort > 65535 || p.hostPort < 0 || p.hostPort > 65535)
-        throw invalidArgument(`pod sandbox config: port mapping ${p.hostPort}:${p.containerPort} is out of range`);
+        throw invalidArgument(
+          `pod sandbox config: port mapping ${p.hostPort}:${p.containerPort} is out of range`,
+        );
     }
     if (c.windows) throw invalidArgument('pod sandbox config: windows settings on a Linux runtime');
-    if (!validName(m.name.replace(/[^A-Za-z0-9_.-]/g, '-'))) throw invalidArgument('pod sandbox config: bad name');
+    if (!validName(m.name.replace(/[^A-Za-z0-9_.-]/g, '-')))
+      throw invalidArgument('pod sandbox config: bad name');
   }
 
-  private async sandboxImage(): Promise<{ id: string; config: import('./images.js').ImageConfigJson; diffIds: string[] }> {
+  private async sandboxImage(): Promise<{
+    id: string;
+    config: import('./images.js').ImageConfigJson;
+    diffIds: string[];
+  }> {
     let img = await this.images.find(this.cfg.sandboxImage);
     if (!img) {
       await this.images.pull(this.cfg.sandboxImage, undefined);
@@ -160,13 +166,20 @@ export class Pods {
     const hostNetwork = no?.network === NamespaceMode.NODE;
     const hostPid = no?.pid === NamespaceMode.NODE;
     const hostIpc = no?.ipc === NamespaceMode.NODE;
-    if (no && (no.network === NamespaceMode.TARGET || no.ipc === NamespaceMode.TARGET || no.pid === NamespaceMode.TARGET))
+    if (
+      no &&
+      (no.network === NamespaceMode.TARGET ||
+        no.ipc === NamespaceMode.TARGET ||
+        no.pid === NamespaceMode.TARGET)
+    )
       throw invalidArgument('pod sandbox config: namespace mode TARGET is only for containers');
     if (no?.usernsOptions && no.usernsOptions.mode !== NamespaceMode.NODE)
       throw invalidArgument('pod sandbox config: user namespaces are not supported');
     checkSysctls(c.linux?.sysctls ?? {}, hostNetwork, hostIpc);
     if (hostNetwork && c.portMappings.some((p) => p.hostPort > 0 && p.hostPort !== p.containerPort))
-      throw invalidArgument('pod sandbox config: with the host network a host port must equal its container port');
+      throw invalidArgument(
+        'pod sandbox config: with the host network a host port must equal its container port',
+      );
     const image = await this.sandboxImage();
     const id = randomBytes(32).toString('hex');
     const rec: PodRecord = {
@@ -204,7 +217,12 @@ export class Pods {
             id,
             netns: rec.netnsPath,
             ifname: 'eth0',
-            args: { K8S_POD_NAMESPACE: m.namespace, K8S_POD_NAME: m.name, K8S_POD_INFRA_CONTAINER_ID: id, K8S_POD_UID: m.uid },
+            args: {
+              K8S_POD_NAMESPACE: m.namespace,
+              K8S_POD_NAME: m.name,
+              K8S_POD_INFRA_CONTAINER_ID: id,
+              K8S_POD_UID: m.uid,
+            },
             portMappings,
           },
         };
@@ -213,7 +231,9 @@ export class Pods {
         rec.ips = addressesOf(rec.cni.result);
         await this.records.put(rec);
       }
-      const hostname = hostNetwork ? (await fs.readFile('/proc/sys/kernel/hostname', 'utf8')).trim() : c.hostname || c.metadata!.name;
+      const hostname = hostNetwork
+        ? (await fs.readFile('/proc/sys/kernel/hostname', 'utf8')).trim()
+        : c.hostname || c.metadata!.name;
       await this.writeFiles(rec, c, hostname);
       const spec = sandboxSpec({
         id,

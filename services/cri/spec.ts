@@ -74,11 +74,46 @@ export const DEFAULT_CAPS = [
 /** Every capability this kernel knows (for privileged containers), by /proc/sys/kernel/cap_last_cap. */
 function allCaps(): string[] {
   const names = [
-    'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-    'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-    'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-    'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-    'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+    'CHOWN',
+    'DAC_OVERRIDE',
+    'DAC_READ_SEARCH',
+    'FOWNER',
+    'FSETID',
+    'KILL',
+    'SETGID',
+    'SETUID',
+    'SETPCAP',
+    'LINUX_IMMUTABLE',
+    'NET_BIND_SERVICE',
+    'NET_BROADCAST',
+    'NET_ADMIN',
+    'NET_RAW',
+    'IPC_LOCK',
+    'IPC_OWNER',
+    'SYS_MODULE',
+    'SYS_RAWIO',
+    'SYS_CHROOT',
+    'SYS_PTRACE',
+    'SYS_PACCT',
+    'SYS_ADMIN',
+    'SYS_BOOT',
+    'SYS_NICE',
+    'SYS_RESOURCE',
+    'SYS_TIME',
+    'SYS_TTY_CONFIG',
+    'MKNOD',
+    'LEASE',
+    'AUDIT_WRITE',
+    'AUDIT_CONTROL',
+    'SETFCAP',
+    'MAC_OVERRIDE',
+    'MAC_ADMIN',
+    'SYSLOG',
+    'WAKE_ALARM',
+    'BLOCK_SUSPEND',
+    'AUDIT_READ',
+    'PERFMON',
+    'BPF',
     'CHECKPOINT_RESTORE',
   ];
   let last = names.length - 1;
@@ -91,8 +126,16 @@ function allCaps(): string[] {
 }
 
 const MASKED = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/sys/firmware',
+  '/proc/scsi',
 ];
 const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
@@ -100,11 +143,26 @@ function baseMounts(privileged: boolean): OciMount[] {
   const nne = ['nosuid', 'noexec', 'nodev'];
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: nne },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: nne },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nne, privileged ? 'rw' : 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [...nne, 'relatime', privileged ? 'rw' : 'ro'] },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: [...nne, 'relatime', privileged ? 'rw' : 'ro'],
+    },
   ];
 }
 
@@ -129,7 +187,8 @@ export function seccompFor(
   let type: SecurityProfile_ProfileType | 'unset' = p ? p.profileType : 'unset';
   let ref = p?.localhostRef ?? '';
   if (!p && legacyPath) {
-    if (legacyPath === 'runtime/default' || legacyPath === 'docker/default') type = SecurityProfile_ProfileType.RuntimeDefault;
+    if (legacyPath === 'runtime/default' || legacyPath === 'docker/default')
+      type = SecurityProfile_ProfileType.RuntimeDefault;
     else if (legacyPath === 'unconfined') type = SecurityProfile_ProfileType.Unconfined;
     else if (legacyPath.startsWith('localhost/')) {
       type = SecurityProfile_ProfileType.Localhost;
@@ -143,7 +202,8 @@ export function seccompFor(
     case SecurityProfile_ProfileType.RuntimeDefault:
       return defaultSeccompProfile({ capabilities: caps });
     case SecurityProfile_ProfileType.Localhost: {
-      if (!path.isAbsolute(ref)) throw invalidArgument(`seccomp localhost profile "${ref}" must be an absolute path`);
+      if (!path.isAbsolute(ref))
+        throw invalidArgument(`seccomp localhost profile "${ref}" must be an absolute path`);
       let text: string;
       try {
         text = readFileSync(ref, 'utf8');
@@ -161,7 +221,10 @@ export function seccompFor(
   }
 }
 
-export function resourcesOf(r: LinuxContainerResources | undefined, restrictOom: boolean): { resources: Record<string, unknown>; oomScoreAdj?: number } {
+export function resourcesOf(
+  r: LinuxContainerResources | undefined,
+  restrictOom: boolean,
+): { resources: Record<string, unknown>; oomScoreAdj?: number } {
   const out: Record<string, unknown> = {};
   if (!r) return { resources: out };
   const cpu: Record<string, unknown> = {};
@@ -172,14 +235,17 @@ export function resourcesOf(r: LinuxContainerResources | undefined, restrictOom:
   if (r.cpusetMems) cpu.mems = r.cpusetMems;
   if (Object.keys(cpu).length) out.cpu = cpu;
   const mem: Record<string, unknown> = {};
-  if (r.memoryLimitInBytes < 0 || r.cpuQuota < -1 || r.cpuShares < 0) throw invalidArgument('resources must not be negative');
+  if (r.memoryLimitInBytes < 0 || r.cpuQuota < -1 || r.cpuShares < 0)
+    throw invalidArgument('resources must not be negative');
   if (r.memoryLimitInBytes) mem.limit = r.memoryLimitInBytes;
   if (r.memorySwapLimitInBytes) mem.swap = r.memorySwapLimitInBytes;
   if (Object.keys(mem).length) out.memory = mem;
-  if (r.hugepageLimits.length) out.hugepageLimits = r.hugepageLimits.map((h) => ({ pageSize: h.pageSize, limit: h.limit }));
+  if (r.hugepageLimits.length)
+    out.hugepageLimits = r.hugepageLimits.map((h) => ({ pageSize: h.pageSize, limit: h.limit }));
   if (Object.keys(r.unified).length) out.unified = { ...r.unified };
   let oom: number | undefined = r.oomScoreAdj || undefined;
-  if (oom !== undefined && (oom < -1000 || oom > 1000)) throw invalidArgument(`oom_score_adj ${oom} is out of range`);
+  if (oom !== undefined && (oom < -1000 || oom > 1000))
+    throw invalidArgument(`oom_score_adj ${oom} is out of range`);
   if (oom !== undefined && restrictOom) {
     const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
     if (oom < own) oom = own;
@@ -197,18 +263,29 @@ export interface PodFiles {
 function fileMounts(f: PodFiles, readonlyRootfs: boolean): OciMount[] {
   const o = (ro: boolean) => ['rbind', 'rprivate', ro ? 'ro' : 'rw'];
   const out: OciMount[] = [];
-  if (f.hostname) out.push({ destination: '/etc/hostname', type: 'bind', source: f.hostname, options: o(readonlyRootfs) });
-  if (f.hosts) out.push({ destination: '/etc/hosts', type: 'bind', source: f.hosts, options: o(readonlyRootfs) });
-  if (f.resolvConf) out.push({ destination: '/etc/resolv.conf', type: 'bind', source: f.resolvConf, options: o(readonlyRootfs) });
+  if (f.hostname)
+    out.push({ destination: '/etc/hostname', type: 'bind', source: f.hostname, options: o(readonlyRootfs) });
+  if (f.hosts)
+    out.push({ destination: '/etc/hosts', type: 'bind', source: f.hosts, options: o(readonlyRootfs) });
+  if (f.resolvConf)
+    out.push({
+      destination: '/etc/resolv.conf',
+      type: 'bind',
+      source: f.resolvConf,
+      options: o(readonlyRootfs),
+    });
   return out;
 }
 
 export function userMounts(mounts: CriMount[]): { mounts: OciMount[]; propagation?: string } {
   let propagation: string | undefined;
   const out = mounts.map((m) => {
-    if (!m.containerPath || !path.isAbsolute(m.containerPath)) throw invalidArgument(`mount container_path "${m.containerPath}" must be absolute`);
-    if (!m.hostPath || !path.isAbsolute(m.hostPath)) throw invalidArgument(`mount host_path "${m.hostPath}" must be absolute`);
-    if (m.uidMappings.length || m.gidMappings.length) throw invalidArgument('idmapped mounts are not supported');
+    if (!m.containerPath || !path.isAbsolute(m.containerPath))
+      throw invalidArgument(`mount container_path "${m.containerPath}" must be absolute`);
+    if (!m.hostPath || !path.isAbsolute(m.hostPath))
+      throw invalidArgument(`mount host_path "${m.hostPath}" must be absolute`);
+    if (m.uidMappings.length || m.gidMappings.length)
+      throw invalidArgument('idmapped mounts are not supported');
     const opts = ['rbind', m.readonly ? 'ro' : 'rw'];
     switch (m.propagation) {
       case MountPropagation.PROPAGATION_BIDIRECTIONAL:
@@ -233,7 +310,8 @@ export function processArgs(img: ImageConfigJson, command: string[], args: strin
   const entry = img.config?.Entrypoint ?? [];
   const cmd = img.config?.Cmd ?? [];
   const out = command.length > 0 ? [...command, ...args] : [...entry, ...(args.length > 0 ? args : cmd)];
-  if (out.length === 0) throw invalidArgument('no command specified: the image has no entrypoint or cmd and the config none');
+  if (out.length === 0)
+    throw invalidArgument('no command specified: the image has no entrypoint or cmd and the config none');
   return out;
 }
 
@@ -260,7 +338,11 @@ export interface SandboxRef {
   files: PodFiles;
 }
 
-function nsList(sb: SandboxRef, pidMode: NamespaceMode, targetPid: number | undefined): Array<{ type: string; path?: string }> {
+function nsList(
+  sb: SandboxRef,
+  pidMode: NamespaceMode,
+  targetPid: number | undefined,
+): Array<{ type: string; path?: string }> {
   const ns: Array<{ type: string; path?: string }> = [{ type: 'mount' }];
   if (!sb.hostNetwork) ns.push({ type: 'network', path: sb.netnsPath });
   if (!sb.hostIpc) ns.push({ type: 'ipc', path: `/proc/${sb.pid}/ns/ipc` });
@@ -293,7 +375,8 @@ export function containerSpec(c: ContainerSpecInput): OciSpec {
   if (sc?.namespaceOptions?.usernsOptions && sc.namespaceOptions.usernsOptions.mode !== NamespaceMode.NODE)
     throw invalidArgument('user namespaces are not supported');
   let caps = privileged ? allCaps() : [...DEFAULT_CAPS];
-  const norm = (n: string) => (n.toUpperCase().startsWith('CAP_') ? n.toUpperCase() : `CAP_${n.toUpperCase()}`);
+  const norm = (n: string) =>
+    n.toUpperCase().startsWith('CAP_') ? n.toUpperCase() : `CAP_${n.toUpperCase()}`;
   const known = new Set(allCaps());
   for (const a of sc?.capabilities?.addCapabilities ?? []) {
     if (a.toUpperCase() === 'ALL') caps = allCaps();
@@ -304,7 +387,8 @@ export function containerSpec(c: ContainerSpecInput): OciSpec {
     if (d.toUpperCase() === 'ALL') caps = [];
     else caps = caps.filter((x) => x !== norm(d));
   }
-  if (sc?.capabilities?.addAmbientCapabilities.length) throw invalidArgument('ambient capabilities are not supported');
+  if (sc?.capabilities?.addAmbientCapabilities.length)
+    throw invalidArgument('ambient capabilities are not supported');
   const imgUser = (c.image.config?.User ?? '').split(':');
   let uid = 0;
   let gid = 0;
@@ -312,7 +396,8 @@ export function containerSpec(c: ContainerSpecInput): OciSpec {
   else if (/^\d+$/.test(imgUser[0] ?? '')) uid = Number(imgUser[0]);
   else if (imgUser[0]) throw invalidArgument(`image user "${imgUser[0]}" is a name: set run_as_user`);
   if (sc?.runAsGroup) {
-    if (!sc.runAsUser && !/^\d+$/.test(imgUser[0] ?? '')) throw invalidArgument('run_as_group needs run_as_user');
+    if (!sc.runAsUser && !/^\d+$/.test(imgUser[0] ?? ''))
+      throw invalidArgument('run_as_group needs run_as_user');
     gid = sc.runAsGroup.value;
   } else if (/^\d+$/.test(imgUser[1] ?? '')) gid = Number(imgUser[1]);
   if (uid < 0 || gid < 0) throw invalidArgument('run_as_user and run_as_group must not be negative');
@@ -322,7 +407,16 @@ export function containerSpec(c: ContainerSpecInput): OciSpec {
   const taken = new Set(um.mounts.map((m) => m.destination));
   const mounts = [
     ...baseMounts(privileged).filter((m) => !taken.has(m.destination)),
-    ...(c.sandbox.hostIpc ? [] : [{ destination: '/dev/shm', type: 'bind', source: `/proc/${c.sandbox.pid}/root/dev/shm`, options: ['rbind', 'rprivate', 'rw'] }]),
+    ...(c.sandbox.hostIpc
+      ? []
+      : [
+          {
+            destination: '/dev/shm',
+            type: 'bind',
+            source: `/proc/${c.sandbox.pid}/root/dev/shm`,
+            options: ['rbind', 'rprivate', 'rw'],
+          },
+        ]),
     ...fileMounts(c.sandbox.files, false).filter((m) => !taken.has(m.destination)),
     ...um.mounts,
   ];
@@ -397,21 +491,41 @@ export function sandboxSpec(s: SandboxSpecInput): OciSpec {
   const spec: OciSpec = {
     ociVersion: '1.0.2-dev',
     process: {
-      user: { uid: s.runAsUser ?? 0, gid: s.runAsGroup ?? 0, ...(s.supplementalGroups.length ? { additionalGids: s.supplementalGroups } : {}) },
+      user: {
+        uid: s.runAsUser ?? 0,
+        gid: s.runAsGroup ?? 0,
+        ...(s.supplementalGroups.length ? { additionalGids: s.supplementalGroups } : {}),
+      },
       args: processArgs(s.image, [], []),
       env: mergeEnv(s.image.config?.Env ?? [], []),
       cwd: s.image.config?.WorkingDir || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
       noNewPrivileges: !s.privileged,
-      oomScoreAdj: s.restrictOom ? Math.max(-998, Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim())) : -998,
+      oomScoreAdj: s.restrictOom
+        ? Math.max(-998, Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()))
+        : -998,
     },
     root: { path: 'rootfs', readonly: true },
     hostname: s.hostNetwork ? undefined : s.hostname,
     mounts: [
       ...baseMounts(s.privileged),
       ...(s.hostIpc
-        ? [{ destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate', 'rw'] }]
-        : [{ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] }]),
+        ? [
+            {
+              destination: '/dev/shm',
+              type: 'bind',
+              source: '/dev/shm',
+              options: ['rbind', 'rprivate', 'rw'],
+            },
+          ]
+        : [
+            {
+              destination: '/dev/shm',
+              type: 'tmpfs',
+              source: 'shm',
+              options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+            },
+          ]),
       ...fileMounts(s.files, true),
     ],
     annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': s.id },

@@ -16,7 +16,8 @@ export const SNAPSHOTTER = 'overlayfs';
 
 export function chainId(diffIds: string[]): string {
   let prev = '';
-  for (const d of diffIds) prev = prev ? `sha256:${createHash('sha256').update(`${prev} ${d}`).digest('hex')}` : d;
+  for (const d of diffIds)
+    prev = prev ? `sha256:${createHash('sha256').update(`${prev} ${d}`).digest('hex')}` : d;
   return prev;
 }
 
@@ -37,7 +38,13 @@ export class Tasking {
     readonly log: Logger,
   ) {}
 
-  async createContainer(id: string, image: string, diffIds: string[], spec: OciSpec, labels: Record<string, string>): Promise<void> {
+  async createContainer(
+    id: string,
+    image: string,
+    diffIds: string[],
+    spec: OciSpec,
+    labels: Record<string, string>,
+  ): Promise<void> {
     await this.snapshots.prepare(CRI_NS, SNAPSHOTTER, id, chainId(diffIds), {});
     try {
       await this.containers.create(CRI_NS, {
@@ -58,7 +65,11 @@ export class Tasking {
 
   async updateSpec(id: string, spec: OciSpec): Promise<void> {
     const c = await this.containers.get(CRI_NS, id);
-    await this.containers.update(CRI_NS, { ...c, spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) } }, ['spec']);
+    await this.containers.update(
+      CRI_NS,
+      { ...c, spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) } },
+      ['spec'],
+    );
   }
 
   async spec(id: string): Promise<OciSpec> {
@@ -129,7 +140,10 @@ export class Tasking {
     );
     if (timeoutMs > 0) {
       await this.kill(id, signal);
-      const t = await Promise.race([exited, new Promise<false>((r) => setTimeout(() => r(false), timeoutMs))]);
+      const t = await Promise.race([
+        exited,
+        new Promise<false>((r) => setTimeout(() => r(false), timeoutMs)),
+      ]);
       if (t) return;
     }
     await this.kill(id, 9, true);

@@ -46,6 +46,8 @@ import { snapshotGcBackend } from '../snapshots/gc.js';
 import { snapshotsService } from '../snapshots/service.js';
 import { SnapshotStore } from '../snapshots/store.js';
 import { overlayWorks } from '../snapshots/probe.js';
+import { ImageServiceService, RuntimeServiceService } from '../../api/gen/runtime/v1/api.js';
+import { type Puller, makeCri } from '../cri/index.js';
 import type { DaemonConfig } from './config.js';
 import { Edge } from './grpc.js';
 import { prepareSocket } from './socket.js';
@@ -75,7 +77,16 @@ async function openMetadata(root: string): Promise<MetadataDB> {
   }
 }
 
-export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
+/** What the assembly cannot make itself (services/ may not import the client): the CRI's puller. */
+export interface DaemonExtras {
+  criPuller?: (address: string) => Puller;
+}
+
+export async function startDaemon(
+  cfg: DaemonConfig,
+  log: Logger,
+  extras: DaemonExtras = {},
+): Promise<Daemon> {
   const started = performance.now();
   await fs.mkdir(cfg.root, { recursive: true, mode: 0o711 });
   await fs.mkdir(cfg.state, { recursive: true, mode: 0o711 });
@@ -197,6 +208,28 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
     ),
   );
 
+  const cri = await makeCri(edge, {
+    cfg: cfg.cri,
+    root: cfg.root,
+    state: cfg.state,
+    version: VERSION.version,
+    images,
+    content,
+    containers,
+    snapshots,
+    tasks,
+    puller:
+      extras.criPuller?.(cfg.address) ??
+      (async () => {
+        throw failedPrecondition('this tsctrd has no image puller for the CRI');
+      }),
+    afterImageDelete: async () => void (await scheduler.runNow()),
+    log: log.child({ component: 'cri' }),
+  });
+  server.addService(RuntimeServiceService, cri.runtime);
+  server.addService(ImageServiceService, cri.image);
+  plugins.push({ type: 'io.containerd.grpc.v1', id: 'cri' });
+
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`unix://${cfg.address}`, ServerCredentials.createInsecure(), (err) =>
       err ? reject(err) : resolve(),
@@ -207,6 +240,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   // Shims outlive tsctrd: find them again (in parallel, short timeouts) and collect exits we missed.
   const recovered = await tasks.recover();
   if (recovered.live + recovered.dead > 0) log.info(recovered, 'reconnected to shims');
+  await cri.recover();
   log.info(
     { address: cfg.address, root: cfg.root, state: cfg.state, ms: Math.round(performance.now() - started) },
     'tsctrd serving',

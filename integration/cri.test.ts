@@ -1,0 +1,252 @@
+// The CRI on tsctrd driven by the real crictl 1.29: images, pods over the CNI plugins, containers in
+// pods, logs, exec, security context, bad input, and a kill -9 of tsctrd with pods running.
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CriEnv } from './cri-harness.js';
+import { freeLoopbackPorts } from './free-port.js';
+import { until } from './wait.js';
+
+let env: CriEnv;
+
+beforeAll(async () => {
+  env = await CriEnv.start();
+}, 120_000);
+
+afterAll(async () => {
+  await env?.cleanup();
+}, 120_000);
+
+const podConfig = (name: string, extra: Record<string, unknown> = {}) => ({
+  metadata: { name, namespace: 'default', uid: `uid-${name}`, attempt: 0 },
+  hostname: name,
+  log_directory: path.join(env.d.dir, 'logs', name),
+  dns_config: { servers: ['127.0.0.1'], searches: ['example.test'], options: ['ndots:2'] },
+  linux: {},
+  ...extra,
+});
+
+const ctrConfig = (name: string, args: string[], extra: Record<string, unknown> = {}) => ({
+  metadata: { name },
+  image: { image: env.images.busybox },
+  command: args,
+  log_path: `${name}.log`,
+  linux: {},
+  ...extra,
+});
+
+function get(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: '/', timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+describe('crictl against tsctrd: images', () => {
+  it('version and info report the runtime tsctr and a ready network', async () => {
+    const v = await env.ok(['version']);
+    expect(v).toContain('RuntimeName:  tsctr');
+    expect(v).toContain('RuntimeApiVersion:  v1');
+    const info = JSON.parse(await env.ok(['info'])) as {
+      status: { conditions: Array<{ type: string; status: boolean }> };
+    };
+    expect(info.status.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'RuntimeReady', status: true }),
+        expect.objectContaining({ type: 'NetworkReady', status: true }),
+      ]),
+    );
+  });
+
+  it('pull, images, inspecti, rmi; the image is shared with ctr -n k8s.io', async () => {
+    const out = await env.ok(['pull', env.images.busybox]);
+    expect(out).toMatch(/Image is up to date for sha256:[a-f0-9]{64}/);
+    const list = await env.ok(['images']);
+    expect(list).toContain(env.images.busybox.replace(/:test$/, ''));
+    const ctr = await env.d.ctr(['images', 'ls', '-q'], { ns: 'k8s.io' });
+    expect(ctr.stdout).toContain(env.images.busybox);
+    const id = (await env.ok(['images', '-q', env.images.busybox])).split('\n')[0];
+    expect(id).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const st = JSON.parse(await env.ok(['inspecti', env.images.busybox])) as {
+      status: { id: string; repoTags: string[] };
+    };
+    expect(st.status.id).toBe(id);
+    expect(st.status.repoTags).toContain(env.images.busybox);
+    // A second name for the same image, then rmi by name removes the whole image.
+    await env.ok(['pull', env.images.pause]);
+    await env.ok(['rmi', env.images.pause]);
+    expect(await env.ok(['images', '-q'])).not.toContain(env.images.pause);
+    expect((await env.d.ctr(['images', 'ls', '-q'], { ns: 'k8s.io' })).stdout).not.toContain(
+      env.images.pause,
+    );
+    const missing = await env.crictl(['inspecti', '127.0.0.1:1/nothing:here']);
+    expect(missing.code).not.toBe(0);
+  }, 120_000);
+});
+
+describe('crictl against tsctrd: pods and containers', () => {
+  it('runs a pod with two containers sharing the network, logs in CRI format, hostPort on 127.0.0.1', async () => {
+    const [hostPort] = [await freeLoopbackPorts(1)];
+    const podFile = await env.file(
+      'pod-web.json',
+      podConfig('web', {
+        port_mappings: [{ protocol: 0, container_port: 8080, host_port: hostPort, host_ip: '127.0.0.1' }],
+      }),
+    );
+    await env.ok(['pull', env.images.busybox]);
+    const pod = await env.ok(['runp', podFile]);
+    expect(pod).toMatch(/^[a-f0-9]{64}$/);
+    const insp = JSON.parse(await env.ok(['inspectp', pod])) as {
+      status: { state: string; network: { ip: string } };
+    };
+    expect(insp.status.state).toBe('SANDBOX_READY');
+    expect(insp.status.network.ip.startsWith(env.subnet.replace(/0\/24$/, ''))).toBe(true);
+    expect(await env.ok(['pods', '-q'])).toContain(pod);
+
+    const webFile = await env.file(
+      'ctr-web.json',
+      ctrConfig('server', [
+        'sh',
+        '-c',
+        'mkdir -p /www && echo hello-from-pod > /www/index.html && echo started; echo oops >&2; exec httpd -f -p 8080 -h /www',
+      ]),
+    );
+    const web = await env.ok(['create', pod, webFile, podFile]);
+    await env.ok(['start', web]);
+    const fetchFile = await env.file(
+      'ctr-fetch.json',
+      ctrConfig('client', [
+        'sh',
+        '-c',
+        'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1:8080/ && break; sleep 0.5; done; sleep 3600',
+      ]),
+    );
+    const client = await env.ok(['create', pod, fetchFile, podFile]);
+    await env.ok(['start', client]);
+    await until(
+      async () => (await env.crictl(['logs', client])).stdout.includes('hello-from-pod'),
+      30_000,
+      200,
+    );
+    // The log file itself is in the CRI format.
+    const logFile = path.join(env.d.dir, 'logs', 'web', 'server.log');
+    const text = await fs.readFile(logFile, 'utf8');
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F started$/m);
+    expect(text).toMatch(/^\S+ stderr F oops$/m);
+    // hostPort answered on 127.0.0.1 (portmap's DNAT).
+    expect(await get(hostPort)).toContain('hello-from-pod');
+    const ps = await env.ok(['ps', '-q', '--pod', pod]);
+    expect(ps.split('\n').sort()).toEqual([web, client].sort());
+    const ins = JSON.parse(await env.ok(['inspect', web])) as { status: { state: string; logPath: string } };
+    expect(ins.status.state).toBe('CONTAINER_RUNNING');
+    expect(ins.status.logPath).toBe(logFile);
+    // exec -s: hostname, DNS config
+    expect(await env.ok(['exec', '-s', web, 'hostname'])).toBe('web');
+    const resolv = await env.ok(['exec', '-s', web, 'cat', '/etc/resolv.conf']);
+    expect(resolv).toContain('nameserver 127.0.0.1');
+    expect(resolv).toContain('search example.test');
+    const failing = await env.crictl(['exec', '-s', web, 'sh', '-c', 'exit 3']);
+    expect(failing.code).toBe(3);
+    const slow = await env.crictl(['exec', '-s', '--timeout', '1', web, 'sleep', '30']);
+    expect(slow.code).not.toBe(0);
+    expect(slow.stderr).toMatch(/timed out|DeadlineExceeded/);
+
+    await env.ok(['stop', '--timeout', '2', client]);
+    const stopped = JSON.parse(await env.ok(['inspect', client])) as {
+      status: { state: string; exitCode: number };
+    };
+    expect(stopped.status.state).toBe('CONTAINER_EXITED');
+    await env.ok(['rm', client]);
+    await env.ok(['stopp', pod]);
+    expect((JSON.parse(await env.ok(['inspectp', pod])) as { status: { state: string } }).status.state).toBe(
+      'SANDBOX_NOTREADY',
+    );
+    await env.ok(['rmp', pod]);
+    expect(await env.ok(['pods', '-q'])).not.toContain(pod);
+    expect(await env.ok(['ps', '-a', '-q'])).not.toContain(web);
+  }, 180_000);
+
+  it('applies run_as_user, readonly rootfs and seccomp RuntimeDefault (unshare refused)', async () => {
+    const podFile = await env.file('pod-sec.json', podConfig('sec'));
+    const pod = await env.ok(['runp', podFile]);
+    const cfg = await env.file(
+      'ctr-sec.json',
+      ctrConfig('sec', ['sleep', '3600'], {
+        linux: {
+          security_context: {
+            run_as_user: { value: 1234 },
+            readonly_rootfs: true,
+            seccomp: { profile_type: 0 },
+          },
+        },
+      }),
+    );
+    const c = await env.ok(['create', pod, cfg, podFile]);
+    await env.ok(['start', c]);
+    expect(await env.ok(['exec', '-s', c, 'id', '-u'])).toBe('1234');
+    const w = await env.crictl(['exec', '-s', c, 'touch', '/x']);
+    expect(w.code).not.toBe(0);
+    expect(w.stderr + w.stdout).toMatch(/Read-only file system/);
+    const cfg2 = await env.file(
+      'ctr-sec2.json',
+      ctrConfig('sec2', ['sleep', '3600'], {
+        linux: {
+          security_context: {
+            seccomp: { profile_type: 0 },
+            capabilities: { add_capabilities: ['SYS_ADMIN'] },
+          },
+        },
+      }),
+    );
+    const c2 = await env.ok(['create', pod, cfg2, podFile]);
+    await env.ok(['start', c2]);
+    const un = await env.crictl(['exec', '-s', c2, 'unshare', '-U', 'true']);
+    expect(un.code).not.toBe(0);
+    expect(un.stderr + un.stdout).toMatch(/Operation not permitted/);
+    const cfg3 = await env.file(
+      'ctr-sec3.json',
+      ctrConfig('sec3', ['sleep', '3600'], {
+        linux: {
+          security_context: {
+            seccomp: { profile_type: 1 },
+            capabilities: { add_capabilities: ['SYS_ADMIN'] },
+          },
+        },
+      }),
+    );
+    const c3 = await env.ok(['create', pod, cfg3, podFile]);
+    await env.ok(['start', c3]);
+    const un3 = await env.crictl(['exec', '-s', c3, 'unshare', '-U', 'true']);
+    expect(un3.code).toBe(0);
+    await env.ok(['stopp', pod]);
+    await env.ok(['rmp', pod]);
+  }, 180_000);
+
+  it('bad input: unknown ids NotFound, invalid configs InvalidArgument, hostile log paths refused', async () => {
+    const nf = await env.crictl(['inspect', 'ffffffffffff']);
+    expect(nf.code).not.toBe(0);
+    expect(nf.stderr).toMatch(/NotFound/);
+    const nfp = await env.crictl(['inspectp', 'ffffffffffff']);
+    expect(nfp.stderr).toMatch(/NotFound/);
+    const bad = await env.file('pod-bad.json', { metadata: { name: 'x' } });
+    const r = await env.crictl(['runp', bad]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/InvalidArgument.*uid/);
+    const podFile = await env.file('pod-log.json', podConfig('logs'));
+    const pod = await env.ok(['runp', podFile]);
+    const evil = await env.file(
+      'ctr-evil.json',
+      ctrConfig('evil', ['true'], { log_path: '../../../../etc/evil.log' }),
+    );
+    const e = await env.crictl(['create', pod, evil, podFile]);
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toMatch(/InvalidArgument.*leaves the pod's log_directory/);
+    await env.ok(['rmp', '-f', pod]);
+  }, 120_000);
+});

@@ -1,0 +1,230 @@
+// runtime.v1.RuntimeService: a thin adapter over Pods, Containers and ExecSync.
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { notImplemented } from '../../api/errdefs.js';
+import {
+  type Container,
+  type ContainerStatus,
+  type PodSandbox,
+  type RuntimeServiceServer,
+  ContainerConfig,
+  PodSandboxConfig,
+} from '../../api/gen/runtime/v1/api.js';
+import type { Edge } from '../server/grpc.js';
+import type { ContainerRecord, Containers } from './containers.js';
+import { execSync } from './exec.js';
+import type { Pod, Pods } from './pods.js';
+import type { Tasking } from './tasking.js';
+
+export interface RuntimeInfo {
+  version: string;
+  ioRoot: string;
+  cniReady: () => Promise<string | undefined>;
+  config: unknown;
+}
+
+const matches = (labels: Record<string, string>, sel: Record<string, string>) =>
+  Object.entries(sel).every(([k, v]) => labels[k] === v);
+
+function podView(p: Pod): PodSandbox {
+  return {
+    id: p.rec.id,
+    metadata: p.config.metadata,
+    state: p.state,
+    createdAt: p.rec.createdAt,
+    labels: p.config.labels,
+    annotations: p.config.annotations,
+    runtimeHandler: '',
+  };
+}
+
+export function runtimeService(
+  edge: Edge,
+  pods: Pods,
+  ctrs: Containers,
+  t: Tasking,
+  info: RuntimeInfo,
+): RuntimeServiceServer {
+  const ctrView = (r: ContainerRecord): Container => {
+    const c = ctrs.configOf(r);
+    return {
+      id: r.id,
+      podSandboxId: r.podId,
+      metadata: c.metadata,
+      image: {
+        image: r.imageRef,
+        annotations: {},
+        userSpecifiedImage: c.image?.image ?? '',
+        runtimeHandler: '',
+      },
+      imageRef: r.imageRef,
+      state: ctrs.stateOf(r),
+      createdAt: r.createdAt,
+      labels: c.labels,
+      annotations: c.annotations,
+    };
+  };
+  const ctrStatus = (r: ContainerRecord): ContainerStatus => {
+    const c = ctrs.configOf(r);
+    return {
+      ...ctrView(r),
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+      exitCode: r.exitCode,
+      image: { image: c.image?.image ?? '', annotations: {}, userSpecifiedImage: '', runtimeHandler: '' },
+      reason: r.reason,
+      message: '',
+      mounts: c.mounts,
+      logPath: r.logPath,
+    };
+  };
+  const unimplemented = (what: string) => async () => {
+    throw notImplemented(`${what} is not implemented by tsctr`);
+  };
+  return {
+    version: edge.unary('Version', async () => ({
+      version: '0.1.0',
+      runtimeName: 'tsctr',
+      runtimeVersion: info.version,
+      runtimeApiVersion: 'v1',
+    })),
+    status: edge.unary('Status', async (req) => {
+      const cni = await info.cniReady();
+      return {
+        status: {
+          conditions: [
+            { type: 'RuntimeReady', status: true, reason: '', message: '' },
+            {
+              type: 'NetworkReady',
+              status: !cni,
+              reason: cni ? 'NetworkPluginNotReady' : '',
+              message: cni ?? '',
+            },
+          ],
+        },
+        info: (req.verbose ? { config: JSON.stringify(info.config) } : {}) as Record<string, string>,
+      };
+    }),
+    runPodSandbox: edge.unary('RunPodSandbox', async (req) => ({
+      podSandboxId: await pods.run(req.config ?? PodSandboxConfig.fromPartial({})),
+    })),
+    stopPodSandbox: edge.unary('StopPodSandbox', async (req) => {
+      const id = pods.resolveId(req.podSandboxId);
+      for (const c of ctrs.list().filter((x) => x.podId === id)) await ctrs.stop(c.id, 0);
+      await pods.stop(id);
+      return {};
+    }),
+    removePodSandbox: edge.unary('RemovePodSandbox', async (req) => {
+      let id: string;
+      try {
+        id = pods.resolveId(req.podSandboxId);
+      } catch {
+        return {};
+      }
+      for (const c of ctrs.list().filter((x) => x.podId === id)) await ctrs.remove(c.id);
+      await pods.remove(id);
+      return {};
+    }),
+    podSandboxStatus: edge.unary('PodSandboxStatus', async (req) => {
+      const p = await pods.get(req.podSandboxId);
+      const [ip, ...more] = p.rec.ips;
+      return {
+        status: {
+          ...podView(p),
+          network: { ip: ip ?? '', additionalIps: more.map((x) => ({ ip: x })) },
+          linux: {
+            namespaces: {
+              options: p.config.linux?.securityContext?.namespaceOptions,
+            },
+          },
+        },
+        info: (req.verbose
+          ? {
+              info: JSON.stringify({
+                pid: p.rec.pid,
+                netns: p.rec.netnsPath,
+                cni: p.rec.cni?.result ?? null,
+              }),
+            }
+          : {}) as Record<string, string>,
+        containersStatuses: [],
+        timestamp: Date.now() * 1e6,
+      };
+    }),
+    listPodSandbox: edge.unary('ListPodSandbox', async (req) => {
+      const f = req.filter;
+      let all = await pods.list();
+      if (f?.id) all = all.filter((p) => p.rec.id.startsWith(f.id));
+      if (f?.state) all = all.filter((p) => p.state === f.state!.state);
+      if (f?.labelSelector) all = all.filter((p) => matches(p.config.labels, f.labelSelector));
+      return { items: all.map(podView) };
+    }),
+    createContainer: edge.unary('CreateContainer', async (req) => ({
+      containerId: await ctrs.create(req.podSandboxId, req.config ?? ContainerConfig.fromPartial({})),
+    })),
+    startContainer: edge.unary('StartContainer', async (req) => {
+      await ctrs.start(req.containerId);
+      return {};
+    }),
+    stopContainer: edge.unary('StopContainer', async (req) => {
+      await ctrs.stop(req.containerId, req.timeout);
+      return {};
+    }),
+    removeContainer: edge.unary('RemoveContainer', async (req) => {
+      await ctrs.remove(req.containerId);
+      return {};
+    }),
+    listContainers: edge.unary('ListContainers', async (req) => {
+      const f = req.filter;
+      let all = ctrs.list();
+      if (f?.id) all = all.filter((c) => c.id.startsWith(f.id));
+      if (f?.podSandboxId) all = all.filter((c) => c.podId.startsWith(f.podSandboxId));
+      if (f?.state) all = all.filter((c) => ctrs.stateOf(c) === f.state!.state);
+      if (f?.labelSelector) all = all.filter((c) => matches(ctrs.configOf(c).labels, f.labelSelector));
+      return { containers: all.map(ctrView) };
+    }),
+    containerStatus: edge.unary('ContainerStatus', async (req) => {
+      const r = ctrs.get(req.containerId);
+      return {
+        status: ctrStatus(r),
+        info: (req.verbose
+          ? {
+              info: JSON.stringify({
+                pid: (await t.running(r.id))?.pid ?? 0,
+                sandboxID: r.podId,
+                config: r.config,
+              }),
+            }
+          : {}) as Record<string, string>,
+      };
+    }),
+    updateContainerResources: edge.unary('UpdateContainerResources', async (req) => {
+      await ctrs.update(req.containerId, req.linux);
+      return {};
+    }),
+    reopenContainerLog: edge.unary('ReopenContainerLog', async (req) => {
+      await ctrs.reopenLog(req.containerId);
+      return {};
+    }),
+    execSync: edge.unary('ExecSync', async (req) => {
+      const id = ctrs.get(req.containerId).id;
+      return execSync(t, info.ioRoot, id, req.cmd, req.timeout);
+    }),
+    exec: edge.unary('Exec', unimplemented('Exec (streaming)')),
+    attach: edge.unary('Attach', unimplemented('Attach (streaming)')),
+    portForward: edge.unary('PortForward', unimplemented('PortForward (streaming)')),
+    containerStats: edge.unary('ContainerStats', unimplemented('ContainerStats')),
+    listContainerStats: edge.unary('ListContainerStats', unimplemented('ListContainerStats')),
+    podSandboxStats: edge.unary('PodSandboxStats', unimplemented('PodSandboxStats')),
+    listPodSandboxStats: edge.unary('ListPodSandboxStats', unimplemented('ListPodSandboxStats')),
+    updateRuntimeConfig: edge.unary('UpdateRuntimeConfig', async () => ({})),
+    checkpointContainer: edge.unary('CheckpointContainer', unimplemented('CheckpointContainer')),
+    getContainerEvents: (call) =>
+      call.emit('error', {
+        code: grpcStatus.UNIMPLEMENTED,
+        details: 'GetContainerEvents is not implemented by tsctr',
+      }),
+    listMetricDescriptors: edge.unary('ListMetricDescriptors', async () => ({ descriptors: [] })),
+    listPodSandboxMetrics: edge.unary('ListPodSandboxMetrics', async () => ({ podMetrics: [] })),
+    runtimeConfig: edge.unary('RuntimeConfig', async () => ({ linux: { cgroupDriver: 1 } })),
+  };
+}
