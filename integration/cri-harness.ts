@@ -129,7 +129,10 @@ export class CriEnv {
   }
 }
 
-/** The bridge and every iptables rule naming the network, bridge or subnet; port chains nothing uses. */
+/**
+ * The bridge and every iptables rule naming the network, bridge or subnet; port chains nothing uses; and
+ * portmap's shared CNI-HOSTPORT-* chains once no other network has a port in them.
+ */
 export function removeCniLeftovers(bridge: string, network: string, subnet: string): void {
   try {
     execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
@@ -165,5 +168,23 @@ export function removeCniLeftovers(bridge: string, network: string, subnet: stri
     } catch {
       // best effort, rule by rule would be next
     }
+  }
+  const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n');
+  if (nat.some((l) => l.startsWith('-A CNI-HOSTPORT-DNAT ')) || !nat.includes(':CNI-HOSTPORT-DNAT - [0:0]'))
+    return;
+  const shared = ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK'];
+  const jumps = nat.filter((l) => l.startsWith('-A ') && shared.some((c) => l.includes(`-j ${c}`)));
+  const batch = [
+    '*nat',
+    ...jumps.map((l) => `-D ${l.slice(3)}`),
+    ...shared.map((c) => `-F ${c}`),
+    ...shared.map((c) => `-X ${c}`),
+    'COMMIT',
+    '',
+  ];
+  try {
+    execFileSync('iptables-restore', ['-w', '--noflush'], { input: batch.join('\n') });
+  } catch {
+    // another network's rules still use them
   }
 }

@@ -1,7 +1,8 @@
 // CRI container logs: a container's stdout/stderr FIFOs (the shim holds their write ends) copied line by
 // line into log_path as `<RFC3339Nano> <stream> <F|P> <text>`. A line longer than the buffer is split
 // into P(artial) records ended by an F(ull) one. ReopenContainerLog swaps the file under the copier.
-import { closeSync, constants, openSync, promises as fs } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { constants, openSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -94,7 +95,6 @@ export class ContainerLog {
 
 /** mkfifo for a container's stdio. */
 export async function makeFifo(file: string): Promise<void> {
-  const { execFile } = await import('node:child_process');
   await new Promise<void>((resolve, reject) =>
     execFile('mkfifo', ['-m', '0600', file], (e) =>
       e && (e as NodeJS.ErrnoException).code !== 'EEXIST' && !String(e).includes('File exists')
@@ -102,12 +102,4 @@ export async function makeFifo(file: string): Promise<void> {
         : resolve(),
     ),
   );
-}
-
-export function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { invalidArgument, notFound } from '../../api/errdefs.js';
 import { NamespaceMode, PodSandboxConfig, PodSandboxState, Protocol } from '../../api/gen/runtime/v1/api.js';
+import { MNT_DETACH, mountSyscall, umount } from '../../pkg/sys/mount.js';
 import { createNetns, removeNetns } from '../../pkg/sys/netns-file.js';
 import { type CachedAttachment, type Cni, type PortMapping, addressesOf } from './cni.js';
 import type { CriConfig } from './config.js';
@@ -100,6 +101,7 @@ export class Pods {
       cgroupParent: config.linux?.cgroupParent ?? '',
       hostname: config.hostname,
       files: {
+        shm: path.join(p.dir, 'shm'),
         hostname: path.join(p.dir, 'hostname'),
         hosts: path.join(p.dir, 'hosts'),
         resolvConf: path.join(p.dir, 'resolv.conf'),
@@ -109,6 +111,14 @@ export class Pods {
 
   private async writeFiles(p: PodRecord, c: PodSandboxConfig, hostname: string): Promise<void> {
     await fs.mkdir(p.dir, { recursive: true, mode: 0o755 });
+    if (!p.hostIpc) {
+      // The pod's /dev/shm: one tmpfs on the host, bound into the pause container and every container.
+      await fs.mkdir(path.join(p.dir, 'shm'), { recursive: true });
+      mountSyscall(
+        { type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev', 'noexec', 'mode=1777', 'size=65536k'] },
+        path.join(p.dir, 'shm'),
+      );
+    }
     await fs.writeFile(path.join(p.dir, 'hostname'), `${hostname}\n`);
     const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
     if (p.ips[0]) hosts.push(`${p.ips[0]}\t${hostname}`);
@@ -266,6 +276,7 @@ export class Pods {
       log.warn({ err: e }, 'pod sandbox failed; undoing');
       await this.teardown(rec).catch((err: unknown) => log.error({ err }, 'pod sandbox cleanup failed'));
       await this.t.destroy(id).catch(() => undefined);
+      umount(path.join(rec.dir, 'shm'), MNT_DETACH);
       await fs.rm(rec.dir, { recursive: true, force: true });
       this.pods.delete(id);
       await this.records.remove(id);
@@ -302,6 +313,7 @@ export class Pods {
     }
     await this.teardown(rec);
     await this.t.destroy(rec.id);
+    umount(path.join(rec.dir, 'shm'), MNT_DETACH);
     await fs.rm(rec.dir, { recursive: true, force: true });
     this.pods.delete(rec.id);
     await this.records.remove(rec.id);

@@ -221,6 +221,17 @@ export function seccompFor(
   }
 }
 
+/**
+ * The lowest oom_score_adj a container may get: any when tsctrd holds CAP_SYS_RESOURCE and the operator
+ * did not restrict it, else tsctrd's own (the kernel refuses lowering it without the capability).
+ */
+export function oomFloor(restrict: boolean): number {
+  const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
+  const eff = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  const hasSysResource = (BigInt(`0x${eff}`) >> 24n) & 1n;
+  return restrict || !hasSysResource ? own : -1000;
+}
+
 export function resourcesOf(
   r: LinuxContainerResources | undefined,
   restrictOom: boolean,
@@ -246,10 +257,7 @@ export function resourcesOf(
   let oom: number | undefined = r.oomScoreAdj || undefined;
   if (oom !== undefined && (oom < -1000 || oom > 1000))
     throw invalidArgument(`oom_score_adj ${oom} is out of range`);
-  if (oom !== undefined && restrictOom) {
-    const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
-    if (oom < own) oom = own;
-  }
+  if (oom !== undefined) oom = Math.max(oom, oomFloor(restrictOom));
   return { resources: out, ...(oom !== undefined ? { oomScoreAdj: oom } : {}) };
 }
 
@@ -413,7 +421,7 @@ export function containerSpec(c: ContainerSpecInput): OciSpec {
           {
             destination: '/dev/shm',
             type: 'bind',
-            source: `/proc/${c.sandbox.pid}/root/dev/shm`,
+            source: c.sandbox.files.shm ?? '/dev/shm',
             options: ['rbind', 'rprivate', 'rw'],
           },
         ]),
@@ -429,7 +437,6 @@ export function containerSpec(c: ContainerSpecInput): OciSpec {
       env: mergeEnv(c.image.config?.Env ?? [], cfg.envs),
       cwd: cfg.workingDir || c.image.config?.WorkingDir || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
       noNewPrivileges: privileged ? false : (sc?.noNewPrivs ?? false),
       ...(res.oomScoreAdj !== undefined ? { oomScoreAdj: res.oomScoreAdj } : {}),
     },
@@ -501,9 +508,7 @@ export function sandboxSpec(s: SandboxSpecInput): OciSpec {
       cwd: s.image.config?.WorkingDir || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
       noNewPrivileges: !s.privileged,
-      oomScoreAdj: s.restrictOom
-        ? Math.max(-998, Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()))
-        : -998,
+      oomScoreAdj: Math.max(-998, oomFloor(s.restrictOom)),
     },
     root: { path: 'rootfs', readonly: true },
     hostname: s.hostNetwork ? undefined : s.hostname,
@@ -521,9 +526,9 @@ export function sandboxSpec(s: SandboxSpecInput): OciSpec {
         : [
             {
               destination: '/dev/shm',
-              type: 'tmpfs',
-              source: 'shm',
-              options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+              type: 'bind',
+              source: s.files.shm ?? '/dev/shm',
+              options: ['rbind', 'rprivate', 'rw'],
             },
           ]),
       ...fileMounts(s.files, true),
