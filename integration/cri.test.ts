@@ -158,6 +158,15 @@ describe('crictl against tsctrd: pods and containers', () => {
     expect(slow.code).not.toBe(0);
     expect(slow.stderr).toMatch(/timed out|DeadlineExceeded/);
 
+    // stats: the running containers with their CPU and memory.
+    const stats = JSON.parse(await env.ok(['stats', '-o', 'json', '--pod', pod])) as {
+      stats: Array<{ attributes: { id: string }; memory: { workingSetBytes: { value: string } } }>;
+    };
+    expect(stats.stats.map((s) => s.attributes.id).sort()).toEqual([web, client].sort());
+    expect(Number(stats.stats[0].memory.workingSetBytes.value)).toBeGreaterThan(0);
+    const podStats = await env.ok(['statsp', pod]);
+    expect(podStats).toContain('web');
+
     await env.ok(['stop', '--timeout', '2', client]);
     const stopped = JSON.parse(await env.ok(['inspect', client])) as {
       status: { state: string; exitCode: number };

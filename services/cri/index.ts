@@ -69,7 +69,13 @@ export async function makeCri(edge: Edge, d: CriDeps) {
       (e: unknown) => (e as Error).message,
     );
   return {
-    runtime: runtimeService(edge, pods, ctrs, t, { version: d.version, ioRoot, cniReady, config: d.cfg }),
+    runtime: runtimeService(edge, pods, ctrs, t, {
+      version: d.version,
+      ioRoot,
+      snapshotsDir: path.join(d.root, 'snapshots'),
+      cniReady,
+      config: d.cfg,
+    }),
     image: imageService(edge, images, path.join(d.root, 'snapshots')),
     async recover(): Promise<void> {
       await pods.recover();

@@ -3,7 +3,9 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { notImplemented } from '../../api/errdefs.js';
 import {
   type Container,
+  type ContainerStats,
   type ContainerStatus,
+  type PodSandboxStats,
   type PodSandbox,
   type RuntimeServiceServer,
   ContainerConfig,
@@ -13,11 +15,14 @@ import type { Edge } from '../server/grpc.js';
 import type { ContainerRecord, Containers } from './containers.js';
 import { execSync } from './exec.js';
 import type { Pod, Pods } from './pods.js';
-import type { Tasking } from './tasking.js';
+import { CRI_NS } from './images.js';
+import { Sampler } from './stats.js';
+import { SNAPSHOTTER, type Tasking } from './tasking.js';
 
 export interface RuntimeInfo {
   version: string;
   ioRoot: string;
+  snapshotsDir: string;
   cniReady: () => Promise<string | undefined>;
   config: unknown;
 }
@@ -75,6 +80,69 @@ export function runtimeService(
       message: '',
       mounts: c.mounts,
       logPath: r.logPath,
+    };
+  };
+  const sampler = new Sampler();
+  const ctrStats = async (r: ContainerRecord): Promise<ContainerStats> => {
+    const c = ctrs.configOf(r);
+    const spec = await t.spec(r.id);
+    const s = sampler.sample(r.id, spec.linux.cgroupsPath ?? '');
+    const u = await t.snapshots.usage(CRI_NS, SNAPSHOTTER, r.id).catch(() => undefined);
+    return {
+      attributes: { id: r.id, metadata: c.metadata, labels: c.labels, annotations: c.annotations },
+      cpu: s.cpu,
+      memory: s.memory,
+      ...(u
+        ? {
+            writableLayer: {
+              timestamp: s.cpu.timestamp,
+              fsId: { mountpoint: info.snapshotsDir },
+              usedBytes: { value: u.size },
+              inodesUsed: { value: u.inodes },
+            },
+          }
+        : {}),
+    };
+  };
+  const podStats = async (p: Pod): Promise<PodSandboxStats> => {
+    const mine = ctrs.list().filter((c) => c.podId === p.rec.id && c.state === 'running');
+    const containers = await Promise.all(mine.map(ctrStats));
+    const spec = await t.spec(p.rec.id).catch(() => undefined);
+    const pause = sampler.sample(p.rec.id, spec?.linux.cgroupsPath ?? '');
+    const sum = (f: (x: ContainerStats) => number | undefined) =>
+      containers.reduce((n, x) => n + (f(x) ?? 0), 0);
+    const now = pause.cpu.timestamp;
+    return {
+      attributes: {
+        id: p.rec.id,
+        metadata: p.config.metadata,
+        labels: p.config.labels,
+        annotations: p.config.annotations,
+      },
+      linux: {
+        cpu: {
+          timestamp: now,
+          usageCoreNanoSeconds: {
+            value:
+              (pause.cpu.usageCoreNanoSeconds?.value ?? 0) + sum((x) => x.cpu?.usageCoreNanoSeconds?.value),
+          },
+          usageNanoCores: {
+            value: (pause.cpu.usageNanoCores?.value ?? 0) + sum((x) => x.cpu?.usageNanoCores?.value),
+          },
+        },
+        memory: {
+          timestamp: now,
+          workingSetBytes: {
+            value: (pause.memory.workingSetBytes?.value ?? 0) + sum((x) => x.memory?.workingSetBytes?.value),
+          },
+          usageBytes: {
+            value: (pause.memory.usageBytes?.value ?? 0) + sum((x) => x.memory?.usageBytes?.value),
+          },
+          rssBytes: { value: (pause.memory.rssBytes?.value ?? 0) + sum((x) => x.memory?.rssBytes?.value) },
+        },
+        process: { timestamp: now, processCount: { value: pause.processes } },
+        containers,
+      },
     };
   };
   const unimplemented = (what: string) => async () => {
@@ -212,10 +280,27 @@ export function runtimeService(
     exec: edge.unary('Exec', unimplemented('Exec (streaming)')),
     attach: edge.unary('Attach', unimplemented('Attach (streaming)')),
     portForward: edge.unary('PortForward', unimplemented('PortForward (streaming)')),
-    containerStats: edge.unary('ContainerStats', unimplemented('ContainerStats')),
-    listContainerStats: edge.unary('ListContainerStats', unimplemented('ListContainerStats')),
-    podSandboxStats: edge.unary('PodSandboxStats', unimplemented('PodSandboxStats')),
-    listPodSandboxStats: edge.unary('ListPodSandboxStats', unimplemented('ListPodSandboxStats')),
+    containerStats: edge.unary('ContainerStats', async (req) => ({
+      stats: await ctrStats(ctrs.get(req.containerId)),
+    })),
+    listContainerStats: edge.unary('ListContainerStats', async (req) => {
+      const f = req.filter;
+      let all = ctrs.list().filter((c) => c.state === 'running');
+      if (f?.id) all = all.filter((c) => c.id.startsWith(f.id));
+      if (f?.podSandboxId) all = all.filter((c) => c.podId.startsWith(f.podSandboxId));
+      if (f?.labelSelector) all = all.filter((c) => matches(ctrs.configOf(c).labels, f.labelSelector));
+      return { stats: await Promise.all(all.map(ctrStats)) };
+    }),
+    podSandboxStats: edge.unary('PodSandboxStats', async (req) => ({
+      stats: await podStats(await pods.get(req.podSandboxId)),
+    })),
+    listPodSandboxStats: edge.unary('ListPodSandboxStats', async (req) => {
+      const f = req.filter;
+      let all = (await pods.list()).filter((p) => p.state === 0);
+      if (f?.id) all = all.filter((p) => p.rec.id.startsWith(f.id));
+      if (f?.labelSelector) all = all.filter((p) => matches(p.config.labels, f.labelSelector));
+      return { stats: await Promise.all(all.map(podStats)) };
+    }),
     updateRuntimeConfig: edge.unary('UpdateRuntimeConfig', async () => ({})),
     checkpointContainer: edge.unary('CheckpointContainer', unimplemented('CheckpointContainer')),
     getContainerEvents: (call) =>
