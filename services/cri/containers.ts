@@ -151,7 +151,6 @@ export class Containers {
   }
 
   private async followLogs(rec: ContainerRecord, tty: boolean): Promise<void> {
-    if (!rec.logPath) return;
     const l = new ContainerLog(rec.logPath);
     await l.open();
     l.follow(path.join(rec.ioDir, 'stdout'), 'stdout');
@@ -258,6 +257,11 @@ export class Containers {
     }
     rec.resources = r;
     await this.records.put(rec);
+  }
+
+  /** The running container's output copier (attach listens to it). */
+  output(id: string): ContainerLog | undefined {
+    return this.logs.get(id);
   }
 
   async reopenLog(id: string): Promise<void> {

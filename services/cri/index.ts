@@ -16,6 +16,7 @@ import { CriImages, type Puller } from './images.js';
 import { type PodRecord, Pods } from './pods.js';
 import { RecordDir } from './records.js';
 import { runtimeService } from './runtime-service.js';
+import { StreamServer } from './stream/server.js';
 import { Tasking } from './tasking.js';
 
 export { type Puller, type RegistryAuth, CRI_NS } from './images.js';
@@ -63,6 +64,8 @@ export async function makeCri(edge: Edge, d: CriDeps) {
   );
   await pods.load();
   await ctrs.load();
+  const streams = new StreamServer(d.log.child({ part: 'streaming' }));
+  await streams.listen(d.cfg.streamServerAddress, Number(d.cfg.streamServerPort));
   const cniReady = async () =>
     cni.network().then(
       () => undefined,
@@ -75,8 +78,10 @@ export async function makeCri(edge: Edge, d: CriDeps) {
       snapshotsDir: path.join(d.root, 'snapshots'),
       cniReady,
       config: d.cfg,
+      streams,
     }),
     image: imageService(edge, images, path.join(d.root, 'snapshots')),
+    close: () => streams.close(),
     async recover(): Promise<void> {
       await pods.recover();
       await ctrs.recover();

@@ -3,6 +3,7 @@
 // into P(artial) records ended by an F(ull) one. ReopenContainerLog swaps the file under the copier.
 import { execFile } from 'node:child_process';
 import { constants, openSync, promises as fs } from 'node:fs';
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -17,7 +18,8 @@ export function rfc3339Nano(ns: bigint): string {
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 
-export class ContainerLog {
+/** Emits 'data' (stream, chunk) for attached clients, besides writing the log file (when there is one). */
+export class ContainerLog extends EventEmitter {
   private fh: fs.FileHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly sockets: net.Socket[] = [];
@@ -26,10 +28,12 @@ export class ContainerLog {
   private resolveDone!: () => void;
 
   constructor(readonly logPath: string) {
+    super();
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
   async open(): Promise<void> {
+    if (!this.logPath) return;
     await fs.mkdir(path.dirname(this.logPath), { recursive: true });
     this.fh = await fs.open(this.logPath, 'a', 0o640);
   }
@@ -50,6 +54,8 @@ export class ContainerLog {
     const emit = (line: Buffer, tag: 'F' | 'P') =>
       this.write(`${rfc3339Nano(nowNs())} ${stream} ${tag} ${line.toString('utf8')}\n`);
     s.on('data', (d: Buffer) => {
+      this.emit('data', stream, d);
+      if (!this.logPath) return;
       buf = Buffer.concat([buf, d]);
       for (;;) {
         const nl = buf.indexOf(0x0a);
@@ -63,6 +69,7 @@ export class ContainerLog {
       }
     });
     const end = () => {
+      this.emit('end', stream);
       if (buf.length > 0) emit(buf, 'F');
       buf = Buffer.alloc(0);
       if (--this.pending === 0) void this.chain.then(() => this.resolveDone());
@@ -77,6 +84,7 @@ export class ContainerLog {
   }
 
   async reopen(): Promise<void> {
+    if (!this.logPath) return;
     this.chain = this.chain.then(async () => {
       await this.fh?.close();
       await fs.mkdir(path.dirname(this.logPath), { recursive: true });

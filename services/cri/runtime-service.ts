@@ -1,6 +1,6 @@
 // runtime.v1.RuntimeService: a thin adapter over Pods, Containers and ExecSync.
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { notImplemented } from '../../api/errdefs.js';
+import { failedPrecondition, invalidArgument, notImplemented } from '../../api/errdefs.js';
 import {
   type Container,
   type ContainerStats,
@@ -17,6 +17,8 @@ import { execSync } from './exec.js';
 import type { Pod, Pods } from './pods.js';
 import { CRI_NS } from './images.js';
 import { Sampler } from './stats.js';
+import { attachHandler, execHandler, portForwardHandler } from './stream/handlers.js';
+import type { StreamServer } from './stream/server.js';
 import { SNAPSHOTTER, type Tasking } from './tasking.js';
 
 export interface RuntimeInfo {
@@ -25,6 +27,13 @@ export interface RuntimeInfo {
   snapshotsDir: string;
   cniReady: () => Promise<string | undefined>;
   config: unknown;
+  streams: StreamServer;
+}
+
+function streamOptions(r: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }) {
+  if (!r.stdin && !r.stdout && !r.stderr) throw invalidArgument('one of stdin, stdout or stderr must be set');
+  if (r.tty && r.stderr) throw invalidArgument('tty and stderr cannot both be set');
+  return { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, tty: r.tty };
 }
 
 const matches = (labels: Record<string, string>, sel: Record<string, string>) =>
@@ -277,9 +286,26 @@ export function runtimeService(
       const id = ctrs.get(req.containerId).id;
       return execSync(t, info.ioRoot, id, req.cmd, req.timeout);
     }),
-    exec: edge.unary('Exec', unimplemented('Exec (streaming)')),
-    attach: edge.unary('Attach', unimplemented('Attach (streaming)')),
-    portForward: edge.unary('PortForward', unimplemented('PortForward (streaming)')),
+    exec: edge.unary('Exec', async (req) => {
+      const r = ctrs.get(req.containerId);
+      if (req.cmd.length === 0) throw invalidArgument('Exec: cmd must not be empty');
+      const o = streamOptions(req);
+      if (!(await t.running(r.id))) throw failedPrecondition(`container ${r.id} is not running`);
+      return { url: info.streams.register('exec', execHandler(t, info.ioRoot, r.id, req.cmd, o)) };
+    }),
+    attach: edge.unary('Attach', async (req) => {
+      const r = ctrs.get(req.containerId);
+      const o = streamOptions({ ...req, stderr: req.stderr && !req.tty });
+      if (r.state !== 'running') throw failedPrecondition(`container ${r.id} is not running`);
+      return { url: info.streams.register('attach', attachHandler(t, ctrs, r.id, o)) };
+    }),
+    portForward: edge.unary('PortForward', async (req) => {
+      const p = await pods.get(req.podSandboxId);
+      if (p.state !== 0) throw failedPrecondition(`pod sandbox ${p.rec.id} is not ready`);
+      for (const port of req.port)
+        if (port <= 0 || port > 65535) throw invalidArgument(`port ${port} is out of range`);
+      return { url: info.streams.register('portforward', portForwardHandler(p.rec.netnsPath, req.port)) };
+    }),
     containerStats: edge.unary('ContainerStats', async (req) => ({
       stats: await ctrStats(ctrs.get(req.containerId)),
     })),

@@ -250,6 +250,7 @@ export async function startDaemon(
     address: cfg.address,
     async stop() {
       scheduler.stop();
+      await cri.close().catch(() => undefined);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
