@@ -8,9 +8,10 @@ import { pullRows } from './pull.js';
 import { taskRows } from './tasks.js';
 import { dockerReport, dockerRows } from './docker.js';
 import { networkReport, networkRows } from './network.js';
+import { criRows } from './cri.js';
 
 /** Which rows to run: BENCH=ingest,cold,pull (default all). */
-const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks,docker,network').split(','));
+const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks,docker,network,cri').split(','));
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_MIB = Number(process.env.BENCH_INGEST_MIB ?? 1024);
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
         await c.stop();
       }
     }
+    if (ONLY.has('cri')) rows.push(...(await criRows(path.join(base, 'cri'), ROUNDS)));
     if (ONLY.has('docker')) {
       const { rows: drows, anchored } = await dockerRows(path.join(base, 'docker'), ROUNDS);
       process.stdout.write(`${dockerReport(drows, anchored)}\n`);
