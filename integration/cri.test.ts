@@ -2,6 +2,7 @@
 // pods, logs, exec, security context, bad input, and a kill -9 of tsctrd with pods running.
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriEnv } from './cri-harness.js';
@@ -88,6 +89,21 @@ describe('crictl against tsctrd: images', () => {
     const missing = await env.crictl(['inspecti', '127.0.0.1:1/nothing:here']);
     expect(missing.code).not.toBe(0);
   }, 120_000);
+});
+
+describe('crictl against tsctrd: registry hosts (certs.d)', () => {
+  it('pulls through the hosts.toml of config_path: mirror and plain-http server, never the named host', async () => {
+    const dir = path.join(env.d.dir, 'certs.d', 'registry.test');
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(
+      path.join(dir, 'hosts.toml'),
+      `server = "http://${env.reg.host}"\n[host."http://${env.reg.host}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
+    const out = await env.ok(['pull', 'registry.test/busybox:test']);
+    expect(out).toMatch(/Image is up to date for sha256:/);
+    expect(await env.ok(['images'])).toContain('registry.test/busybox');
+    await env.ok(['rmi', 'registry.test/busybox:test']);
+  }, 60_000);
 });
 
 describe('crictl against tsctrd: pods and containers', () => {
@@ -235,6 +251,23 @@ describe('crictl against tsctrd: pods and containers', () => {
     await env.ok(['stopp', pod]);
     await env.ok(['rmp', pod]);
   }, 180_000);
+
+  it('host network pods use the host hostname and no pod IP; containers share the pod PID namespace', async () => {
+    const hostFile = await env.file(
+      'pod-host.json',
+      podConfig('hostnet', { linux: { security_context: { namespace_options: { network: 2 } } } }),
+    );
+    const pod = await env.ok(['runp', hostFile]);
+    const st = JSON.parse(await env.ok(['inspectp', pod])) as { status: { network: { ip: string } } };
+    expect(st.status.network.ip).toBe('');
+    const cfg = await env.file('ctr-host.json', ctrConfig('h', ['sleep', '3600']));
+    const c = await env.ok(['create', pod, cfg, hostFile]);
+    await env.ok(['start', c]);
+    expect(await env.ok(['exec', '-s', c, 'hostname'])).toBe(os.hostname());
+    // PID 1 of the container's PID namespace is the pause process (crictl's default: POD).
+    expect(await env.ok(['exec', '-s', c, 'cat', '/proc/1/cmdline'])).toContain('2147483647');
+    await env.ok(['rmp', '-f', pod]);
+  }, 120_000);
 
   it('bad input: unknown ids NotFound, invalid configs InvalidArgument, hostile log paths refused', async () => {
     const nf = await env.crictl(['inspect', 'ffffffffffff']);

@@ -33,10 +33,13 @@ export async function pullReference(
   const server = opts.server ? normalizeCredentialHost(opts.server) : undefined;
   const credentials = (host: string) =>
     opts.credentials && (!server || normalizeCredentialHost(host) === server) ? opts.credentials : undefined;
-  const candidates = opts.hostsDir ? await hostsFor(opts.hostsDir, ref.host) : [];
+  const hosts = opts.hostsDir ? await hostsFor(opts.hostsDir, ref.host) : { mirrors: [] };
   let lastErr: unknown;
-  // Mirrors first, in file order; the registry itself last (unless hosts.toml names only mirrors).
-  for (const c of [...candidates, undefined]) {
+  // Mirrors first, in file order; then the upstream: hosts.toml's `server`, else the registry itself.
+  // (`undefined` stands for the reference's own registry.)
+  const upstream = hosts.server;
+  const candidates = [...hosts.mirrors.filter((m) => m.host !== upstream?.host), upstream];
+  for (const c of candidates) {
     const reg = new Registry({ credentials, ...(c?.plainHttp ? { insecure: [c.host] } : {}) });
     const object = ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`;
     const mirrored = c ? parseReference(`${c.host}/${ref.path}${object}`) : ref;

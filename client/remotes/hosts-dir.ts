@@ -1,6 +1,6 @@
 // containerd's registry host directory (`config_path`): `<dir>/<registry host>/hosts.toml`, or
 // `<dir>/_default/hosts.toml`, naming mirrors as `[host."scheme://host[:port]"]` tables (tried in
-// file order before the registry itself, here for pull and resolve). `server` names the upstream.
+// file order before the upstream, here for pull and resolve). `server` replaces the upstream.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'smol-toml';
@@ -20,8 +20,14 @@ function hostOf(url: string, file: string): MirrorHost {
   return { host: m[2], plainHttp: m[1] === 'http' };
 }
 
-/** The mirrors configured for registry `host` (empty when there is no hosts.toml for it). */
-export async function hostsFor(dir: string, host: string): Promise<MirrorHost[]> {
+export interface HostsConfig {
+  mirrors: MirrorHost[];
+  /** The upstream instead of the reference's own host. */
+  server?: MirrorHost;
+}
+
+/** The mirrors and upstream configured for registry `host` (none when there is no hosts.toml for it). */
+export async function hostsFor(dir: string, host: string): Promise<HostsConfig> {
   for (const name of [host.replace(/:/g, '_'), host, '_default']) {
     if (name.includes('/') || name === '..' || name === '.') continue;
     const file = path.join(dir, name, 'hosts.toml');
@@ -38,12 +44,15 @@ export async function hostsFor(dir: string, host: string): Promise<MirrorHost[]>
       throw invalidArgument(`${file}: ${(e as Error).message}`);
     }
     const hosts = (t.host ?? {}) as Toml;
-    return Object.entries(hosts)
+    const mirrors = Object.entries(hosts)
       .filter(([, v]) => {
         const caps = (v as Toml).capabilities;
         return !Array.isArray(caps) || caps.includes('pull');
       })
       .map(([k]) => hostOf(k, file));
+    if (t.server !== undefined && typeof t.server !== 'string')
+      throw invalidArgument(`${file}: server must be a string`);
+    return { mirrors, ...(t.server ? { server: hostOf(t.server, file) } : {}) };
   }
-  return [];
+  return { mirrors: [] };
 }

@@ -58,6 +58,8 @@ export function confinedLogPath(dir: string, rel: string): string {
 export class Containers {
   private readonly recs = new Map<string, ContainerRecord>();
   private readonly logs = new Map<string, ContainerLog>();
+  /** The exit handling of each watched container (record written, task deleted, log drained). */
+  private readonly exits = new Map<string, Promise<void>>();
 
   constructor(
     private readonly ioRoot: string,
@@ -159,7 +161,7 @@ export class Containers {
   }
 
   private watch(rec: ContainerRecord): void {
-    void this.t.wait(rec.id).then(
+    const done = this.t.wait(rec.id).then(
       async (r) => {
         if (!this.recs.has(rec.id)) return;
         rec.state = 'exited';
@@ -179,6 +181,16 @@ export class Containers {
       },
       (err: unknown) => this.log.warn({ err, container: rec.id }, 'waiting for container exit failed'),
     );
+    this.exits.set(
+      rec.id,
+      done.finally(() => this.exits.delete(rec.id)),
+    );
+  }
+
+  /** Waits (bounded) for the exit handling of a container that was just stopped. */
+  private async settled(id: string, ms = 10_000): Promise<void> {
+    const p = this.exits.get(id);
+    if (p) await Promise.race([p, new Promise((r) => setTimeout(r, ms))]);
   }
 
   async start(id: string): Promise<void> {
@@ -218,7 +230,7 @@ export class Containers {
     const img = await this.images.find(rec.imageRef);
     const sig = SIGNALS[(img?.config.config?.StopSignal ?? 'SIGTERM').toUpperCase()] ?? 15;
     await this.t.stop(rec.id, sig, Math.max(0, timeoutSec) * 1000);
-    for (let i = 0; i < 100 && rec.state === 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    await this.settled(rec.id);
   }
 
   async remove(id: string): Promise<void> {
@@ -229,6 +241,7 @@ export class Containers {
       return; // idempotent
     }
     if (rec.state === 'running') await this.stop(rec.id, 0);
+    await this.settled(rec.id);
     await this.logs.get(rec.id)?.close();
     this.logs.delete(rec.id);
     await this.t.destroy(rec.id);

@@ -65,7 +65,19 @@ export class CriImages {
     private readonly afterDelete: () => Promise<void>,
   ) {}
 
+  /** Content is immutable: parsed manifests and configs are kept by digest. */
+  private readonly parsed = new Map<string, unknown>();
+
   private async json<T>(digest: string): Promise<T> {
+    const hit = this.parsed.get(digest);
+    if (hit !== undefined) return hit as T;
+    const v = await this.readJson<T>(digest);
+    if (this.parsed.size > 2000) this.parsed.clear();
+    this.parsed.set(digest, v);
+    return v;
+  }
+
+  private async readJson<T>(digest: string): Promise<T> {
     const { path } = await this.content.open(CRI_NS, digest);
     return JSON.parse(await readFile(path, 'utf8')) as T;
   }

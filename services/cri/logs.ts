@@ -1,11 +1,11 @@
 // CRI container logs: a container's stdout/stderr FIFOs (the shim holds their write ends) copied line by
 // line into log_path as `<RFC3339Nano> <stream> <F|P> <text>`. A line longer than the buffer is split
 // into P(artial) records ended by an F(ull) one. ReopenContainerLog swaps the file under the copier.
-import { execFile } from 'node:child_process';
 import { constants, openSync, promises as fs } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import { mkfifo } from '../../pkg/sys/mknod.js';
 
 const MAX_LINE = 16 * 1024;
 
@@ -101,13 +101,11 @@ export class ContainerLog extends EventEmitter {
   }
 }
 
-/** mkfifo for a container's stdio. */
+/** mkfifo for a container's stdio (an existing FIFO is fine: a restart re-creates nothing). */
 export async function makeFifo(file: string): Promise<void> {
-  await new Promise<void>((resolve, reject) =>
-    execFile('mkfifo', ['-m', '0600', file], (e) =>
-      e && (e as NodeJS.ErrnoException).code !== 'EEXIST' && !String(e).includes('File exists')
-        ? reject(e)
-        : resolve(),
-    ),
-  );
+  try {
+    mkfifo(file, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
 }

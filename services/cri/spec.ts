@@ -449,7 +449,7 @@ export function containerSpec(c: ContainerSpecInput): OciSpec {
     linux: {
       resources: { devices: [{ allow: privileged, access: 'rwm' }], ...res.resources },
       cgroupsPath: path.posix.join(c.sandbox.cgroupParent || '/k8s.io', c.id),
-      namespaces: nsList(c.sandbox, sc?.namespaceOptions?.pid ?? NamespaceMode.CONTAINER, c.targetPid),
+      namespaces: nsList(c.sandbox, sc?.namespaceOptions?.pid ?? NamespaceMode.POD, c.targetPid),
       ...(privileged
         ? {}
         : {
