@@ -1,6 +1,6 @@
 // The CRI on tsctrd driven by the real crictl 1.29: images, pods over the CNI plugins, containers in
 // pods, logs, exec, security context, bad input, and a kill -9 of tsctrd with pods running.
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +107,10 @@ describe('crictl against tsctrd: registry hosts (certs.d)', () => {
 });
 
 describe('crictl against tsctrd: pods and containers', () => {
+  beforeAll(async () => {
+    await env.ok(['pull', env.images.busybox]);
+  }, 60_000);
+
   it('runs a pod with two containers sharing the network, logs in CRI format, hostPort on 127.0.0.1', async () => {
     const [hostPort] = [await freeLoopbackPorts(1)];
     const podFile = await env.file(
@@ -251,6 +255,27 @@ describe('crictl against tsctrd: pods and containers', () => {
     await env.ok(['stopp', pod]);
     await env.ok(['rmp', pod]);
   }, 180_000);
+
+  it('applies resources at create and UpdateContainerResources (crictl update) on the running container', async () => {
+    const podFile = await env.file('pod-res.json', podConfig('res'));
+    const pod = await env.ok(['runp', podFile]);
+    const cfg = await env.file(
+      'ctr-res.json',
+      ctrConfig('res', ['sleep', '3600'], {
+        linux: { resources: { memory_limit_in_bytes: 64 * 1024 * 1024, cpu_shares: 512 } },
+      }),
+    );
+    const c = await env.ok(['create', pod, cfg, podFile]);
+    await env.ok(['start', c]);
+    const unified = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const memFile = unified
+      ? `/sys/fs/cgroup/k8s.io/${c}/memory.max`
+      : `/sys/fs/cgroup/memory/k8s.io/${c}/memory.limit_in_bytes`;
+    expect((await fs.readFile(memFile, 'utf8')).trim()).toBe(String(64 * 1024 * 1024));
+    await env.ok(['update', '--memory', String(96 * 1024 * 1024), c]);
+    expect((await fs.readFile(memFile, 'utf8')).trim()).toBe(String(96 * 1024 * 1024));
+    await env.ok(['rmp', '-f', pod]);
+  }, 120_000);
 
   it('host network pods use the host hostname and no pod IP; containers share the pod PID namespace', async () => {
     const hostFile = await env.file(
