@@ -68,6 +68,7 @@ export class Containers {
     private readonly images: CriImages,
     private readonly t: Tasking,
     private readonly restrictOom: boolean,
+    private readonly disableApparmor: boolean,
     private readonly log: Logger,
   ) {}
 
@@ -115,6 +116,7 @@ export class Containers {
       image: img.config,
       config,
       restrictOom: this.restrictOom,
+      disableApparmor: this.disableApparmor,
       targetPid,
     });
     const ioDir = path.join(this.ioRoot, id);

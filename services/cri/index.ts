@@ -60,6 +60,7 @@ export async function makeCri(edge: Edge, d: CriDeps) {
     images,
     t,
     d.cfg.restrictOomScoreAdj,
+    d.cfg.disableApparmor,
     d.log,
   );
   await pods.load();

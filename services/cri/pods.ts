@@ -14,7 +14,7 @@ import { type CachedAttachment, type Cni, type PortMapping, addressesOf } from '
 import type { CriConfig } from './config.js';
 import type { CriImages } from './images.js';
 import type { RecordDir } from './records.js';
-import { type SandboxRef, checkSysctls, sandboxSpec } from './spec.js';
+import { type SandboxRef, apparmorFor, checkSysctls, sandboxSpec } from './spec.js';
 import type { Tasking } from './tasking.js';
 
 export interface PodRecord {
@@ -266,6 +266,8 @@ export class Pods {
         resources: c.linux?.resources,
         restrictOom: this.cfg.restrictOomScoreAdj,
       });
+      const aa = apparmorFor(so?.apparmor, '', so?.privileged ?? false, this.cfg.disableApparmor);
+      if (aa) spec.process.apparmorProfile = aa;
       const labels = { 'io.cri-containerd.kind': 'sandbox', ...c.labels };
       await this.t.createContainer(id, image.id, image.diffIds, spec, labels);
       rec.pid = await this.t.start(id, { stdin: '', stdout: '', stderr: '', terminal: false });

@@ -30,6 +30,7 @@ export interface OciProcess {
   env: string[];
   cwd: string;
   capabilities?: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
+  apparmorProfile?: string;
   rlimits?: Array<{ type: string; hard: number; soft: number }>;
   noNewPrivileges?: boolean;
   oomScoreAdj?: number;
@@ -364,7 +365,54 @@ function nsList(
   return ns;
 }
 
+function hostHasApparmor(): boolean {
+  try {
+    return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The AppArmor profile to run under. Without AppArmor on the host (or with disable_apparmor) only
+ * "no profile" is possible: RuntimeDefault and unset mean none, a Localhost profile is refused. With
+ * AppArmor, a Localhost profile is applied; tsctr ships no default profile, so RuntimeDefault is refused.
+ */
+export function apparmorFor(
+  p: SecurityProfile | undefined,
+  legacy: string,
+  privileged: boolean,
+  disabled: boolean,
+): string | undefined {
+  let type: SecurityProfile_ProfileType | undefined = p?.profileType;
+  let ref = p?.localhostRef ?? '';
+  if (!p && legacy) {
+    if (legacy === 'runtime/default') type = SecurityProfile_ProfileType.RuntimeDefault;
+    else if (legacy === 'unconfined') type = SecurityProfile_ProfileType.Unconfined;
+    else if (legacy.startsWith('localhost/')) {
+      type = SecurityProfile_ProfileType.Localhost;
+      ref = legacy.slice('localhost/'.length);
+    } else throw invalidArgument(`apparmor profile "${legacy}" is not supported`);
+  }
+  if (type === undefined || type === SecurityProfile_ProfileType.Unconfined || privileged) return undefined;
+  const available = !disabled && hostHasApparmor();
+  if (type === SecurityProfile_ProfileType.Localhost) {
+    if (!available)
+      throw invalidArgument(
+        `apparmor profile "${ref}" requested but AppArmor is not available or is disabled`,
+      );
+    if (!ref) throw invalidArgument('apparmor Localhost profile needs localhost_ref');
+    return ref;
+  }
+  if (available)
+    throw invalidArgument(
+      'tsctr has no default AppArmor profile: use a Localhost profile or disable_apparmor',
+    );
+  return undefined;
+}
+
 export interface ContainerSpecInput {
+  disableApparmor: boolean;
   id: string;
   sandbox: SandboxRef;
   image: ImageConfigJson;
@@ -461,8 +509,8 @@ export function containerSpec(c: ContainerSpecInput): OciSpec {
   };
   const seccomp = seccompFor(sc?.seccomp, sc?.seccompProfilePath ?? '', caps, privileged);
   if (seccomp) spec.linux.seccomp = seccomp;
-  if (sc?.apparmor && sc.apparmor.profileType === SecurityProfile_ProfileType.Localhost)
-    throw invalidArgument('apparmor profiles are not supported on this host');
+  const aa = apparmorFor(sc?.apparmor, sc?.apparmorProfile ?? '', privileged, c.disableApparmor);
+  if (aa) spec.process.apparmorProfile = aa;
   return spec;
 }
 
