@@ -208,6 +208,9 @@ export class Pods {
     this.pods.set(id, rec);
     await this.records.put(rec);
     const log = this.log.child({ pod: id });
+    const t0 = performance.now();
+    const ms: Record<string, number> = {};
+    const lap = (k: string) => (ms[k] = Math.round(performance.now() - t0));
     try {
       if (!hostNetwork) {
         createNetns(rec.netnsPath);
@@ -237,7 +240,9 @@ export class Pods {
           },
         };
         await this.records.put(rec);
+        lap('netns');
         rec.cni.result = await this.cni.add(network, rec.cni.attachment);
+        lap('cni');
         rec.ips = addressesOf(rec.cni.result);
         await this.records.put(rec);
       }
@@ -269,10 +274,13 @@ export class Pods {
       const aa = apparmorFor(so?.apparmor, '', so?.privileged ?? false, this.cfg.disableApparmor);
       if (aa) spec.process.apparmorProfile = aa;
       const labels = { 'io.cri-containerd.kind': 'sandbox', ...c.labels };
+      lap('spec');
       await this.t.createContainer(id, image.id, image.diffIds, spec, labels);
+      lap('container');
       rec.pid = await this.t.start(id, { stdin: '', stdout: '', stderr: '', terminal: false });
+      lap('task');
       await this.records.put(rec);
-      log.info({ ip: rec.ips[0] }, 'pod sandbox running');
+      log.info({ ip: rec.ips[0], ms }, 'pod sandbox running');
       return id;
     } catch (e) {
       log.warn({ err: e }, 'pod sandbox failed; undoing');
