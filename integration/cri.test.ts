@@ -5,7 +5,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from '../client/remotes/index.js';
+import { TOKEN_PASSWORD, TOKEN_USER, startTokenRegistry } from '../client/remotes/testing/token-registry.js';
 import { CriEnv } from './cri-harness.js';
+import { busybox } from './testimages.js';
 import { freeLoopbackPorts } from './free-port.js';
 import { until } from './wait.js';
 
@@ -89,6 +92,29 @@ describe('crictl against tsctrd: images', () => {
     const missing = await env.crictl(['inspecti', '127.0.0.1:1/nothing:here']);
     expect(missing.code).not.toBe(0);
   }, 120_000);
+});
+
+describe('crictl against tsctrd: registry credentials', () => {
+  it('pull with --creds from a registry with bearer-token auth; without them it is refused', async () => {
+    const tr = await startTokenRegistry();
+    try {
+      const img = await busybox();
+      const r = new Registry({ credentials: () => ({ username: TOKEN_USER, password: TOKEN_PASSWORD }) });
+      const ref = `${tr.reg.host}/private/busybox:v1`;
+      for (const l of [...img.layers, img.config]) await r.pushBlob(ref, l, l.data);
+      await r.pushManifest(ref, img.manifest, img.manifest.data, { tag: 'v1' });
+      const anon = await env.crictl(['pull', ref]);
+      expect(anon.code).not.toBe(0);
+      const bad = await env.crictl(['pull', '--creds', `${TOKEN_USER}:wrong`, ref]);
+      expect(bad.code).not.toBe(0);
+      const ok = await env.crictl(['pull', '--creds', `${TOKEN_USER}:${TOKEN_PASSWORD}`, ref]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(await env.ok(['images'])).toContain(`${tr.reg.host}/private/busybox`);
+      await env.ok(['rmi', ref]);
+    } finally {
+      await tr.stop();
+    }
+  }, 90_000);
 });
 
 describe('crictl against tsctrd: registry hosts (certs.d)', () => {
