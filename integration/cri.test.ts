@@ -197,6 +197,9 @@ describe('crictl against tsctrd: pods and containers', () => {
     const resolv = await env.ok(['exec', '-s', web, 'cat', '/etc/resolv.conf']);
     expect(resolv).toContain('nameserver 127.0.0.1');
     expect(resolv).toContain('search example.test');
+    expect(await env.ok(['exec', '-s', web, 'cat', '/etc/hosts'])).toContain(
+      `${insp.status.network.ip}\tweb`,
+    );
     const failing = await env.crictl(['exec', '-s', web, 'sh', '-c', 'exit 3']);
     expect(failing.code).not.toBe(0);
     expect(failing.stderr).toContain('exited with 3');

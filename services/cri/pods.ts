@@ -109,6 +109,13 @@ export class Pods {
     };
   }
 
+  /** /etc/hosts of the pod; rewritten in place (it is bind-mounted) once the pod has its address. */
+  private async writeHosts(p: PodRecord, hostname: string): Promise<void> {
+    const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
+    if (p.ips[0]) hosts.push(`${p.ips[0]}\t${hostname}`);
+    await fs.writeFile(path.join(p.dir, 'hosts'), `${hosts.join('\n')}\n`);
+  }
+
   private async writeFiles(p: PodRecord, c: PodSandboxConfig, hostname: string): Promise<void> {
     await fs.mkdir(p.dir, { recursive: true, mode: 0o755 });
     if (!p.hostIpc) {
@@ -120,9 +127,7 @@ export class Pods {
       );
     }
     await fs.writeFile(path.join(p.dir, 'hostname'), `${hostname}\n`);
-    const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
-    if (p.ips[0]) hosts.push(`${p.ips[0]}\t${hostname}`);
-    await fs.writeFile(path.join(p.dir, 'hosts'), `${hosts.join('\n')}\n`);
+    await this.writeHosts(p, hostname);
     const dns = c.dnsConfig;
     let resolv: string;
     if (dns && (dns.servers.length || dns.searches.length || dns.options.length)) {
@@ -211,6 +216,8 @@ export class Pods {
     const t0 = performance.now();
     const ms: Record<string, number> = {};
     const lap = (k: string) => (ms[k] = Math.round(performance.now() - t0));
+    let cniDone: Promise<void> = Promise.resolve();
+    let hostname = '';
     try {
       if (!hostNetwork) {
         createNetns(rec.netnsPath);
@@ -241,12 +248,17 @@ export class Pods {
         };
         await this.records.put(rec);
         lap('netns');
-        rec.cni.result = await this.cni.add(network, rec.cni.attachment);
-        lap('cni');
-        rec.ips = addressesOf(rec.cni.result);
-        await this.records.put(rec);
+        // The pause container only joins the namespace: the plugins configure it meanwhile.
+        const cached = rec.cni;
+        cniDone = this.cni.add(network, cached.attachment).then(async (result) => {
+          cached.result = result;
+          rec.ips = addressesOf(result);
+          lap('cni');
+          await this.records.put(rec);
+        });
+        cniDone.catch(() => undefined);
       }
-      const hostname = hostNetwork
+      hostname = hostNetwork
         ? (await fs.readFile('/proc/sys/kernel/hostname', 'utf8')).trim()
         : c.hostname || c.metadata!.name;
       await this.writeFiles(rec, c, hostname);
@@ -279,10 +291,13 @@ export class Pods {
       lap('container');
       rec.pid = await this.t.start(id, { stdin: '', stdout: '', stderr: '', terminal: false });
       lap('task');
+      await cniDone;
+      await this.writeHosts(rec, hostname);
       await this.records.put(rec);
       log.info({ ip: rec.ips[0], ms }, 'pod sandbox running');
       return id;
     } catch (e) {
+      await cniDone.catch(() => undefined); // DEL only once ADD has finished
       log.warn({ err: e }, 'pod sandbox failed; undoing');
       await this.teardown(rec).catch((err: unknown) => log.error({ err }, 'pod sandbox cleanup failed'));
       await this.t.destroy(id).catch(() => undefined);

@@ -4,6 +4,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 export class RecordDir<T extends { id: string }> {
+  /** Writes of one record run one after another (they share a temporary file). */
+  private readonly queues = new Map<string, Promise<void>>();
+
   constructor(readonly dir: string) {}
 
   async init(): Promise<void> {
@@ -14,19 +17,31 @@ export class RecordDir<T extends { id: string }> {
     return path.join(this.dir, `${id}.json`);
   }
 
-  async put(r: T): Promise<void> {
-    const tmp = `${this.file(r.id)}.tmp`;
+  put(r: T): Promise<void> {
+    const text = JSON.stringify(r);
+    const next = (this.queues.get(r.id) ?? Promise.resolve()).then(() => this.write(r.id, text));
+    const tail = next.catch(() => undefined);
+    this.queues.set(r.id, tail);
+    void tail.then(() => {
+      if (this.queues.get(r.id) === tail) this.queues.delete(r.id);
+    });
+    return next;
+  }
+
+  private async write(id: string, text: string): Promise<void> {
+    const tmp = `${this.file(id)}.tmp`;
     const fh = await fs.open(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(JSON.stringify(r));
+      await fh.writeFile(text);
       await fh.sync();
     } finally {
       await fh.close();
     }
-    await fs.rename(tmp, this.file(r.id));
+    await fs.rename(tmp, this.file(id));
   }
 
   async remove(id: string): Promise<void> {
+    await this.queues.get(id);
     await fs.rm(this.file(id), { force: true });
   }
 
