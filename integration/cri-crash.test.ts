@@ -3,7 +3,9 @@
 // (netns pins, host-local leases, iptables rules).
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RuntimeServiceClient } from '../api/gen/runtime/v1/api.js';
 import { CriEnv } from './cri-harness.js';
 import { until } from './wait.js';
 
@@ -65,6 +67,27 @@ it('pods, containers, IPs and logs survive a kill -9 of tsctrd; later removal le
     await until(async () => (await fs.readFile(p.log, 'utf8')).split('\n').length > before + 3, 20_000, 100);
     expect(await env.ok(['logs', '--tail', '1', p.ctr])).toMatch(/^tick-\d+$/);
     expect(await env.ok(['exec', '-s', p.ctr, 'hostname'])).toMatch(/^crash-[ab]$/);
+  }
+
+  // ReopenContainerLog (kubelet's log rotation; crictl has no command for it): after a rename the
+  // copier keeps writing to the old file until reopened, then to a new file at log_path.
+  const client = new RuntimeServiceClient(`unix://${env.d.address}`, credentials.createInsecure());
+  try {
+    await fs.rename(pods[0].log, `${pods[0].log}.1`);
+    await new Promise<void>((resolve, reject) =>
+      client.reopenContainerLog({ containerId: pods[0].ctr }, (err) => (err ? reject(err) : resolve())),
+    );
+    await until(
+      async () => /stdout F tick-\d+/.test(await fs.readFile(pods[0].log, 'utf8').catch(() => '')),
+      10_000,
+      100,
+    );
+    const unknown = await new Promise<string>((resolve) =>
+      client.reopenContainerLog({ containerId: 'nope' }, (err) => resolve(err?.message ?? 'ok')),
+    );
+    expect(unknown).toMatch(/NOT_FOUND/);
+  } finally {
+    client.close();
   }
 
   const ipam = path.join(env.d.dir, 'cni-ipam', env.network);
