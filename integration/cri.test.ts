@@ -285,6 +285,56 @@ describe('crictl against tsctrd: pods and containers', () => {
     await env.ok(['rmp', pod]);
   }, 180_000);
 
+  it('applies namespaced sysctls, dropped/added capabilities, privileged, supplemental groups, masked paths', async () => {
+    const podFile = await env.file(
+      'pod-caps.json',
+      podConfig('caps', { linux: { sysctls: { 'net.ipv4.ip_unprivileged_port_start': '80' } } }),
+    );
+    const pod = await env.ok(['runp', podFile]);
+    const mk = async (name: string, sc: Record<string, unknown>) => {
+      const f = await env.file(
+        `ctr-${name}.json`,
+        ctrConfig(name, ['sleep', '3600'], { linux: { security_context: sc } }),
+      );
+      const c = await env.ok(['create', pod, f, podFile]);
+      await env.ok(['start', c]);
+      return c;
+    };
+    const plain = await mk('plain', { supplemental_groups: [1234, 5678] });
+    expect(await env.ok(['exec', '-s', plain, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'])).toBe(
+      '80',
+    );
+    expect((await env.ok(['exec', '-s', plain, 'id', '-G'])).split(' ')).toEqual(
+      expect.arrayContaining(['1234', '5678']),
+    );
+    expect(await env.ok(['exec', '-s', plain, 'cat', '/proc/version'])).not.toBe('');
+    const masked = await mk('masked', { masked_paths: ['/proc/version'], readonly_paths: ['/tmp'] });
+    expect(await env.ok(['exec', '-s', masked, 'cat', '/proc/version'])).toBe('');
+    expect((await env.crictl(['exec', '-s', masked, 'touch', '/tmp/x'])).code).not.toBe(0);
+    const mountCmd = ['sh', '-c', 'mkdir -p /tmp/m && mount -t tmpfs t /tmp/m'];
+    const mount = await env.crictl(['exec', '-s', plain, ...mountCmd]);
+    expect(mount.code).not.toBe(0);
+    expect(mount.stderr).toMatch(/permission denied|not permitted/i);
+    const dropped = await mk('dropped', { capabilities: { drop_capabilities: ['CHOWN'] } });
+    const chown = await env.crictl(['exec', '-s', dropped, 'chown', '1:1', '/tmp']);
+    expect(chown.code).not.toBe(0);
+    expect(chown.stderr + chown.stdout).toMatch(/Operation not permitted/);
+    const added = await mk('added', { capabilities: { add_capabilities: ['NET_ADMIN'] } });
+    expect((await env.crictl(['exec', '-s', added, 'ip', 'link', 'set', 'lo', 'mtu', '1500'])).code).toBe(0);
+    const priv = await mk('priv', { privileged: true });
+    const pm = await env.crictl(['exec', '-s', priv, ...mountCmd]);
+    expect(pm.code, pm.stderr).toBe(0);
+    const bad = await env.file(
+      'ctr-badcap.json',
+      ctrConfig('badcap', ['true'], {
+        linux: { security_context: { capabilities: { add_capabilities: ['NOT_A_CAP'] } } },
+      }),
+    );
+    const r = await env.crictl(['create', pod, bad, podFile]);
+    expect(r.stderr).toMatch(/InvalidArgument.*unknown capability/);
+    await env.ok(['rmp', '-f', pod]);
+  }, 120_000);
+
   it('applies resources at create and UpdateContainerResources (crictl update) on the running container', async () => {
     const podFile = await env.file('pod-res.json', podConfig('res'));
     const pod = await env.ok(['runp', podFile]);

@@ -72,7 +72,10 @@ export const DEFAULT_CAPS = [
   'CAP_AUDIT_WRITE',
 ];
 
-/** Every capability this kernel knows (for privileged containers), by /proc/sys/kernel/cap_last_cap. */
+/**
+ * Every capability tsctrd itself holds in its bounding set (what a privileged container can get: on a
+ * host that is all of them; inside another container, fewer).
+ */
 function allCaps(): string[] {
   const names = [
     'CHOWN',
@@ -117,13 +120,14 @@ function allCaps(): string[] {
     'BPF',
     'CHECKPOINT_RESTORE',
   ];
-  let last = names.length - 1;
+  let bnd = (1n << BigInt(names.length)) - 1n;
   try {
-    last = Math.min(last, Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()));
+    const hex = /CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (hex) bnd = BigInt(`0x${hex}`);
   } catch {
     // keep every name
   }
-  return names.slice(0, last + 1).map((n) => `CAP_${n}`);
+  return names.filter((_, i) => (bnd >> BigInt(i)) & 1n).map((n) => `CAP_${n}`);
 }
 
 const MASKED = [
