@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, openSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { failedPrecondition, invalidArgument, TsctrError } from '../../api/errdefs.js';
+import { invalidArgument, TsctrError } from '../../api/errdefs.js';
 import { CRI_NS } from './images.js';
 import { makeFifo } from './logs.js';
 import type { Tasking } from './tasking.js';
@@ -31,20 +31,18 @@ function collect(file: string): { done: Promise<Buffer>; socket: net.Socket } {
 
 export async function execSync(
   t: Tasking,
-  ioRoot: string,
+  /** The container's own stdio directory (the exec's FIFOs go beside its). */
+  ioDir: string,
   id: string,
   cmd: string[],
   timeoutSec: number,
 ): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
   if (cmd.length === 0) throw invalidArgument('ExecSync: cmd must not be empty');
-  if (!(await t.running(id))) throw failedPrecondition(`container ${id} is not running`);
   const spec = await t.spec(id);
   const proc = { ...spec.process, args: cmd, terminal: false };
   const execId = `exec-${randomBytes(8).toString('hex')}`;
-  const dir = path.join(ioRoot, `${id.slice(0, 12)}-${execId}`);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const out = path.join(dir, 'stdout');
-  const err = path.join(dir, 'stderr');
+  const out = path.join(ioDir, `${execId}-stdout`);
+  const err = path.join(ioDir, `${execId}-stderr`);
   await makeFifo(out);
   await makeFifo(err);
   const o = collect(out);
@@ -84,6 +82,6 @@ export async function execSync(
     o.socket.destroy();
     e.socket.destroy();
     await t.tasks.deleteProcess(CRI_NS, id, execId).catch(() => undefined);
-    await fs.rm(dir, { recursive: true, force: true });
+    await Promise.all([fs.rm(out, { force: true }), fs.rm(err, { force: true })]);
   }
 }

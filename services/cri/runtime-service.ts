@@ -283,8 +283,9 @@ export function runtimeService(
       return {};
     }),
     execSync: edge.unary('ExecSync', async (req) => {
-      const id = ctrs.get(req.containerId).id;
-      return execSync(t, info.ioRoot, id, req.cmd, req.timeout);
+      const r = ctrs.get(req.containerId);
+      if (r.state !== 'running') throw failedPrecondition(`container ${r.id} is not running`);
+      return execSync(t, r.ioDir, r.id, req.cmd, req.timeout);
     }),
     exec: edge.unary('Exec', async (req) => {
       const r = ctrs.get(req.containerId);
