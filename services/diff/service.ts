@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { DiffServer } from '../../api/gen/containerd/services/diff/v1/diff.js';
-import { invalidArgument, notImplemented } from '../../api/errdefs.js';
+import { canceled, invalidArgument, notImplemented } from '../../api/errdefs.js';
 import type { ContentStore } from '../content/store.js';
 import type { Edge } from '../server/grpc.js';
 import { applyLayer } from './apply.js';
@@ -26,7 +26,11 @@ export function diffService(edge: Edge, content: ContentStore, snapshotDirs: str
         createReadStream(blob.path, { highWaterMark: 1 << 20 }),
         desc.mediaType,
         target,
-      );
+        ctx.signal,
+      ).catch((e: unknown) => {
+        if (ctx.signal.aborted) throw canceled(`apply of ${desc.digest} stopped: the caller went away`);
+        throw e;
+      });
       ctx.log.debug(
         {
           digest: desc.digest,
