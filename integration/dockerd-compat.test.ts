@@ -2,6 +2,8 @@
 // containers that are not running, archives of stopped containers' volumes, request validation before
 // any network access, 400 for broken bodies everywhere, docker cp's path rules, kill/rename/tag,
 // exec events and old API versions, and the offline first image.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
@@ -42,5 +44,93 @@ describe('offline first image', () => {
     expect(again.stdout).toContain('already there');
     // Registry images keep working beside it.
     expect(await ok(['run', '--rm', ref, 'echo', 'reg'])).toBe('reg\n');
+  }, 90_000);
+});
+
+describe('commit of containers that are not running', () => {
+  it('commits created and exited containers from their snapshot, twice, and one exiting meanwhile', async () => {
+    await ok(['create', '--name', 'cm-created', ref, 'true']);
+    const created = (await ok(['commit', 'cm-created', 'cm-created-img'])).trim();
+    expect(created).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await ok(['run', '--rm', 'cm-created-img', 'echo', 'ok'])).toBe('ok\n');
+
+    await ok(['run', '--name', 'cm-exited', ref, 'sh', '-c', 'echo y > /g']);
+    await ok(['commit', 'cm-exited', 'cm-exited-img']);
+    // The same changes again: the layer is stored already, and that is no error.
+    await ok(['commit', 'cm-exited', 'cm-exited-img2']);
+    expect(await ok(['run', '--rm', 'cm-exited-img2', 'cat', '/g'])).toBe('y\n');
+
+    // Commits while the container exits: none may fail (no "runc pause failed", no ttrpc closed).
+    await ok(['run', '-d', '--name', 'cm-exiting', ref, 'sh', '-c', 'echo z > /h; sleep 0.3']);
+    const failures: string[] = [];
+    const until = Date.now() + 2500;
+    let n = 0;
+    while (Date.now() < until) {
+      const r = await d.docker(['commit', 'cm-exiting', `cm-exiting-img:${n++}`]);
+      if (r.code !== 0) failures.push(r.stderr);
+    }
+    expect(failures).toEqual([]);
+    expect(await ok(['inspect', '-f', '{{.State.Running}}', 'cm-exiting'])).toBe('false\n');
+    expect(await ok(['run', '--rm', `cm-exiting-img:${n - 1}`, 'cat', '/h'])).toBe('z\n');
+  }, 90_000);
+});
+
+describe('archive of a container that is not running', () => {
+  it('docker cp reaches its volumes and binds, read-only ones refused', async () => {
+    const host = mkdtempSync(path.join(os.tmpdir(), 'tsctr-cp-bind-'));
+    try {
+      writeFileSync(path.join(host, 'hf'), 'hostfile\n');
+      writeFileSync(path.join(host, 'up.txt'), 'hello\n');
+      await ok([
+        'create',
+        '--name',
+        'ar-created',
+        '-v',
+        '/vol1',
+        '-v',
+        'ar-named:/nv',
+        '-v',
+        `${host}:/bnd`,
+        '-v',
+        `${host}:/bro:ro`,
+        ref,
+        'true',
+      ]);
+      await ok(['cp', path.join(host, 'up.txt'), 'ar-created:/vol1/']);
+      await ok(['cp', path.join(host, 'up.txt'), 'ar-created:/nv/in-named']);
+      await ok(['cp', path.join(host, 'up.txt'), 'ar-created:/bnd/x2']);
+      expect(readFileSync(path.join(host, 'x2'), 'utf8')).toBe('hello\n');
+      const back = await run('sh', ['-c', 'docker cp ar-created:/bnd/hf - | tar xO'], { env: d.env });
+      expect(back.stdout).toBe('hostfile\n');
+      const ro = await d.docker(['cp', path.join(host, 'up.txt'), 'ar-created:/bro/x3']);
+      expect(ro.code).not.toBe(0);
+      expect(ro.stderr).toContain('mounted volume is marked read-only');
+      // What was copied in while it was created is what the container sees once it runs.
+      await ok(['start', '-a', 'ar-created']);
+      const seen = await ok([
+        'run',
+        '--rm',
+        '--volumes-from',
+        'ar-created',
+        ref,
+        'cat',
+        '/vol1/up.txt',
+        '/nv/in-named',
+      ]);
+      expect(seen).toBe('hello\nhello\n');
+      // Exited now: the same paths still answer (HEAD and GET).
+      const vol = await run('sh', ['-c', 'docker cp ar-created:/vol1/up.txt - | tar xO'], { env: d.env });
+      expect(vol.stdout).toBe('hello\n');
+      // Nothing of this daemon's stays mounted (the unmount may finish just after the last byte).
+      const ours = () =>
+        readFileSync('/proc/self/mountinfo', 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('tsctr-cp-') && (l.includes(d.tsctrd.dir) || l.includes(host)));
+      for (let i = 0; i < 50 && ours().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(ours()).toEqual([]);
+    } finally {
+      await d.docker(['rm', '-f', 'ar-created']);
+      rmSync(host, { recursive: true, force: true });
+    }
   }, 90_000);
 });
