@@ -134,3 +134,85 @@ describe('archive of a container that is not running', () => {
     }
   }, 90_000);
 });
+
+describe('docker-py', () => {
+  it('platforms are checked before any network access; exec events; old API versions', async () => {
+    const r = await run('python3', [path.join(REPO, 'integration/clients/dockerpy_compat2.py'), ref], {
+      env: d.env,
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'pull-platform 400 "foobar": unknown operating system or architecture: invalid argument connections 0',
+      'create-platform 404 image with reference REF was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64',
+      'create-badplatform 400 "foobar": unknown operating system or architecture: invalid argument',
+      'create-platform-ok True',
+    ]);
+  }, 90_000);
+});
+
+describe('request bodies', () => {
+  it('a broken or wrong-typed JSON body is a 400 on every endpoint that takes one', async () => {
+    await ok(['run', '-d', '--name', 'bodies', ref, 'sleep', '600']);
+    const volumesBefore = await ok(['volume', 'ls', '-q']);
+    const ex = JSON.parse(
+      (
+        await d.request('POST', '/v1.41/containers/bodies/exec', '{"Cmd":["true"]}', {
+          'Content-Type': 'application/json',
+        })
+      ).body,
+    ) as { Id: string };
+    const endpoints = [
+      '/containers/create',
+      '/containers/bodies/update',
+      '/containers/bodies/exec',
+      `/exec/${ex.Id}/start`,
+      '/commit?container=bodies',
+      '/auth',
+      '/volumes/create',
+      '/networks/create',
+      '/networks/bridge/connect',
+      '/networks/bridge/disconnect',
+    ];
+    const bad = ['{broken', '[1]', '"text"', '5', 'true'];
+    const rows: string[] = [];
+    for (const ep of endpoints)
+      for (const body of bad) {
+        const r = await d.request('POST', `/v1.41${ep}`, body, { 'Content-Type': 'application/json' });
+        const m = (JSON.parse(r.body) as { message?: string }).message ?? '';
+        if (r.status !== 400 || !/^(invalid JSON|json: cannot unmarshal)/.test(m))
+          rows.push(`${ep} ${body} -> ${r.status} ${r.body.trim()}`);
+      }
+    // Fields of the wrong JSON type, one per endpoint.
+    const typed: Array<[string, string, string]> = [
+      ['/containers/create', '{"Image":"x","HostConfig":{"Memory":"1g"}}', 'HostConfig.Memory of type int64'],
+      ['/containers/create', '{"Image":"x","Env":"A=1"}', 'Env of type []string'],
+      ['/containers/bodies/update', '{"CpuShares":"2"}', 'UpdateConfig.CpuShares of type int64'],
+      ['/containers/bodies/exec', '{"Cmd":5}', 'ExecConfig.Cmd of type strslice.StrSlice'],
+      [`/exec/${ex.Id}/start`, '{"Detach":"yes"}', 'ExecStartCheck.Detach of type bool'],
+      ['/commit?container=bodies', '{"Labels":{"a":1}}', 'Config.Labels of type string'],
+      ['/auth', '{"username":1}', 'AuthConfig.username of type string'],
+      ['/volumes/create', '{"Labels":["a"]}', 'CreateOptions.Labels of type map[string]string'],
+      ['/networks/create', '{"Name":"n","Internal":"yes"}', 'NetworkCreateRequest.Internal of type bool'],
+      ['/networks/bridge/connect', '{"Container":5}', 'NetworkConnect.Container of type string'],
+      ['/networks/bridge/disconnect', '{"Force":"1"}', 'NetworkDisconnect.Force of type bool'],
+    ];
+    for (const [ep, body, want] of typed) {
+      const r = await d.request('POST', `/v1.41${ep}`, body, { 'Content-Type': 'application/json' });
+      if (r.status !== 400 || !r.body.includes(want))
+        rows.push(`${ep} ${body} -> ${r.status} ${r.body.trim()}`);
+    }
+    // A start body is refused since 1.24, as dockerd does.
+    const st = await d.request('POST', '/v1.41/containers/bodies/start', '{"Binds":[]}', {
+      'Content-Type': 'application/json',
+    });
+    if (st.status !== 400) rows.push(`start body -> ${st.status} ${st.body}`);
+    expect(rows).toEqual([]);
+    // Nothing was half-applied: no volume or network appeared, the container kept its settings.
+    expect(await ok(['volume', 'ls', '-q'])).toBe(volumesBefore);
+    expect(await ok(['inspect', '-f', '{{.HostConfig.CpuShares}} {{.State.Running}}', 'bodies'])).toBe(
+      '0 true\n',
+    );
+    await ok(['rm', '-f', 'bodies']);
+  }, 90_000);
+});
