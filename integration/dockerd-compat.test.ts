@@ -135,20 +135,223 @@ describe('archive of a container that is not running', () => {
   }, 90_000);
 });
 
-describe('docker-py', () => {
-  it('platforms are checked before any network access; exec events; old API versions', async () => {
-    const r = await run('python3', [path.join(REPO, 'integration/clients/dockerpy_compat2.py'), ref], {
-      env: d.env,
-      timeoutMs: 60_000,
-    });
+describe('docker-py (Debian python3-docker 5.0.3)', () => {
+  it('pull platform checked before any network access; tag references; exec events; old API versions', async () => {
+    // /usr/bin/python3 is Debian's, with its python3-docker; another python3 may come first on PATH.
+    const r = await run(
+      '/usr/bin/python3',
+      [path.join(REPO, 'integration/clients/dockerpy_compat2.py'), ref],
+      {
+        env: d.env,
+        timeoutMs: 60_000,
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
+    const events = (v: string) => [
+      `event ${v} create True True - False`,
+      `event ${v} start True True - False`,
+      `event ${v} exec_create: sh -c exit 3 True True - True`,
+      `event ${v} exec_start: sh -c exit 3 True True - True`,
+      `event ${v} exec_die True True exitCode=3 True`,
+    ];
     expect(r.stdout.trim().split('\n')).toEqual([
       'pull-platform 400 "foobar": unknown operating system or architecture: invalid argument connections 0',
-      'create-platform 404 image with reference REF was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64',
-      'create-badplatform 400 "foobar": unknown operating system or architecture: invalid argument',
-      'create-platform-ok True',
+      "tag 'UPPER' 400 invalid reference format: repository name must be lowercase",
+      "tag 'ok' 400 invalid tag format",
+      "tag 'a//b' 400 invalid reference format",
+      "tag '' 400 repository name must have at least one component",
+      'tag-ok True',
+      ...events('1.41'),
+      ...events('1.21'),
     ]);
   }, 90_000);
+});
+
+describe('create with a platform', () => {
+  it("refuses an image of another platform with dockerd's 404; a matching one is created", async () => {
+    const other = await d.request(
+      'POST',
+      '/v1.41/containers/create?platform=linux/arm64',
+      JSON.stringify({ Image: ref }),
+      {
+        'Content-Type': 'application/json',
+      },
+    );
+    expect(other.status).toBe(404);
+    expect(JSON.parse(other.body)).toEqual({
+      message: `image with reference ${ref} was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64`,
+    });
+    const bad = await d.request(
+      'POST',
+      '/v1.41/containers/create?platform=foobar',
+      JSON.stringify({ Image: ref }),
+      {
+        'Content-Type': 'application/json',
+      },
+    );
+    expect(bad.status).toBe(400);
+    const id = (await ok(['create', '--platform', 'linux/amd64', ref, 'true'])).trim();
+    await ok(['rm', id]);
+  });
+});
+
+describe('kill, rename, tag and image filters', () => {
+  it("kill of a stopped container is 409 with dockerd's text", async () => {
+    const id = (await ok(['create', '--name', 'kl-stopped', ref, 'true'])).trim();
+    const r = await d.docker(['kill', 'kl-stopped']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `Error response from daemon: Cannot kill container: kl-stopped: Container ${id} is not running`,
+    );
+    const raw = await d.request('POST', `/v1.41/containers/kl-stopped/kill`);
+    expect(raw.status).toBe(409);
+    await ok(['rm', 'kl-stopped']);
+  });
+
+  it('a container renamed from its generated name keeps working, its new name resolves', async () => {
+    await ok(['network', 'create', 'rn-net']);
+    try {
+      const id = (
+        await ok(['run', '-d', '--network', 'rn-net', ref, 'sh', '-c', 'echo started; sleep 600'])
+      ).trim();
+      const generated = (await ok(['inspect', '-f', '{{.Name}}', id])).trim().slice(1);
+      expect(generated).toMatch(/^[a-z]+_[a-z]+$/);
+      await ok(['rename', generated, 'rn-new']);
+      expect(await ok(['exec', 'rn-new', 'echo', 'exec'])).toBe('exec\n');
+      expect(await ok(['logs', 'rn-new'])).toBe('started\n');
+      // Its new name answers on its network, the generated one no longer.
+      expect(await ok(['run', '--rm', '--network', 'rn-net', ref, 'ping', '-c1', '-W2', 'rn-new'])).toContain(
+        '1 packets received',
+      );
+      const gone = await d.docker([
+        'run',
+        '--rm',
+        '--network',
+        'rn-net',
+        ref,
+        'ping',
+        '-c1',
+        '-W1',
+        generated,
+      ]);
+      expect(gone.stderr).toContain('bad address');
+      await ok(['restart', '-t', '1', 'rn-new']);
+      expect(await ok(['logs', 'rn-new'])).toBe('started\nstarted\n');
+      expect(await ok(['exec', 'rn-new', 'echo', 'again'])).toBe('again\n');
+      expect(await ok(['ps', '--filter', `id=${id}`, '--format', '{{.Names}}'])).toBe('rn-new\n');
+      await ok(['rm', '-f', 'rn-new']);
+      expect(await ok(['ps', '-aq', '--filter', `id=${id}`])).toBe('');
+    } finally {
+      await d.docker(['network', 'rm', 'rn-net']);
+    }
+  }, 60_000);
+
+  it('image list with several reference filters matches any of them (patterns as dockerd)', async () => {
+    await ok(['tag', ref, 'flt/one:a']);
+    await ok(['tag', ref, 'flt/two:b']);
+    await ok(['tag', ref, 'other/three:c']);
+    const list = async (...refs: string[]) =>
+      (
+        await ok([
+          'images',
+          ...refs.flatMap((r) => ['--filter', `reference=${r}`]),
+          '--format',
+          '{{.Repository}}:{{.Tag}}',
+        ])
+      )
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .sort();
+    expect(await list('flt/one', 'other/three:c')).toEqual(['flt/one:a', 'other/three:c']);
+    expect(await list('flt/*')).toEqual(['flt/one:a', 'flt/two:b']);
+    expect(await list('*/t*:?')).toEqual(['flt/two:b', 'other/three:c']);
+    expect(await list('nothing/here')).toEqual([]);
+    // An image without a name is <none>, never an internal record name.
+    await ok(['run', '--name', 'dangler', ref, 'sh', '-c', 'echo d > /d']);
+    const dangling = (await ok(['commit', 'dangler'])).trim();
+    const row = await ok([
+      'images',
+      '--filter',
+      'dangling=true',
+      '--format',
+      '{{.ID}} {{.Repository}}:{{.Tag}}',
+    ]);
+    expect(row).toContain(`${dangling.slice(7, 19)} <none>:<none>`);
+    expect(await ok(['images', '--format', '{{.Repository}}'])).not.toContain('dangling');
+    await ok(['rm', 'dangler']);
+  });
+});
+
+describe('events and API versions', () => {
+  it('docker events shows exec_create/exec_start/exec_die with the flat fields', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const id = (await ok(['run', '-d', ref, 'sleep', '600'])).trim();
+    const ex = await d.docker(['exec', id, 'sh', '-c', 'exit 4']);
+    expect(ex.code).toBe(4);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const out = await ok([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(until),
+      '--filter',
+      `container=${id}`,
+      '--format',
+      '{{json .}}',
+    ]);
+    const evs = out
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            status: string;
+            id: string;
+            from: string;
+            Action: string;
+            Actor: { Attributes: Record<string, string> };
+          },
+      );
+    expect(evs.map((e) => e.Action)).toEqual([
+      'create',
+      'start',
+      'exec_create: sh -c exit 4',
+      'exec_start: sh -c exit 4',
+      'exec_die',
+    ]);
+    for (const e of evs) {
+      expect(e.status).toBe(e.Action);
+      expect(e.id).toBe(id);
+      expect(e.from).toBe(ref);
+    }
+    expect(evs[4].Actor.Attributes.exitCode).toBe('4');
+    expect(evs[2].Actor.Attributes.execID).toMatch(/^[0-9a-f]{64}$/);
+    await ok(['rm', '-f', id]);
+  });
+
+  it("a client older than 1.12 or newer than 1.41 gets dockerd's text; 1.12 is served", async () => {
+    const old = await d.request('GET', '/v1.11/version');
+    expect(old.status).toBe(400);
+    expect(JSON.parse(old.body)).toEqual({
+      message:
+        'client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version',
+    });
+    const newer = await d.request('GET', '/v9.99/version');
+    expect(newer.status).toBe(400);
+    expect(JSON.parse(newer.body)).toEqual({
+      message: 'client version 9.99 is too new. Maximum supported API version is 1.41',
+    });
+    const v = await d.request('GET', '/v1.12/version');
+    expect(v.status).toBe(200);
+    expect((JSON.parse(v.body) as { MinAPIVersion: string }).MinAPIVersion).toBe('1.12');
+    // The CLI with an old API version pinned still talks (1.24: the oldest the CLI itself allows).
+    const cli = await run('docker', ['version', '--format', '{{.Server.MinAPIVersion}}'], {
+      env: { ...d.env, DOCKER_API_VERSION: '1.24' },
+    });
+    expect(cli.stdout.trim()).toBe('1.12');
+  });
 });
 
 describe('request bodies', () => {

@@ -1,7 +1,7 @@
 // /containers/*: thin handlers — parse the query and body, call the backend, write the status.
 import { containerCreateBody, containerUpdateBody } from '../wire/body-schema.js';
 import type { RequestContext } from '../http/context.js';
-import { InvalidParameter, NotFound } from '../errdefs/index.js';
+import { DockerError, InvalidParameter, NotFound } from '../errdefs/index.js';
 import { parseFilters, validateFilterKeys } from '../wire/filters.js';
 import { platformParam } from '../wire/platform.js';
 import type { Route } from '../http/router.js';
@@ -106,7 +106,12 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/{name}/kill',
       handler: async (ctx) => {
-        await b.killContainer(get(ctx), ctx.str('signal'));
+        // dockerd's router names the container as the client did: "Cannot kill container: web: …".
+        await b.killContainer(get(ctx), ctx.str('signal')).catch((err: unknown) => {
+          if (err instanceof DockerError)
+            throw new DockerError(`Cannot kill container: ${ctx.params.name}: ${err.message}`, err.kind);
+          throw err;
+        });
         ctx.noContent();
       },
     },

@@ -34,6 +34,7 @@ describe('request body shapes', () => {
       }),
     ).toBe('ok');
     expect(msg(null)).toBe('ok');
+    expect(msg(undefined, commitBody)).toBe('ok');
     expect(msg({ Detach: true, ConsoleSize: [24, 80] }, execStartBody)).toBe('ok');
     // Go matches field names case-insensitively.
     expect(msg({ image: 'x', hostconfig: { memory: 1 } })).toBe('ok');

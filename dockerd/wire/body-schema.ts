@@ -111,10 +111,11 @@ function walk(v: unknown, s: Shape, struct: string, path: string[]): void {
   }
 }
 
-/** Throws InvalidParameter (400) with Go's wording unless `body` (parsed JSON) fits `schema`. */
+/** Throws InvalidParameter (400) with Go's wording unless `body` (parsed JSON, undefined if empty) fits `schema`. */
 export function checkBody(body: unknown, schema: BodySchema): void {
   const top = schema.shape;
-  if (body === null) return;
+  // No body (optional ones), or null: Go leaves the value at zero.
+  if (body === undefined || body === null) return;
   if (typeof body !== 'object' || Array.isArray(body))
     throw new InvalidParameter(`json: cannot unmarshal ${jsonType(body)} into Go value of type ${top.type}`);
   try {

@@ -1,9 +1,10 @@
 """docker-py against tsctr-dockerd, more of what it sees as dockerd does (issue 12): platforms checked
-before any network access, events of execs, old API versions. Prints one line per check; the test
+before any network access, tag's reference checks, events of execs, old API versions. Prints one line per check; the test
 compares them."""
 import socket
 import sys
 import threading
+import time
 
 import docker
 from docker.errors import APIError, NotFound
@@ -37,16 +38,35 @@ except APIError as e:
     print("pull-platform", e.status_code, e.explanation, "connections", len(hits))
 srv.close()
 
-# Create with a platform: the image's must match (404 lets the CLI pull the right one); a platform
-# that does not parse is a 400.
-try:
-    api.create_container(ref, ["true"], platform="linux/arm64")
-except NotFound as e:
-    print("create-platform", e.status_code, e.explanation.replace(ref, "REF"))
-try:
-    api.create_container(ref, ["true"], platform="foobar")
-except APIError as e:
-    print("create-badplatform", e.status_code, e.explanation)
-x = api.create_container(ref, ["true"], platform="linux/amd64")
-print("create-platform-ok", bool(x["Id"]))
-api.remove_container(x["Id"])
+
+# Tag with an invalid reference: refused before the image is looked up, with the reference texts.
+for repo, tag in [("UPPER", None), ("ok", "bad:tag"), ("a//b", None), ("", None)]:
+    try:
+        api.tag(ref, repo, tag)
+        print("tag", repr(repo), "accepted")
+    except APIError as e:
+        print("tag", repr(repo), e.status_code, e.explanation)
+print("tag-ok", api.tag(ref, "tagged/ok", "v1"))
+
+# Exec events as dockerd emits them, and the flat fields (status, id, from) old API versions read.
+box = c.containers.run(ref, ["sleep", "60"], detach=True, name="evbox")
+t0 = int(time.time()) - 1
+x = api.exec_create(box.id, ["sh", "-c", "exit 3"])
+api.exec_start(x["Id"])
+time.sleep(0.3)
+t1 = int(time.time()) + 1
+for version in ["1.41", "1.21"]:  # 1.21: the oldest docker-py 5.0.3 speaks
+    old = docker.from_env(version=version).api
+    evs = [e for e in old.events(since=t0, until=t1, decode=True) if e.get("Type") == "container" and e.get("id") == box.id]
+    for e in evs:
+        attrs = e["Actor"]["Attributes"]
+        print(
+            "event",
+            version,
+            e["status"],
+            e["Action"] == e["status"],
+            e["from"] == ref,
+            "exitCode=" + attrs["exitCode"] if "exitCode" in attrs else "-",
+            "execID" in attrs,
+        )
+box.remove(force=True)

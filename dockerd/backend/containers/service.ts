@@ -114,6 +114,7 @@ export class ContainersService {
       throw new InvalidParameter('Renaming a container with the same name as its current name');
     const old = rec.Name;
     this.e.store.rename(rec, newName);
+    await this.e.lifecycle.renamed(rec, old);
     this.e.containerEvent(rec, 'rename', { oldName: old });
   }
 
