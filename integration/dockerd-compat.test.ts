@@ -2,7 +2,7 @@
 // containers that are not running, archives of stopped containers' volumes, request validation before
 // any network access, 400 for broken bodies everywhere, docker cp's path rules, kill/rename/tag,
 // exec events and old API versions, and the offline first image.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,77 @@ describe('archive of a container that is not running', () => {
     } finally {
       await d.docker(['rm', '-f', 'ar-created']);
       rmSync(host, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
+describe('docker cp path rules', () => {
+  it('symlinks (the link itself, -L, trailing slash), / as source, missing or non-directory destinations', async () => {
+    await ok(['run', '-d', '--name', 'cpr', ref, 'sleep', '600']);
+    await ok([
+      'exec',
+      'cpr',
+      'sh',
+      '-c',
+      'mkdir -p /d/sub && echo inner > /d/sub/f && ln -s /d /lnk && ln -s /etc/passwd /lnkf && ln -s sub /d/rel',
+    ]);
+    const out = mkdtempSync(path.join(os.tmpdir(), 'tsctr-cp-rules-'));
+    try {
+      const at = (n: string) => path.join(out, n);
+      // Without -L the link itself is copied.
+      await ok(['cp', 'cpr:/lnk', at('a1')]);
+      expect(readlinkSync(at('a1'))).toBe('/d');
+      await ok(['cp', 'cpr:/d/rel', at('a1rel')]);
+      expect(readlinkSync(at('a1rel'))).toBe('sub');
+      // -L, or a trailing slash: its target, under the link's name.
+      await ok(['cp', '-L', 'cpr:/lnk', at('a2')]);
+      expect(readFileSync(at('a2/sub/f'), 'utf8')).toBe('inner\n');
+      await ok(['cp', 'cpr:/lnk/', at('a3')]);
+      expect(readFileSync(at('a3/sub/f'), 'utf8')).toBe('inner\n');
+      const names = await run('sh', ['-c', 'docker cp cpr:/lnk/ - | tar t'], { env: d.env });
+      expect(names.stdout.split('\n').filter(Boolean).sort()).toEqual([
+        'lnk/',
+        'lnk/rel',
+        'lnk/sub/',
+        'lnk/sub/f',
+      ]);
+      // A link to a file with a trailing slash is not a directory.
+      const notDir = await d.docker(['cp', 'cpr:/lnkf/', at('a4')]);
+      expect(notDir.code).toBe(1);
+      expect(notDir.stderr).toContain('not a directory');
+      // "/" as the source: the container's files; its kernel filesystems are empty directories.
+      await ok(['cp', 'cpr:/', at('a5')]);
+      expect(readFileSync(at('a5/d/sub/f'), 'utf8')).toBe('inner\n');
+      expect(readdirSync(at('a5/proc'))).toEqual([]);
+      expect(readdirSync(at('a5/sys'))).toEqual([]);
+      const rootNames = await run('sh', ['-c', 'docker cp cpr:/ - | tar t 2>/dev/null | head -2'], {
+        env: d.env,
+      });
+      expect(rootNames.stdout).toBe('/\n/bin/\n');
+      // Into the container: through a link to a directory; parent missing; parent not a directory.
+      writeFileSync(at('up.txt'), 'up\n');
+      await ok(['cp', at('up.txt'), 'cpr:/lnk']);
+      expect(await ok(['exec', 'cpr', 'cat', '/d/up.txt'])).toBe('up\n');
+      const missing = await d.docker(['cp', at('up.txt'), 'cpr:/nonexistent/dir/f']);
+      expect(missing.stderr.trim()).toBe(
+        'Error response from daemon: Could not find the file /nonexistent/dir in container cpr',
+      );
+      const fileParent = await d.docker(['cp', at('up.txt'), 'cpr:/etc/passwd/x']);
+      expect(fileParent.stderr.trim()).toBe(
+        'Error response from daemon: extraction point is not a directory',
+      );
+      const gone = await d.docker(['cp', 'cpr:/nonexistent', at('x')]);
+      expect(gone.stderr.trim()).toBe(
+        'Error response from daemon: Could not find the file /nonexistent in container cpr',
+      );
+      // docker export of a running container has no /proc contents either.
+      const exported = await run('sh', ['-c', 'docker export cpr | tar t | grep -c "^proc/."'], {
+        env: d.env,
+      });
+      expect(exported.stdout.trim()).toBe('0');
+    } finally {
+      await d.docker(['rm', '-f', 'cpr']);
+      rmSync(out, { recursive: true, force: true });
     }
   }, 90_000);
 });

@@ -1,6 +1,7 @@
 // docker cp and docker export: the archive endpoints over a container's root filesystem — the live
 // view of a running one (/proc/PID/root, which includes its volumes), a temporary mount of its
 // snapshot otherwise — with every path confined by dockerd/archive.
+import { lstatSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -56,6 +57,36 @@ async function withMountPoints<T>(
   }
 }
 
+/** Filesystems a live container's root shows that are not its files (dockerd's view has none of them). */
+const KERNEL_FS = new Set(['proc', 'sysfs', 'tmpfs', 'devpts', 'devtmpfs', 'mqueue', 'cgroup', 'cgroup2']);
+
+/**
+ * For a running container (root `/proc/PID/root`): the devices of its kernel filesystem mounts, so an
+ * archive of `/` or `/dev` lists those directories empty, as dockerd's (its rootfs and volumes only).
+ */
+function kernelMountDevices(rec: ContainerRecord, root: string): ReadonlySet<bigint> | undefined {
+  if (!(rec.State.Running && rec.State.Pid) || root !== `/proc/${rec.State.Pid}/root`) return undefined;
+  const devs = new Set<bigint>();
+  let info = '';
+  try {
+    info = readFileSync(`/proc/${rec.State.Pid}/mountinfo`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of info.split('\n')) {
+    const f = line.split(' ');
+    const dash = f.indexOf('-');
+    if (dash < 0 || !KERNEL_FS.has(f[dash + 1])) continue;
+    const at = f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    try {
+      devs.add(lstatSync(`${root}${at}`, { bigint: true }).dev);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return devs;
+}
+
 /** The container's volume or bind that holds container path `p` (lexically, as dockerd checks). */
 function mountPointOf(rec: ContainerRecord, p: string): MountPoint | undefined {
   const clean = path.posix.normalize(`/${p}`);
@@ -98,7 +129,8 @@ export async function getArchive(
     stat: header,
     open: (out) =>
       withRoot(e, rec, async (root) => {
-        await pipeline(archive.packPath(root, p), out);
+        const skipDevices = kernelMountDevices(rec, root);
+        await pipeline(archive.packPath(root, p, skipDevices ? { skipDevices } : {}), out);
       }),
   };
 }
@@ -131,7 +163,11 @@ export async function putArchive(
 
 export async function exportContainer(e: Engine, rec: ContainerRecord, open: () => Writable): Promise<void> {
   await withRoot(e, rec, async (root) => {
-    await pipeline(archive.packPath(root, '/', { contentsOnly: true }), open());
+    const skipDevices = kernelMountDevices(rec, root);
+    await pipeline(
+      archive.packPath(root, '/', { contentsOnly: true, ...(skipDevices ? { skipDevices } : {}) }),
+      open(),
+    );
     e.containerEvent(rec, 'export');
   });
 }
