@@ -227,6 +227,10 @@ describe('docker-py (Debian python3-docker 5.0.3)', () => {
     ];
     expect(r.stdout.trim().split('\n')).toEqual([
       'pull-platform 400 "foobar": unknown operating system or architecture: invalid argument connections 0',
+      'pull-tag 400 invalid tag format connections 0',
+      'pull-digest 400 invalid tag format connections 0',
+      'pull-name 400 invalid reference format: repository name must be lowercase connections 0',
+      'push-tag 400 invalid tag format connections 0',
       "tag 'UPPER' 400 invalid reference format: repository name must be lowercase",
       "tag 'ok' 400 invalid tag format",
       "tag 'a//b' 400 invalid reference format",

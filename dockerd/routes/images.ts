@@ -3,6 +3,7 @@ import { commitBody } from '../wire/body-schema.js';
 import { InvalidParameter, errorMessage } from '../errdefs/index.js';
 import { parseFilters } from '../wire/filters.js';
 import { platformParam } from '../wire/platform.js';
+import { checkTag, parseNamed } from '../wire/reference.js';
 import type { Route } from '../http/router.js';
 import type { ImagesBackend } from './backends.js';
 import type { ContainerConfig } from '../backend/types.js';
@@ -128,6 +129,10 @@ export function imageRoutes(b: ImagesBackend): Route[] {
       path: '/images/{name:.*}/push',
       handler: async (ctx) => {
         const auth = ctx.req.headers['x-registry-auth'] as string | undefined;
+        // The name and tag are checked before the stream (and any registry) starts: a 400.
+        parseNamed(ctx.params.name);
+        const tag = ctx.str('tag');
+        if (tag) checkTag(tag);
         const out = ctx.streamJson();
         await b
           .pushImage(ctx.params.name, ctx.str('tag') ?? '', auth, (m) => out.write(m))

@@ -32,10 +32,19 @@ def accept():
 
 
 threading.Thread(target=accept, daemon=True).start()
-try:
-    api.pull("127.0.0.1:%d/x" % srv.getsockname()[1], tag="latest", platform="foobar")
-except APIError as e:
-    print("pull-platform", e.status_code, e.explanation, "connections", len(hits))
+reg = "127.0.0.1:%d/x" % srv.getsockname()[1]
+for what, call in [
+    ("pull-platform", lambda: api.pull(reg, tag="latest", platform="foobar")),
+    ("pull-tag", lambda: api.pull(reg, tag="bad tag")),
+    ("pull-digest", lambda: api.pull(reg, tag="sha256:abc")),
+    ("pull-name", lambda: api.pull("127.0.0.1:%d/UPPER" % srv.getsockname()[1], tag="latest")),
+    ("push-tag", lambda: api.push(reg, tag="bad tag")),
+]:
+    try:
+        call()
+        print(what, "accepted")
+    except APIError as e:
+        print(what, e.status_code, e.explanation, "connections", len(hits))
 srv.close()
 
 

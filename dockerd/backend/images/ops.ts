@@ -1,5 +1,6 @@
 // The image endpoints other than pull and push: list, inspect, history, tag, remove, prune — over
 // image records in tsctrd, with Docker's shapes and its conflict rules for removal.
+import { checkTag, parseNamed } from '../../wire/reference.js';
 import { parseReference } from '../../../client/remotes/reference.js';
 import { Conflict, InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
@@ -116,30 +117,15 @@ export function historyView(img: ResolvedImage): Array<Record<string, unknown>> 
   return rows;
 }
 
-const TAG = /^[\w][\w.-]{0,127}$/;
-
 export async function tagImage(e: Engine, source: string, repo: string, tag: string): Promise<void> {
   // Checked as dockerd does, before the source is looked up, with the reference package's texts.
-  let ref;
-  try {
-    ref = parseReference(repo);
-  } catch (err) {
-    throw new InvalidParameter(referenceText(repo, (err as Error).message));
-  }
-  if (tag && !TAG.test(tag)) throw new InvalidParameter('invalid tag format');
+  let ref = parseNamed(repo);
+  if (tag) checkTag(tag);
   if (ref.digest) throw new InvalidParameter('refusing to create a tag with a digest reference');
   if (tag) ref = parseReference(`${ref.name}:${tag}`);
   const img = await e.images.resolve(source);
   await e.c.image(ref.string).put({ target: img.target }, [], true);
   e.events.publish('image', 'tag', img.id, { name: ref.familiar });
-}
-
-/** distribution/reference's error texts (ours add the offending text, which dockerd's do not). */
-function referenceText(text: string, message: string): string {
-  if (text === '') return 'repository name must have at least one component';
-  if (/must be lowercase/.test(message)) return 'invalid reference format: repository name must be lowercase';
-  if (/^invalid reference format/.test(message)) return 'invalid reference format';
-  return message;
 }
 
 export type DeleteResponse = Array<{ Untagged?: string; Deleted?: string }>;
