@@ -480,6 +480,12 @@ describe('request bodies', () => {
       if (r.status !== 400 || !r.body.includes(want))
         rows.push(`${ep} ${body} -> ${r.status} ${r.body.trim()}`);
     }
+    // A body that is not declared JSON, where dockerd checks (CheckForJSON).
+    const plain = await d.request('POST', '/v1.41/volumes/create', '{"Name":"plainvol"}', {
+      'Content-Type': 'text/plain',
+    });
+    if (plain.status !== 400 || !plain.body.includes("must be 'application/json'"))
+      rows.push(`text/plain volume create -> ${plain.status} ${plain.body}`);
     // A start body is refused since 1.24, as dockerd does.
     const st = await d.request('POST', '/v1.41/containers/bodies/start', '{"Binds":[]}', {
       'Content-Type': 'application/json',

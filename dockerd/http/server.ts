@@ -13,7 +13,7 @@ import { InvalidParameter, errorMessage } from '../errdefs/index.js';
 import { httpStatusOf } from './status.js';
 import { encodeJson, errorMessage as jsonError } from '../wire/jsonmessage.js';
 import { Router, type Handler, type Route } from './router.js';
-import { checkBody } from '../wire/body-schema.js';
+import { checkBody, checkContentType } from '../wire/body-schema.js';
 
 export interface ApiServerOptions {
   routes: Route[];
@@ -188,7 +188,14 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
       if (!set) active.set(socket, (set = new Set()));
       set.add(ctx);
       const schema = found.route.body;
-      if (schema) checkBody(await ctx.json({ required: schema.required }), schema);
+      if (schema) {
+        if (schema.jsonOnly) {
+          const len = req.headers['content-length'];
+          const hasBody = len === undefined ? req.headers['transfer-encoding'] !== undefined : len !== '0';
+          checkContentType(req.headers['content-type'], hasBody);
+        }
+        checkBody(await ctx.json({ required: schema.required }), schema);
+      }
       await found.route.handler(ctx);
       // The handler's promise settling means the response is complete.
       if (!ctx.hijacked && !res.writableEnded) res.end();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   authBody,
   checkBody,
+  checkContentType,
   commitBody,
   containerCreateBody,
   execStartBody,
@@ -61,5 +62,17 @@ describe('request body shapes', () => {
     expect(msg({ Labels: [] }, volumeCreateBody)).toContain('of type map[string]string');
     expect(msg({ username: 1 }, authBody)).toContain('AuthConfig.username of type string');
     expect(msg({ Detach: 'yes' }, execStartBody)).toContain('ExecStartCheck.Detach of type bool');
+  });
+
+  it("asks a body for application/json as dockerd's CheckForJSON", () => {
+    expect(() => checkContentType(undefined, false)).not.toThrow();
+    expect(() => checkContentType('application/json; charset=utf-8', true)).not.toThrow();
+    expect(() => checkContentType('Application/JSON', true)).not.toThrow();
+    expect(() => checkContentType('text/plain', true)).toThrow(
+      "Content-Type specified (text/plain) must be 'application/json'",
+    );
+    expect(() => checkContentType(undefined, true)).toThrow(
+      "Content-Type specified () must be 'application/json'",
+    );
   });
 });

@@ -20,6 +20,20 @@ export interface BodySchema {
   shape: StructShape;
   /** An empty body is refused (Go's decoder sees EOF). */
   required?: boolean;
+  /** dockerd's CheckForJSON applies: a body must come as `application/json`. */
+  jsonOnly?: boolean;
+}
+
+/**
+ * httputils.CheckForJSON: no Content-Type is fine without a body; otherwise the media type must be
+ * application/json (parameters such as charset allowed).
+ */
+export function checkContentType(contentType: string | undefined, hasBody: boolean): void {
+  const ct = contentType ?? '';
+  if (ct === '' && !hasBody) return;
+  const media = ct.split(';')[0].trim().toLowerCase();
+  if (media === 'application/json') return;
+  throw new InvalidParameter(`Content-Type specified (${ct}) must be 'application/json'`);
 }
 
 function jsonType(v: unknown): string {
@@ -309,6 +323,7 @@ const endpointSettings = struct('network.EndpointSettings', {
 });
 
 export const containerCreateBody: BodySchema = {
+  jsonOnly: true,
   required: true,
   shape: struct('runconfig.ContainerConfigWrapper', {
     ...containerConfigFields,
@@ -318,14 +333,19 @@ export const containerCreateBody: BodySchema = {
 };
 
 export const containerUpdateBody: BodySchema = {
+  jsonOnly: true,
   required: true,
   shape: struct('container.UpdateConfig', { ...resourceFields, RestartPolicy: restartPolicy }),
 };
 
 /** POST /commit: an optional container.Config. */
-export const commitBody: BodySchema = { shape: struct('container.Config', containerConfigFields) };
+export const commitBody: BodySchema = {
+  jsonOnly: true,
+  shape: struct('container.Config', containerConfigFields),
+};
 
 export const execCreateBody: BodySchema = {
+  jsonOnly: true,
   required: true,
   shape: struct('types.ExecConfig', {
     User: str,
@@ -360,6 +380,7 @@ export const authBody: BodySchema = {
 };
 
 export const volumeCreateBody: BodySchema = {
+  jsonOnly: true,
   shape: struct('volume.CreateOptions', { Name: str, Driver: str, DriverOpts: strMap, Labels: strMap }),
 };
 
@@ -371,6 +392,7 @@ const ipamConfig = struct('network.IPAMConfig', {
 });
 
 export const networkCreateBody: BodySchema = {
+  jsonOnly: true,
   required: true,
   shape: struct('types.NetworkCreateRequest', {
     Name: str,
@@ -390,11 +412,13 @@ export const networkCreateBody: BodySchema = {
 };
 
 export const networkConnectBody: BodySchema = {
+  jsonOnly: true,
   required: true,
   shape: struct('types.NetworkConnect', { Container: str, EndpointConfig: endpointSettings }),
 };
 
 export const networkDisconnectBody: BodySchema = {
+  jsonOnly: true,
   required: true,
   shape: struct('types.NetworkDisconnect', { Container: str, Force: bool }),
 };
