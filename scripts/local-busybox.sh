@@ -29,8 +29,9 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
 # POST /images/create?fromSrc=- is `docker import`: one layer from the tar, with a default command.
-changes=$(printf '%s' 'CMD ["sh"]' | jq -sRr @uri)
-envc=$(printf '%s' 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' | jq -sRr @uri)
+# (URL-encoded: CMD ["sh"] and ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin)
+changes='CMD%20%5B%22sh%22%5D'
+envc='ENV%20PATH%3D%2Fusr%2Fsbin%3A%2Fusr%2Fbin%3A%2Fsbin%3A%2Fbin'
 out=$(tar -C "$root" --numeric-owner --owner=0 --group=0 -cf - . |
   api -X POST -H 'Content-Type: application/x-tar' --data-binary @- \
     "http://d/images/create?fromSrc=-&repo=$name&tag=$tag&changes=$changes&changes=$envc")
