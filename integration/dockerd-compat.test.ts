@@ -105,6 +105,12 @@ describe('archive of a container that is not running', () => {
       const ro = await d.docker(['cp', path.join(host, 'up.txt'), 'ar-created:/bro/x3']);
       expect(ro.code).not.toBe(0);
       expect(ro.stderr).toContain('mounted volume is marked read-only');
+      // A read-only root refuses writes outside its volumes only.
+      await ok(['create', '--name', 'ar-readonly', '--read-only', '-v', '/vol2', ref, 'true']);
+      await ok(['cp', path.join(host, 'up.txt'), 'ar-readonly:/vol2/']);
+      const rootRo = await d.docker(['cp', path.join(host, 'up.txt'), 'ar-readonly:/etc/']);
+      expect(rootRo.stderr).toContain('container rootfs is marked read-only');
+      await ok(['rm', '-v', 'ar-readonly']);
       // What was copied in while it was created is what the container sees once it runs.
       await ok(['start', '-a', 'ar-created']);
       const seen = await ok([
