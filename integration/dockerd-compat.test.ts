@@ -410,6 +410,42 @@ describe('events and API versions', () => {
     expect(evs[4].Actor.Attributes.exitCode).toBe('4');
     expect(evs[2].Actor.Attributes.execID).toMatch(/^[0-9a-f]{64}$/);
     await ok(['rm', '-f', id]);
+    // Image events carry status and id too (no from), as dockerd's.
+    const t0 = Math.floor(Date.now() / 1000) - 1;
+    await ok(['tag', ref, 'evtag:one']);
+    const imageId = (await ok(['image', 'inspect', '-f', '{{.Id}}', ref])).trim();
+    const t1 = Math.floor(Date.now() / 1000) + 1;
+    const imageEvents = (
+      await ok([
+        'events',
+        '--since',
+        String(t0),
+        '--until',
+        String(t1),
+        '--filter',
+        'type=image',
+        '--format',
+        '{{json .}}',
+      ])
+    )
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            status: string;
+            id: string;
+            from?: string;
+            Actor: { Attributes: Record<string, string> };
+          },
+      );
+    const img = imageEvents.find((e) => e.Actor.Attributes.name === 'evtag:one')!;
+    expect([img.status, img.id, img.from, img.Actor.Attributes.name]).toEqual([
+      'tag',
+      imageId,
+      undefined,
+      'evtag:one',
+    ]);
   });
 
   it("a client older than 1.12 or newer than 1.41 gets dockerd's text; 1.12 is served", async () => {
