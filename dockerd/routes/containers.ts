@@ -76,9 +76,12 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       handler: async (ctx) => {
         // dockerd ≥ 1.24 refuses a start body (the HostConfig moved to create); `null` was allowed.
         const startBody = (await ctx.body()).toString().trim();
-        if (startBody !== '' && startBody !== 'null' && ctx.versionAtLeast('1.24'))
+        if (startBody !== '' && startBody !== 'null')
           throw new InvalidParameter(
-            'starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24',
+            ctx.versionAtLeast('1.24')
+              ? 'starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24'
+              : // Older clients may send a HostConfig here; it is refused rather than ignored.
+                'a HostConfig in the start body is not supported: give it to create',
           );
         await b.startContainer(get(ctx));
         ctx.noContent();
