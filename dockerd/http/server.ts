@@ -189,6 +189,9 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
       set.add(ctx);
       const schema = found.route.body;
       if (schema) {
+        // Read (bounded) first: answering before the body is consumed makes the kernel reset the
+        // connection under the client's feet, and it never sees the 400.
+        await ctx.body();
         if (schema.jsonOnly) {
           const len = req.headers['content-length'];
           const hasBody = len === undefined ? req.headers['transfer-encoding'] !== undefined : len !== '0';
