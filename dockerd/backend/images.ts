@@ -46,6 +46,9 @@ function tsToMs(t: { seconds: number; nanos: number } | undefined): number {
   return t ? t.seconds * 1000 + Math.floor(t.nanos / 1e6) : 0;
 }
 
+/** The record name of an image that has none (`moby-dangling@<manifest digest>`). */
+export const DANGLING_PREFIX = 'moby-dangling@';
+
 /** The familiar name:tag of a record, or undefined for a digest-only or dangling record. */
 export function repoTag(name: string): string | undefined {
   try {
@@ -57,6 +60,7 @@ export function repoTag(name: string): string | undefined {
 }
 
 export function repoDigest(rec: ImageRecord): string | undefined {
+  if (rec.name.startsWith(DANGLING_PREFIX)) return undefined; // an image without a name (commit, build)
   try {
     const r = parseReference(rec.name);
     if (r.digest) return `${r.familiarName}@${r.digest}`;

@@ -6,7 +6,8 @@ import type { Engine } from './engine.js';
 
 export const ENGINE_VERSION = '20.10.24-tsctr.0.1.0';
 export const API_VERSION = '1.41';
-export const MIN_API_VERSION = '1.24';
+// dockerd 20.10's DefaultMinVersion: older clients get "client version X is too old…" (400).
+export const MIN_API_VERSION = '1.12';
 
 function osName(): string {
   try {

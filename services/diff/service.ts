@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { DiffServer } from '../../api/gen/containerd/services/diff/v1/diff.js';
-import { canceled, invalidArgument, notImplemented } from '../../api/errdefs.js';
+import { canceled, invalidArgument, isAlreadyExists, notImplemented } from '../../api/errdefs.js';
 import type { ContentStore } from '../content/store.js';
 import type { Edge } from '../server/grpc.js';
 import { applyLayer } from './apply.js';
@@ -60,7 +60,13 @@ export function diffService(edge: Edge, content: ContentStore, snapshotDirs: str
       try {
         for await (const chunk of stream) await w.write(w.offset(), chunk as Buffer);
         const size = w.offset();
-        const digest = await w.commit(0, '', req.labels);
+        const written = w.digest();
+        // The same bytes may be stored already (an empty layer, a second commit of an unchanged
+        // container): that blob is the answer, as containerd's differ has it.
+        const digest = await w.commit(0, '', req.labels).catch((err: unknown) => {
+          if (isAlreadyExists(err)) return written;
+          throw err;
+        });
         return { diff: { mediaType, digest, size, annotations: {} } };
       } finally {
         await w.close();

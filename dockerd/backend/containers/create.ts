@@ -9,7 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
 import { type UserDb, readUserDb } from '../../../client/spec/index.js';
-import { InvalidParameter } from '../../errdefs/index.js';
+import { type Platform, formatPlatform, onlyMatcher } from '../../../client/remotes/platform.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine } from '../engine.js';
 import { newId, randomName, validName } from '../ids.js';
@@ -222,12 +223,22 @@ export async function createContainer(
   e: Engine,
   body: CreateBody,
   nameParam: string,
+  platform?: Platform,
 ): Promise<{ Id: string; Warnings: string[] }> {
   if (!body || typeof body !== 'object')
     throw new InvalidParameter('Config cannot be empty in order to create a container');
   if (!body.Image) throw new InvalidParameter('No image was specified');
   checkConfig(body);
   const img = await e.images.resolve(body.Image, { allNames: false });
+  if (platform) {
+    // As dockerd: a 404, so the CLI goes on to pull the image for that platform.
+    const have = { os: img.config.os, architecture: img.config.architecture, variant: img.config.variant };
+    if (!onlyMatcher(platform).match(have))
+      throw new NotFound(
+        `image with reference ${body.Image} was found but does not match the specified platform: ` +
+          `wanted ${formatPlatform(platform)}, actual: ${formatPlatform(have)}`,
+      );
+  }
   const ic = img.config.config ?? {};
   const hc = normalizeHostConfig(body.HostConfig);
 

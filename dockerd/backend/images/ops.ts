@@ -1,5 +1,6 @@
 // The image endpoints other than pull and push: list, inspect, history, tag, remove, prune — over
 // image records in tsctrd, with Docker's shapes and its conflict rules for removal.
+import { checkTag, parseNamed } from '../../wire/reference.js';
 import { parseReference } from '../../../client/remotes/reference.js';
 import { Conflict, InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
@@ -117,14 +118,12 @@ export function historyView(img: ResolvedImage): Array<Record<string, unknown>> 
 }
 
 export async function tagImage(e: Engine, source: string, repo: string, tag: string): Promise<void> {
-  const img = await e.images.resolve(source);
-  let ref;
-  try {
-    ref = parseReference(tag ? `${repo}:${tag}` : repo);
-  } catch (err) {
-    throw new InvalidParameter((err as Error).message);
-  }
+  // Checked as dockerd does, before the source is looked up, with the reference package's texts.
+  let ref = parseNamed(repo);
+  if (tag) checkTag(tag);
   if (ref.digest) throw new InvalidParameter('refusing to create a tag with a digest reference');
+  if (tag) ref = parseReference(`${ref.name}:${tag}`);
+  const img = await e.images.resolve(source);
   await e.c.image(ref.string).put({ target: img.target }, [], true);
   e.events.publish('image', 'tag', img.id, { name: ref.familiar });
 }

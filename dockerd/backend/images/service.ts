@@ -6,7 +6,16 @@ import { type JsonMessage, errorMessage } from '../../wire/jsonmessage.js';
 import type { JsonStreamWriter } from '../../wire/jsonmessage.js';
 import type { Engine } from '../engine.js';
 import { loadImages, resolveSaveNames, saveImages } from './archive.js';
-import { historyView, imageInspectView, imageListView, removeImage, tagImage, tagsOf } from './ops.js';
+import {
+  digestsOf,
+  historyView,
+  imageInspectView,
+  imageListView,
+  removeImage,
+  tagImage,
+  tagsOf,
+} from './ops.js';
+import { globRegex, matchesAnyReference } from './ref-match.js';
 import { pullImage, pullReference } from './pull.js';
 import { pushRepository } from './push.js';
 import { importRootfs } from './import.js';
@@ -76,20 +85,16 @@ export class ImagesService {
     const all = await this.e.images.list();
     const counts = new Map<string, number>();
     for (const r of this.e.store.list()) counts.set(r.Image, (counts.get(r.Image) ?? 0) + 1);
-    const refs = o.filters.get('reference');
+    // Several `reference` values match any of them; only the matching names are listed.
+    const refs = o.filters.get('reference')?.map(globRegex);
+    const named = (list: string[]) => (refs ? list.filter((t) => matchesAnyReference(refs, t)) : list);
     const labels = o.filters.get('label');
     const dangling = o.filters.get('dangling');
     return all
       .filter((img) => {
         const tags = tagsOf(img);
         if (dangling?.includes('true') && tags.length > 0) return false;
-        if (
-          refs &&
-          !refs.some((ref) =>
-            tags.some((t) => t === ref || t.split(':')[0] === ref || t.startsWith(`${ref}:`)),
-          )
-        )
-          return false;
+        if (refs && named(tags).length === 0 && named(digestsOf(img)).length === 0) return false;
         if (labels) {
           const l = img.config.config?.Labels ?? {};
           if (
@@ -102,7 +107,10 @@ export class ImagesService {
         return true;
       })
       .sort((a, b) => ((a.config.created ?? '') < (b.config.created ?? '') ? 1 : -1))
-      .map((img) => imageListView(img, o.all ? (counts.get(img.id) ?? 0) : -1));
+      .map((img) => {
+        const view = imageListView(img, o.all ? (counts.get(img.id) ?? 0) : -1);
+        return refs ? { ...view, RepoTags: named(tagsOf(img)), RepoDigests: named(digestsOf(img)) } : view;
+      });
   }
 
   async inspectImage(ref: string): Promise<Record<string, unknown>> {

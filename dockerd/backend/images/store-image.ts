@@ -12,6 +12,7 @@ import { unpackImage } from '../../../client/images/unpack-image.js';
 import { MediaType } from '../../../client/remotes/media.js';
 import { setContentLabels } from '../../../client/services/content.js';
 import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
+import { DANGLING_PREFIX } from '../images.js';
 
 export function withLease<T>(c: Connection, fn: (leased: Connection) => Promise<T>): Promise<T> {
   const id = `dockerd-${Date.now()}-${randomBytes(3).toString('hex')}`;
@@ -45,7 +46,7 @@ export async function storeImage(
   const labels: Record<string, string> = { 'containerd.io/gc.ref.content.config': cfg.digest };
   o.layers.forEach((l, i) => (labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
   await setContentLabels(c, manifest.digest, labels);
-  await c.image(o.name ?? `moby-dangling@${manifest.digest}`).put({ target: manifest }, ['target'], true);
+  await c.image(o.name ?? `${DANGLING_PREFIX}${manifest.digest}`).put({ target: manifest }, ['target'], true);
   await unpackImage(c, manifest, DEFAULT_SNAPSHOTTER);
   return { id: cfg.digest, manifest };
 }
