@@ -43,6 +43,8 @@ export interface DockerdOptions {
   tls?: { ca: string; cert: string; key: string };
   /** Networking options (defaults: dockerd's). */
   network?: NetworkConfig;
+  /** `--no-new-privileges`: every container gets no_new_privs. */
+  noNewPrivileges?: boolean;
   log: Logger;
 }
 
@@ -72,6 +74,7 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
     execRoot: o.execRoot,
     log: o.log,
     containerdAddress: o.containerd,
+    security: { noNewPrivileges: o.noNewPrivileges ?? false },
   });
   // Networking first: a daemon that cannot have its bridge (another daemon owns it) must not start.
   const net = o.network ?? DEFAULT_NETWORK_CONFIG;

@@ -23,7 +23,6 @@ import {
   withMemoryLimit,
   withMemorySwap,
   withMounts,
-  withNewPrivileges,
   withPidsLimit,
   withPrivileged,
   withRootfsReadonly,
@@ -31,6 +30,13 @@ import {
   withoutMounts,
 } from '../../client/spec/index.js';
 import { InvalidParameter } from '../errdefs/index.js';
+import type { SecurityDefaults } from './security.js';
+import {
+  withDockerDevices,
+  withDockerSecurity,
+  withDockerSysctls,
+  withSystemPaths,
+} from './spec-security.js';
 import type { ContainerRecord, MountPoint } from './types.js';
 
 export const NAMESPACE = 'moby';
@@ -77,9 +83,11 @@ export interface SpecInputs {
   /** The image's config section (Env, User, WorkingDir, …). */
   image: { Env?: string[] | null; User?: string; WorkingDir?: string };
   users: UserDb;
+  /** The daemon's security defaults (`--no-new-privileges`). */
+  security?: SecurityDefaults;
 }
 
-export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec> {
+export async function buildSpec({ rec, image, users, security = {} }: SpecInputs): Promise<Spec> {
   const cfg = rec.Config;
   const hc = rec.HostConfig;
   const opts: SpecOpt[] = [
@@ -146,7 +154,7 @@ export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec
       ? await currentCapabilities()
       : [];
   if (hc.Privileged) {
-    opts.push(withPrivileged(all), withAllDevicesAllowed, withNewPrivileges);
+    opts.push(withPrivileged(all), withAllDevicesAllowed);
     opts.push(withLinuxDevices(await hostDevices()));
   }
   opts.push(...capsOpt(hc.CapAdd ?? [], hc.CapDrop ?? [], all));
@@ -162,10 +170,7 @@ export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec
   else if (hc.CpuQuota && hc.CpuQuota > 0) opts.push(withCpuCfs(hc.CpuQuota, hc.CpuPeriod || 100_000));
   if (hc.CpuShares && hc.CpuShares > 0) opts.push(withCpuShares(hc.CpuShares));
   if (hc.PidsLimit && hc.PidsLimit > 0) opts.push(withPidsLimit(hc.PidsLimit));
-  if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) {
-    const sysctl = hc.Sysctls;
-    opts.push((s) => ({ ...s, linux: { ...s.linux, sysctl: { ...sysctl } } }));
-  }
+  opts.push(withDockerSysctls(hc), withSystemPaths(hc), await withDockerDevices(hc));
   if (hc.Ulimits && hc.Ulimits.length > 0) {
     const limits = hc.Ulimits;
     opts.push((s) => {
@@ -183,5 +188,7 @@ export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec
     const adj = hc.OomScoreAdj;
     opts.push((s) => ({ ...s, process: { ...s.process!, oomScoreAdj: adj } }));
   }
+  // Last: the seccomp profile depends on the final capability set.
+  opts.push(withDockerSecurity(hc, security));
   return applyOpts(defaultSpec(NAMESPACE, rec.Id), ...opts);
 }

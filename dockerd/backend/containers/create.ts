@@ -16,6 +16,8 @@ import { newId, randomName, validName } from '../ids.js';
 import { resolveMounts } from '../mounts.js';
 import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
+import { parseSecurityOpt } from '../security.js';
+import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, checkDevices, checkSysctls } from '../spec-security.js';
 import { initialNetworkState } from '../../network/state.js';
 import {
   type ContainerConfig,
@@ -109,6 +111,14 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   }
   if (h.Memory && h.Memory > 0 && h.Memory < 6 * 1024 * 1024)
     throw new InvalidParameter('Minimum memory limit allowed is 6MB');
+  parseSecurityOpt(h.SecurityOpt);
+  checkDevices(h);
+  checkSysctls(h);
+  // dockerd records the default masked and read-only paths (a privileged container has none).
+  if (!h.Privileged) {
+    h.MaskedPaths = Array.isArray(h.MaskedPaths) ? h.MaskedPaths : [...DOCKER_MASKED_PATHS];
+    h.ReadonlyPaths = Array.isArray(h.ReadonlyPaths) ? h.ReadonlyPaths : [...DOCKER_READONLY_PATHS];
+  }
   return h;
 }
 
@@ -333,7 +343,7 @@ export async function createContainer(
             return cfg.User || namedGroups ? readUserDb(root) : {};
           })
         : {};
-    const spec = await buildSpec({ rec, image: ic, users });
+    const spec = await buildSpec({ rec, image: ic, users, security: e.opts.security });
     await e.lifecycle.configureSpec({ rec, spec, dir });
     await e.c.container(id).create({
       labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },

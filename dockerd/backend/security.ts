@@ -1,0 +1,88 @@
+// `--security-opt` as dockerd reads it: no-new-privileges, seccomp (default, unconfined or a profile's
+// JSON text, which the CLI reads from the file), apparmor and label. What we cannot apply is refused.
+import { type SeccompProfile, SeccompProfileError, parseProfile } from '../../pkg/seccomp/index.js';
+import { InvalidParameter } from '../errdefs/index.js';
+
+export type SeccompChoice =
+  { kind: 'default' } | { kind: 'unconfined' } | { kind: 'custom'; profile: SeccompProfile };
+
+export interface SecurityChoices {
+  noNewPrivileges: boolean;
+  seccomp: SeccompChoice;
+}
+
+/** Daemon-wide security defaults (`--no-new-privileges`, daemon.json `"no-new-privileges"`). */
+export interface SecurityDefaults {
+  noNewPrivileges?: boolean;
+}
+
+function parseBool(v: string): boolean | undefined {
+  if (/^(1|t|true)$/i.test(v)) return true;
+  if (/^(0|f|false)$/i.test(v)) return false;
+  return undefined;
+}
+
+/** The container's security choices from HostConfig.SecurityOpt; a bad or unsupported option is a 400. */
+export function parseSecurityOpt(
+  opts: readonly string[] | null | undefined,
+  defaults: SecurityDefaults = {},
+): SecurityChoices {
+  let noNewPrivileges = false;
+  let seccomp: SeccompChoice = { kind: 'default' };
+  for (const opt of opts ?? []) {
+    if (typeof opt !== 'string') throw new InvalidParameter(`invalid --security-opt: ${JSON.stringify(opt)}`);
+    if (opt === 'no-new-privileges') {
+      noNewPrivileges = true;
+      continue;
+    }
+    // SELinux is not used here: disabling its labels is already the case.
+    if (opt === 'disable') continue;
+    const sep = opt.includes('=') ? '=' : opt.includes(':') ? ':' : '';
+    if (!sep) throw new InvalidParameter(`invalid --security-opt 1: "${opt}"`);
+    const at = opt.indexOf(sep);
+    const key = opt.slice(0, at);
+    const value = opt.slice(at + 1);
+    switch (key) {
+      case 'no-new-privileges': {
+        const b = parseBool(value);
+        if (b === undefined) throw new InvalidParameter(`invalid --security-opt 2: "${opt}"`);
+        noNewPrivileges = b;
+        break;
+      }
+      case 'seccomp':
+        if (value === 'unconfined') seccomp = { kind: 'unconfined' };
+        else if (value === 'builtin' || value === 'default') seccomp = { kind: 'default' };
+        else {
+          try {
+            seccomp = { kind: 'custom', profile: parseProfile(value) };
+          } catch (err) {
+            if (err instanceof SeccompProfileError) throw new InvalidParameter(err.message);
+            throw err;
+          }
+        }
+        break;
+      case 'apparmor':
+        if (value !== 'unconfined')
+          throw new InvalidParameter(
+            `apparmor profile "${value}": AppArmor is not supported by this daemon (only apparmor=unconfined)`,
+          );
+        break;
+      case 'label':
+        if (value !== 'disable')
+          throw new InvalidParameter(
+            `label "${value}": SELinux labels are not supported by this daemon (only label=disable)`,
+          );
+        break;
+      default:
+        throw new InvalidParameter(`invalid --security-opt 2: "${opt}"`);
+    }
+  }
+  return { noNewPrivileges: noNewPrivileges || defaults.noNewPrivileges === true, seccomp };
+}
+
+/** `docker info`'s SecurityOptions. */
+export function securityInfo(defaults: SecurityDefaults): string[] {
+  const out = ['name=seccomp,profile=default'];
+  if (defaults.noNewPrivileges) out.push('name=no-new-privileges');
+  return out;
+}
