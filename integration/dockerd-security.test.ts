@@ -169,3 +169,172 @@ describe('no_new_privs', () => {
     }
   }, 90_000);
 });
+
+/** `docker create` through the API (for fields the CLI does not send), then start and wait: the logs. */
+async function apiRun(
+  body: Record<string, unknown>,
+): Promise<{ status: number; out: string; message: string }> {
+  const c = await d.request('POST', '/v1.41/containers/create', JSON.stringify({ Image: img, ...body }), {
+    'Content-Type': 'application/json',
+  });
+  if (c.status !== 201)
+    return { status: c.status, out: '', message: (JSON.parse(c.body) as { message: string }).message };
+  const id = (JSON.parse(c.body) as { Id: string }).Id;
+  const s = await d.docker(['start', '-a', id], { timeoutMs: 60_000 });
+  await d.docker(['rm', '-f', id]);
+  return { status: c.status, out: s.stdout.trim(), message: s.stderr.trim() };
+}
+
+// What dockerd 20.10 gives a default container on this host (measured with Debian's dockerd).
+const DOCKER_DEFAULT_CAPEFF = '00000000a80425fb';
+const DOCKER_DEVICES_LIST = [
+  'b *:* m',
+  'c *:* m',
+  'c 1:3 rwm',
+  'c 1:5 rwm',
+  'c 1:7 rwm',
+  'c 1:8 rwm',
+  'c 1:9 rwm',
+  'c 5:0 rwm',
+  'c 5:1 rwm',
+  'c 5:2 rwm',
+  'c 10:200 rwm',
+  'c 136:* rwm',
+];
+const SYSTEM_PATHS =
+  'awk \'$5 ~ /^\\/(proc\\/(keys|acpi|sys|bus|cpuinfo)|sys\\/firmware)$/ {split($6, o, ","); print $5, o[1]}\' /proc/self/mountinfo | sort';
+
+describe("Docker's other defaults, as dockerd gives them", () => {
+  it('capabilities: the default set, --cap-drop/--cap-add with and without CAP_, ALL, unknown names', async () => {
+    expect((await sh([], statusField('CapEff'))).out).toBe(`CapEff:${DOCKER_DEFAULT_CAPEFF}`);
+    expect((await sh(['--cap-drop', 'ALL'], statusField('CapEff'))).out).toBe('CapEff:0000000000000000');
+    expect((await sh(['--cap-add', 'net_admin', '--cap-drop', 'CAP_CHOWN'], statusField('CapEff'))).out).toBe(
+      'CapEff:00000000a80435fa',
+    );
+    expect((await sh(['--cap-drop', 'ALL', '--cap-add', 'CHOWN'], statusField('CapEff'))).out).toBe(
+      'CapEff:0000000000000001',
+    );
+    const all = await sh(['--cap-add', 'ALL'], statusField('CapBnd'));
+    expect(all.out).toBe(`CapBnd:${(await sh(['--privileged'], statusField('CapBnd'))).out.slice(7)}`);
+    for (const [flag, msg] of [
+      ['--cap-add', 'invalid CapAdd: unknown capability: "CAP_FOO"'],
+      ['--cap-drop', 'invalid CapDrop: unknown capability: "CAP_FOO"'],
+    ]) {
+      const r = await d.docker(['create', flag, 'foo', img]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(msg);
+    }
+  });
+
+  it('masked and read-only paths: the defaults, inspect shows them, MaskedPaths/ReadonlyPaths replace them', async () => {
+    expect((await sh([], SYSTEM_PATHS)).out.split('\n')).toEqual([
+      '/proc/acpi ro',
+      '/proc/bus ro',
+      '/proc/keys rw',
+      '/proc/sys ro',
+      '/sys/firmware ro',
+    ]);
+    // The CLI's systempaths=unconfined sends both lists empty.
+    expect((await sh(['--security-opt', 'systempaths=unconfined'], SYSTEM_PATHS)).out).toBe('');
+    const r = await apiRun({
+      Cmd: ['sh', '-c', SYSTEM_PATHS],
+      HostConfig: { MaskedPaths: ['/proc/cpuinfo'], ReadonlyPaths: ['/proc/bus'] },
+    });
+    expect(r.out.split('\n')).toEqual(['/proc/bus ro', '/proc/cpuinfo rw']);
+    const c = await d.docker(['create', img]);
+    const hc = JSON.parse(
+      (await d.docker(['inspect', '--format', '{{json .HostConfig}}', c.stdout.trim()])).stdout,
+    ) as {
+      MaskedPaths: string[];
+      ReadonlyPaths: string[];
+    };
+    expect(hc.MaskedPaths).toEqual([
+      '/proc/asound',
+      '/proc/acpi',
+      '/proc/kcore',
+      '/proc/keys',
+      '/proc/latency_stats',
+      '/proc/timer_list',
+      '/proc/timer_stats',
+      '/proc/sched_debug',
+      '/proc/scsi',
+      '/sys/firmware',
+    ]);
+    expect(hc.ReadonlyPaths).toEqual([
+      '/proc/bus',
+      '/proc/fs',
+      '/proc/irq',
+      '/proc/sys',
+      '/proc/sysrq-trigger',
+    ]);
+    await d.docker(['rm', c.stdout.trim()]);
+  });
+
+  it('devices: the allowed list, --device with a path and permissions, DeviceCgroupRules', async () => {
+    expect((await sh([], 'cat /sys/fs/cgroup/devices/devices.list')).out.split('\n')).toEqual(
+      DOCKER_DEVICES_LIST,
+    );
+    const one = await sh(
+      ['--device', '/dev/loop-control'],
+      "ls -l /dev/loop-control | awk '{print $1, $5, $6}'; grep 10:237 /sys/fs/cgroup/devices/devices.list",
+    );
+    expect(one.out.split('\n')).toEqual(['crw------- 10, 237', 'c 10:237 rwm']);
+    const ro = await sh(
+      ['--device', '/dev/loop-control:/dev/lc:r'],
+      "ls -l /dev/lc | awk '{print $1, $5, $6}'; grep 10:237 /sys/fs/cgroup/devices/devices.list",
+    );
+    expect(ro.out.split('\n')).toEqual(['crw------- 10, 237', 'c 10:237 r']);
+    const rule = await sh(
+      ['--device-cgroup-rule', 'c 7:128 rwm'],
+      'grep 7:128 /sys/fs/cgroup/devices/devices.list',
+    );
+    expect(rule.out).toBe('c 7:128 rwm');
+    const missing = await d.docker(['create', '--device', '/dev/nope', img]);
+    expect(missing.stderr).toContain(
+      'error gathering device information while adding custom device "/dev/nope": no such file or directory',
+    );
+    const bad = await apiRun({ HostConfig: { DeviceCgroupRules: ['x 7:128 rwm'] } });
+    expect([bad.status, bad.message]).toEqual([400, "invalid device cgroup format 'x 7:128 rwm'"]);
+  });
+
+  it('--read-only, --pids-limit, --ulimit, --oom-score-adj', async () => {
+    const r = await sh(
+      ['--read-only', '--pids-limit', '10', '--ulimit', 'nofile=100:200', '--oom-score-adj', '500'],
+      'touch /x; cat /sys/fs/cgroup/pids/pids.max; ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj',
+    );
+    expect(r.err).toContain('touch: /x: Read-only file system');
+    expect(r.out.split('\n')).toEqual(['10', '100', '200', '500']);
+  });
+
+  it('sysctls: Docker defaults let a non-root process bind port 80 and ping; namespaced ones only', async () => {
+    const r = await sh(
+      ['--user', '65534'],
+      'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range; /usr/local/bin/sectest bind 80; /usr/local/bin/sectest ping 127.0.0.1',
+    );
+    expect(r.out.split('\n')).toEqual(['0', '0\t2147483647', 'bound', 'pong']);
+    const set = await sh(
+      ['--sysctl', 'kernel.shmmax=100000', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=1024'],
+      'cat /proc/sys/kernel/shmmax /proc/sys/net/ipv4/ip_unprivileged_port_start',
+    );
+    expect(set.out.split('\n')).toEqual(['100000', '1024']);
+    const refused = await sh(
+      ['--user', '65534', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=1024'],
+      '/usr/local/bin/sectest bind 80',
+    );
+    expect(refused.out).toBe('bind: EACCES');
+    for (const [body, msg] of [
+      [{ Sysctls: { 'vm.swappiness': '1' } }, "sysctl 'vm.swappiness' is not allowed: it is not namespaced"],
+      [
+        { Sysctls: { 'kernel.hostname': 'x' } },
+        "sysctl 'kernel.hostname' is not allowed: it is not namespaced",
+      ],
+      [
+        { NetworkMode: 'host', Sysctls: { 'net.ipv4.ip_forward': '1' } },
+        "sysctl 'net.ipv4.ip_forward' is not allowed in host network namespace",
+      ],
+    ] as const) {
+      const a = await apiRun({ HostConfig: body });
+      expect([a.status, a.message]).toEqual([400, msg]);
+    }
+  });
+});

@@ -48,6 +48,10 @@ function capName(c: string): string {
 
 function capsOpt(add: string[], drop: string[], all: readonly string[]): SpecOpt[] {
   const opts: SpecOpt[] = [];
+  for (const c of drop.map(capName)) {
+    if (c !== 'CAP_ALL' && !KNOWN_CAPS.includes(c))
+      throw new InvalidParameter(`invalid CapDrop: unknown capability: "${c}"`);
+  }
   if (drop.some((c) => c.toUpperCase() === 'ALL')) {
     opts.push((s) => withDroppedCapabilities([...KNOWN_CAPS])(s));
   } else if (drop.length > 0) opts.push(withDroppedCapabilities(drop.map(capName)));
