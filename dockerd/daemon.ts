@@ -26,6 +26,7 @@ import { networkRoutes } from './routes/networks.js';
 import { daemonVersion } from '../client/services/introspection.js';
 import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
+import { watchOom } from './backend/containers/oom.js';
 import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
 import { createApiServer, listenUnix } from './http/server.js';
 import { claimDataRoot } from './pidfile.js';
@@ -92,6 +93,8 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   engine.lifecycle.register(healthHook(engine));
   engine.lifecycle.register(restartPolicyHook(engine));
   await restoreContainers(engine);
+  const oomWatch = new AbortController();
+  watchOom(engine, oomWatch.signal);
   const swept = await network.sweep();
   if (swept > 0) o.log.info({ swept }, 'network sandboxes of gone containers removed');
 
@@ -147,6 +150,7 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   return {
     engine,
     async stop() {
+      oomWatch.abort();
       for (const l of listeners) l.close();
       c.close();
     },

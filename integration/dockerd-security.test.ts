@@ -338,3 +338,164 @@ describe("Docker's other defaults, as dockerd gives them", () => {
     }
   });
 });
+
+describe('update, inspect and the create options', () => {
+  const cg = (ctl: string, file: string) => `cat /sys/fs/cgroup/${ctl}/${file}`;
+
+  it('docker update of --cpu-quota, --memory and --pids-limit reaches the running container and inspect', async () => {
+    const run = await d.docker([
+      'run',
+      '-d',
+      '--memory',
+      '64m',
+      '--cpu-quota',
+      '50000',
+      '--pids-limit',
+      '20',
+      '--cpuset-cpus',
+      '0',
+      '--memory-reservation',
+      '32m',
+      '--cpu-shares',
+      '512',
+      img,
+      'sleep',
+      '300',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const id = run.stdout.trim();
+    const inspect = async () =>
+      JSON.parse((await d.docker(['inspect', '--format', '{{json .HostConfig}}', id])).stdout) as Record<
+        string,
+        unknown
+      >;
+    const limits = async () =>
+      (
+        await d.docker([
+          'exec',
+          id,
+          'sh',
+          '-c',
+          `${cg('memory', 'memory.limit_in_bytes')}; ${cg('cpu', 'cpu.cfs_quota_us')}; ${cg('pids', 'pids.max')}; ${cg('cpuset', 'cpuset.cpus')}; ${cg('cpu', 'cpu.shares')}; ${cg('memory', 'memory.soft_limit_in_bytes')}`,
+        ])
+      ).stdout
+        .trim()
+        .split('\n');
+    expect(await limits()).toEqual(['67108864', '50000', '20', '0', '512', '33554432']);
+    expect(await inspect()).toMatchObject({
+      Memory: 67108864,
+      CpuQuota: 50000,
+      PidsLimit: 20,
+      CpusetCpus: '0',
+      MemoryReservation: 33554432,
+      CpuShares: 512,
+    });
+    const u = await d.docker([
+      'update',
+      '--memory',
+      '128m',
+      '--memory-swap',
+      '256m',
+      '--cpu-quota',
+      '80000',
+      '--pids-limit',
+      '30',
+      id,
+    ]);
+    expect(u.code, u.stderr).toBe(0);
+    expect((await limits()).slice(0, 3)).toEqual(['134217728', '80000', '30']);
+    expect(await inspect()).toMatchObject({
+      Memory: 134217728,
+      MemorySwap: 268435456,
+      CpuQuota: 80000,
+      PidsLimit: 30,
+    });
+    // -1 lifts a limit (inspect then shows 0 for the pids limit, -1 for the quota, as dockerd).
+    expect((await d.docker(['update', '--pids-limit', '-1', '--cpu-quota', '-1', id])).code).toBe(0);
+    expect((await limits()).slice(1, 3)).toEqual(['-1', 'max']);
+    expect(await inspect()).toMatchObject({ CpuQuota: -1, PidsLimit: 0 });
+    // PidsLimit 0 through the API lifts it too; absent fields change nothing.
+    await d.request('POST', `/v1.41/containers/${id}/update`, '{"PidsLimit": 40}', {
+      'Content-Type': 'application/json',
+    });
+    expect((await limits())[2]).toBe('40');
+    const zero = await d.request('POST', `/v1.41/containers/${id}/update`, '{"PidsLimit": 0}', {
+      'Content-Type': 'application/json',
+    });
+    expect(zero.status).toBe(200);
+    expect((await limits()).slice(0, 3)).toEqual(['134217728', '-1', 'max']);
+    const bad = await d.request('POST', `/v1.41/containers/${id}/update`, '{"Memory": -1}', {
+      'Content-Type': 'application/json',
+    });
+    expect([bad.status, JSON.parse(bad.body)]).toEqual([
+      400,
+      { message: 'Minimum memory limit allowed is 6MB' },
+    ]);
+    await d.docker(['rm', '-f', id]);
+  }, 90_000);
+
+  it('State.OOMKilled is true after the OOM killer ends the container', async () => {
+    // 200 MiB of zeros held in a shell variable, in a 16 MiB container without swap.
+    const r = await d.docker(
+      [
+        'run',
+        '--name',
+        'oomer',
+        '--memory',
+        '16m',
+        '--memory-swap',
+        '16m',
+        img,
+        'sh',
+        '-c',
+        'x=$(head -c 209715200 /dev/zero | tr "\\0" a); echo survived',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.stdout).not.toContain('survived');
+    let state: { OOMKilled: boolean; ExitCode: number } = { OOMKilled: false, ExitCode: 0 };
+    for (let i = 0; i < 50 && !state.OOMKilled; i++) {
+      state = JSON.parse(
+        (await d.docker(['inspect', '--format', '{{json .State}}', 'oomer'])).stdout,
+      ) as typeof state;
+      if (!state.OOMKilled) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(state).toMatchObject({ OOMKilled: true, ExitCode: 137 });
+    await d.docker(['rm', '-f', 'oomer']);
+  }, 90_000);
+
+  it('--domainname, and the container resolves its own hostname through /etc/hosts', async () => {
+    const r = await sh(
+      ['--hostname', 'h1', '--domainname', 'example.test'],
+      'hostname; cat /proc/sys/kernel/domainname; grep -w h1 /etc/hosts | cut -f2; ping -c1 -W2 h1 >/dev/null && echo resolves',
+    );
+    expect(r.out.split('\n')).toEqual(['h1', 'example.test', 'h1.example.test h1', 'resolves']);
+    const c = await d.docker(['create', '--domainname', 'example.test', img]);
+    expect(
+      (await d.docker(['inspect', '--format', '{{.Config.Domainname}}', c.stdout.trim()])).stdout.trim(),
+    ).toBe('example.test');
+    await d.docker(['rm', c.stdout.trim()]);
+  });
+
+  it("a --tmpfs on the path of an image's anonymous volume replaces that volume", async () => {
+    const c = await d.request(
+      'POST',
+      '/v1.41/containers/create',
+      JSON.stringify({
+        Image: img,
+        Cmd: ['sh', '-c', 'awk \'$5 == "/data" {print $9}\' /proc/self/mountinfo'],
+        Volumes: { '/data': {} },
+        HostConfig: { Tmpfs: { '/data': 'size=1m' } },
+      }),
+      { 'Content-Type': 'application/json' },
+    );
+    expect(c.status, c.body).toBe(201);
+    const id = (JSON.parse(c.body) as { Id: string }).Id;
+    const mounts = JSON.parse((await d.docker(['inspect', '--format', '{{json .Mounts}}', id])).stdout) as {
+      Type: string;
+    }[];
+    expect(mounts.map((m) => m.Type)).toEqual(['tmpfs']);
+    expect((await d.docker(['start', '-a', id])).stdout.trim()).toBe('tmpfs');
+    await d.docker(['rm', '-f', id]);
+  });
+});

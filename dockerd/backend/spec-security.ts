@@ -194,10 +194,15 @@ export function checkSysctls(hc: HostConfig): void {
   }
 }
 
-/** Docker's default network sysctls (own network namespace only), then the body's. */
-export function withDockerSysctls(hc: HostConfig): SpecOpt {
+/** Config.Domainname (as dockerd: the UTS namespace's kernel.domainname), Docker's default network
+ * sysctls (own network namespace only), then the body's. */
+export function withDockerSysctls(hc: HostConfig, domainname?: string): SpecOpt {
   const own = hc.NetworkMode !== 'host' && !(hc.NetworkMode ?? '').startsWith('container:');
-  const sysctl = { ...(own ? DEFAULT_NET_SYSCTLS : {}), ...(hc.Sysctls ?? {}) };
+  const sysctl = {
+    ...(domainname && hc.UTSMode !== 'host' ? { 'kernel.domainname': domainname } : {}),
+    ...(own ? DEFAULT_NET_SYSCTLS : {}),
+    ...(hc.Sysctls ?? {}),
+  };
   return (spec: Spec): Spec =>
     Object.keys(sysctl).length === 0 ? spec : { ...spec, linux: { ...spec.linux, sysctl } };
 }

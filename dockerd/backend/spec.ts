@@ -13,23 +13,19 @@ import {
   hostDevices,
   withAddedCapabilities,
   withAllDevicesAllowed,
-  withCpuCfs,
-  withCpuShares,
   withDroppedCapabilities,
   withHostNamespace,
   withHostname,
   withImageConfig,
   withLinuxDevices,
-  withMemoryLimit,
-  withMemorySwap,
   withMounts,
-  withPidsLimit,
   withPrivileged,
   withRootfsReadonly,
   withTty,
   withoutMounts,
 } from '../../client/spec/index.js';
 import { InvalidParameter } from '../errdefs/index.js';
+import { blockIoOf, resourcesOf } from './resources.js';
 import type { SecurityDefaults } from './security.js';
 import {
   withDockerDevices,
@@ -164,17 +160,14 @@ export async function buildSpec({ rec, image, users, security = {} }: SpecInputs
   opts.push(...capsOpt(hc.CapAdd ?? [], hc.CapDrop ?? [], all));
   if (hc.ReadonlyRootfs) opts.push(withRootfsReadonly);
 
-  if (hc.Memory && hc.Memory > 0) {
-    opts.push(withMemoryLimit(hc.Memory));
-    if (hc.MemorySwap && hc.MemorySwap !== 0) opts.push(withMemorySwap(hc.MemorySwap));
-    else opts.push(withMemorySwap(hc.Memory * 2));
-  }
-  if (hc.NanoCpus && hc.NanoCpus > 0)
-    opts.push(withCpuCfs(Math.trunc((hc.NanoCpus * 100_000) / 1e9), 100_000));
-  else if (hc.CpuQuota && hc.CpuQuota > 0) opts.push(withCpuCfs(hc.CpuQuota, hc.CpuPeriod || 100_000));
-  if (hc.CpuShares && hc.CpuShares > 0) opts.push(withCpuShares(hc.CpuShares));
-  if (hc.PidsLimit && hc.PidsLimit > 0) opts.push(withPidsLimit(hc.PidsLimit));
-  opts.push(withDockerSysctls(hc), withSystemPaths(hc), await withDockerDevices(hc));
+  // Memory, CPU, cpuset, pids and block I/O: the same computation as `docker update`.
+  const blockIO = await blockIoOf(hc);
+  opts.push((s) => {
+    const resources = resourcesOf(hc, s.linux?.resources);
+    if (blockIO) resources.blockIO = blockIO;
+    return { ...s, linux: { ...s.linux, resources } };
+  });
+  opts.push(withDockerSysctls(hc, cfg.Domainname), withSystemPaths(hc), await withDockerDevices(hc));
   if (hc.Ulimits && hc.Ulimits.length > 0) {
     const limits = hc.Ulimits;
     opts.push((s) => {

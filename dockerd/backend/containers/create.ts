@@ -16,6 +16,7 @@ import { newId, randomName, validName } from '../ids.js';
 import { resolveMounts } from '../mounts.js';
 import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
+import { checkResources } from '../resources.js';
 import { parseSecurityOpt } from '../security.js';
 import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, checkDevices, checkSysctls } from '../spec-security.js';
 import { initialNetworkState } from '../../network/state.js';
@@ -109,8 +110,9 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
       throw new InvalidParameter(`invalid ${k}: ${String(v)}`);
   }
-  if (h.Memory && h.Memory > 0 && h.Memory < 6 * 1024 * 1024)
-    throw new InvalidParameter('Minimum memory limit allowed is 6MB');
+  checkResources(h);
+  // dockerd records the swap limit a memory limit implies (twice the memory).
+  if (h.Memory && h.Memory > 0 && !h.MemorySwap) h.MemorySwap = h.Memory * 2;
   parseSecurityOpt(h.SecurityOpt);
   checkDevices(h);
   checkSysctls(h);
