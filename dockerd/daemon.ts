@@ -27,6 +27,7 @@ import { daemonVersion } from '../client/services/introspection.js';
 import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
 import { watchOom } from './backend/containers/oom.js';
+import { sharedNamespacesHook } from './backend/containers/shared-ns.js';
 import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
 import { createApiServer, listenUnix } from './http/server.js';
 import { claimDataRoot } from './pidfile.js';
@@ -89,6 +90,8 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   const network = new NetworkController(o.execRoot, networking, engine.store, networkEvent, net, o.log);
   // Who hears about each container's lifecycle, in this order.
   engine.lifecycle.register(etcFilesHook(net));
+  // Joining another container's IPC/PID namespace fails (X not running) before the network is made.
+  engine.lifecycle.register(sharedNamespacesHook(engine));
   engine.lifecycle.register(network);
   engine.lifecycle.register(healthHook(engine));
   engine.lifecycle.register(restartPolicyHook(engine));

@@ -3,7 +3,7 @@
 // daemon-wide), capabilities, masked and read-only paths, devices, and the resource and sysctl options,
 // each compared with what dockerd 20.10 gives the same `docker run`.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -497,5 +497,137 @@ describe('update, inspect and the create options', () => {
     expect(mounts.map((m) => m.Type)).toEqual(['tmpfs']);
     expect((await d.docker(['start', '-a', id])).stdout.trim()).toBe('tmpfs');
     await d.docker(['rm', '-f', id]);
+  });
+});
+
+describe('create options that were accepted and ignored: applied or refused', () => {
+  it('--ipc and --pid container:X join X; --ipc none has no /dev/shm; X must run', async () => {
+    const x = (await d.docker(['run', '-d', '--name', 'nsx', img, 'sleep', '300'])).stdout.trim();
+    const xIpc = (await d.docker(['exec', x, 'readlink', '/proc/self/ns/ipc'])).stdout.trim();
+    const r = await sh(
+      ['--ipc', 'container:nsx', '--pid', 'container:nsx'],
+      'readlink /proc/self/ns/ipc; ps -o comm | grep -c "^sleep"',
+    );
+    expect(r.out.split('\n')).toEqual([xIpc, '1']);
+    const own = await sh([], 'readlink /proc/self/ns/ipc');
+    expect(own.out).not.toBe(xIpc);
+    expect((await sh(['--ipc', 'none'], 'awk \'$5 == "/dev/shm"\' /proc/self/mountinfo | wc -l')).out).toBe(
+      '0',
+    );
+    await d.docker(['stop', '-t', '0', 'nsx']);
+    const stopped = await d.docker(['run', '--rm', '--ipc', 'container:nsx', img, 'true']);
+    expect(stopped.stderr).toContain(`cannot join IPC of a non running container: ${x}`);
+    const missing = await d.docker(['create', '--pid', 'container:nope', img]);
+    expect(missing.stderr).toContain('No such container: nope');
+    await d.docker(['rm', '-f', 'nsx']);
+  }, 90_000);
+
+  it('--cgroupns private and --cgroup-parent are applied', async () => {
+    const hostNs = execFileSync('readlink', ['/proc/self/ns/cgroup']).toString().trim();
+    const priv = await sh(
+      ['--cgroupns', 'private'],
+      'readlink /proc/self/ns/cgroup; grep ":pids:" /proc/self/cgroup',
+    );
+    const [ns, pids] = priv.out.split('\n');
+    expect(ns).not.toBe(hostNs);
+    expect(pids).toMatch(/:pids:\/$/);
+    const parent = `tsctr-sec-${process.pid}`;
+    try {
+      const r = await sh(['--cgroup-parent', parent], 'grep ":pids:" /proc/self/cgroup');
+      expect(r.out).toMatch(new RegExp(`:pids:/${parent}/[0-9a-f]{64}$`));
+    } finally {
+      // The parent cgroups runc made, and the container's own below them (empty once it is gone).
+      for (const ctl of readdirSync('/sys/fs/cgroup')) {
+        const dir = `/sys/fs/cgroup/${ctl}/${parent}`;
+        try {
+          for (const child of readdirSync(dir, { withFileTypes: true }))
+            if (child.isDirectory()) rmdirSync(path.join(dir, child.name));
+          rmdirSync(dir);
+        } catch {
+          // not made in this hierarchy
+        }
+      }
+    }
+  });
+
+  it('memory swappiness, OOM-kill disable and block-device throttles reach the cgroup', async () => {
+    const r = await sh(
+      [
+        '--memory',
+        '64m',
+        '--memory-swappiness',
+        '7',
+        '--oom-kill-disable',
+        '--device-read-bps',
+        '/dev/loop0:1mb',
+      ],
+      'cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device',
+    );
+    expect(r.out.split('\n')).toEqual(['7', 'oom_kill_disable 1', '7:0 1048576']);
+  });
+
+  it('refuses with 400 (404 for a volume driver) what it cannot apply', async () => {
+    const cases: [Record<string, unknown>, number, string][] = [
+      [
+        { HostConfig: { StorageOpt: { size: '1G' } } },
+        400,
+        '--storage-opt is supported only for overlay over xfs',
+      ],
+      [
+        { HostConfig: { DeviceRequests: [{ Count: -1, Capabilities: [['gpu']] }] } },
+        400,
+        'could not select device driver',
+      ],
+      [{ HostConfig: { UsernsMode: 'private' } }, 400, 'invalid USER mode: private'],
+      [{ HostConfig: { IpcMode: 'weird' } }, 400, 'invalid IPC mode: weird'],
+      [
+        { HostConfig: { Isolation: 'hyperv' } },
+        400,
+        `Invalid isolation: "hyperv" - linux only supports 'default'`,
+      ],
+      [
+        { HostConfig: { VolumeDriver: 'nope' } },
+        404,
+        'error looking up volume plugin nope: plugin "nope" not found',
+      ],
+      [{ HostConfig: { CpuCount: 2 } }, 400, 'CpuCount is only supported on Windows'],
+      [{ HostConfig: { KernelMemory: 50000000 } }, 400, 'Kernel memory limits are not supported'],
+      [
+        { HostConfig: { CpuRealtimeRuntime: 1000 } },
+        400,
+        'CPU real-time period and runtime are not supported',
+      ],
+      [{ HostConfig: { BlkioWeight: 300 } }, 400, 'Your kernel does not support Block I/O weight'],
+      [{ HostConfig: { CpuQuota: 500 } }, 400, 'CPU cfs quota can not be less than 1ms (i.e. 1000)'],
+      [
+        { HostConfig: { Memory: 64 << 20, MemoryReservation: 128 << 20 } },
+        400,
+        'Minimum memory limit can not be less than memory reservation limit',
+      ],
+      [
+        { HostConfig: { MemorySwappiness: 101 } },
+        400,
+        'Invalid value: 101, valid memory swappiness range is 0-100',
+      ],
+      [{ NetworkDisabled: true }, 400, 'NetworkDisabled is not supported'],
+    ];
+    for (const [body, status, msg] of cases) {
+      const a = await apiRun(body);
+      expect([a.status, a.message], JSON.stringify(body)).toEqual([status, expect.stringContaining(msg)]);
+    }
+    const c = (await d.docker(['create', img, 'true'])).stdout.trim();
+    const u = await d.request(
+      'POST',
+      `/v1.41/containers/${c}/update`,
+      JSON.stringify({ Ulimits: [{ Name: 'nofile', Soft: 1, Hard: 1 }] }),
+      {
+        'Content-Type': 'application/json',
+      },
+    );
+    expect([u.status, JSON.parse(u.body)]).toEqual([
+      400,
+      { message: 'Ulimits cannot be changed by an update; recreate the container' },
+    ]);
+    await d.docker(['rm', c]);
   });
 });

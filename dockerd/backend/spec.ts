@@ -25,6 +25,7 @@ import {
   withoutMounts,
 } from '../../client/spec/index.js';
 import { InvalidParameter } from '../errdefs/index.js';
+import { withHostOptions } from './host-options.js';
 import { blockIoOf, resourcesOf } from './resources.js';
 import type { SecurityDefaults } from './security.js';
 import {
@@ -167,7 +168,12 @@ export async function buildSpec({ rec, image, users, security = {} }: SpecInputs
     if (blockIO) resources.blockIO = blockIO;
     return { ...s, linux: { ...s.linux, resources } };
   });
-  opts.push(withDockerSysctls(hc, cfg.Domainname), withSystemPaths(hc), await withDockerDevices(hc));
+  opts.push(
+    withHostOptions(hc, rec.Id),
+    withDockerSysctls(hc, cfg.Domainname),
+    withSystemPaths(hc),
+    await withDockerDevices(hc),
+  );
   if (hc.Ulimits && hc.Ulimits.length > 0) {
     const limits = hc.Ulimits;
     opts.push((s) => {

@@ -16,6 +16,7 @@ import { newId, randomName, validName } from '../ids.js';
 import { resolveMounts } from '../mounts.js';
 import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
+import { checkHostOptions } from '../host-options.js';
 import { checkResources } from '../resources.js';
 import { parseSecurityOpt } from '../security.js';
 import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, checkDevices, checkSysctls } from '../spec-security.js';
@@ -242,6 +243,14 @@ export async function createContainer(
   const img = await e.images.resolve(body.Image, { allNames: false });
   const ic = img.config.config ?? {};
   const hc = normalizeHostConfig(body.HostConfig);
+  checkHostOptions(body, hc, (ref) => {
+    try {
+      e.store.get(ref);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 
   // Cmd and entrypoint: an entrypoint given in the body drops the image's cmd (Docker's rule).
   const bodyEntry = list(body.Entrypoint);
