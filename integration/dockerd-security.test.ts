@@ -3,7 +3,15 @@
 // daemon-wide), capabilities, masked and read-only paths, devices, and the resource and sysctl options,
 // each compared with what dockerd 20.10 gives the same `docker run`.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,7 +121,8 @@ describe('seccomp', () => {
 
   it('docker info lists the default profile', async () => {
     const r = await d.docker(['info', '--format', '{{json .SecurityOptions}}']);
-    expect(JSON.parse(r.stdout)).toEqual(['name=seccomp,profile=default']);
+    const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    expect(JSON.parse(r.stdout)).toEqual(['name=seccomp,profile=default', ...(v2 ? ['name=cgroupns'] : [])]);
   });
 });
 
@@ -162,8 +171,19 @@ describe('no_new_privs', () => {
       expect((await d2.docker(['pull', img])).code).toBe(0);
       const r = await d2.docker(['run', '--rm', '--user', '65534', img, '/suid/sectest', 'ids']);
       expect(r.stdout.trim()).toBe('uid=65534 euid=65534 nnp=1');
-      const info = await d2.docker(['info', '--format', '{{json .SecurityOptions}}']);
-      expect(JSON.parse(info.stdout)).toEqual(['name=seccomp,profile=default', 'name=no-new-privileges']);
+      // A container's own option overrides the daemon's, either way (as dockerd).
+      const off = await d2.docker([
+        'run',
+        '--rm',
+        '--user',
+        '65534',
+        '--security-opt',
+        'no-new-privileges=false',
+        img,
+        '/suid/sectest',
+        'ids',
+      ]);
+      expect(off.stdout.trim()).toBe('uid=65534 euid=0 nnp=0');
     } finally {
       await d2.cleanup();
     }
@@ -304,6 +324,9 @@ describe("Docker's other defaults, as dockerd gives them", () => {
     );
     expect(r.err).toContain('touch: /x: Read-only file system');
     expect(r.out.split('\n')).toEqual(['10', '100', '200', '500']);
+    // Without --ulimit, as under dockerd, the limits are the daemon's (here: this test's), not nofile 1024.
+    const mine = /^Max open files\s+(\d+)\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))!;
+    expect((await sh([], 'ulimit -n; ulimit -Hn')).out.split('\n')).toEqual([mine[1], mine[2]]);
   });
 
   it('sysctls: Docker defaults let a non-root process bind port 80 and ping; namespaced ones only', async () => {

@@ -27,7 +27,8 @@ export function parseSecurityOpt(
   opts: readonly string[] | null | undefined,
   defaults: SecurityDefaults = {},
 ): SecurityChoices {
-  let noNewPrivileges = false;
+  // The daemon's default, which the container's own option overrides either way (as dockerd).
+  let noNewPrivileges = defaults.noNewPrivileges === true;
   let seccomp: SeccompChoice = { kind: 'default' };
   for (const opt of opts ?? []) {
     if (typeof opt !== 'string') throw new InvalidParameter(`invalid --security-opt: ${JSON.stringify(opt)}`);
@@ -77,12 +78,10 @@ export function parseSecurityOpt(
         throw new InvalidParameter(`invalid --security-opt 2: "${opt}"`);
     }
   }
-  return { noNewPrivileges: noNewPrivileges || defaults.noNewPrivileges === true, seccomp };
+  return { noNewPrivileges, seccomp };
 }
 
-/** `docker info`'s SecurityOptions. */
-export function securityInfo(defaults: SecurityDefaults): string[] {
-  const out = ['name=seccomp,profile=default'];
-  if (defaults.noNewPrivileges) out.push('name=no-new-privileges');
-  return out;
+/** `docker info`'s SecurityOptions (dockerd lists no-new-privileges nowhere; cgroupns on cgroup v2). */
+export function securityInfo(cgroupV2: boolean): string[] {
+  return ['name=seccomp,profile=default', ...(cgroupV2 ? ['name=cgroupns'] : [])];
 }

@@ -174,6 +174,9 @@ export async function buildSpec({ rec, image, users, security = {} }: SpecInputs
     withSystemPaths(hc),
     await withDockerDevices(hc),
   );
+  // dockerd sets no rlimit of its own (containerd's default is nofile 1024): the container inherits the
+  // runtime's, unless --ulimit says otherwise.
+  opts.push((s) => ({ ...s, process: { ...s.process!, rlimits: undefined } }));
   if (hc.Ulimits && hc.Ulimits.length > 0) {
     const limits = hc.Ulimits;
     opts.push((s) => {

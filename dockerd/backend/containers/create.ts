@@ -121,6 +121,9 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   if (!h.Privileged) {
     h.MaskedPaths = Array.isArray(h.MaskedPaths) ? h.MaskedPaths : [...DOCKER_MASKED_PATHS];
     h.ReadonlyPaths = Array.isArray(h.ReadonlyPaths) ? h.ReadonlyPaths : [...DOCKER_READONLY_PATHS];
+  } else {
+    h.MaskedPaths = null;
+    h.ReadonlyPaths = null;
   }
   return h;
 }
