@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dockerd } from './dockerd-harness.js';
-import { REPO } from './harness.js';
+import { REPO, run } from './harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
 import { buildImage, busyboxEntries } from './testimages.js';
 
@@ -653,4 +653,24 @@ describe('create options that were accepted and ignored: applied or refused', ()
     ]);
     await d.docker(['rm', c]);
   });
+});
+
+describe('docker-py', () => {
+  it('sets security options, device rules, sysctls and resources, updates them, and sees OOMKilled', async () => {
+    const r = await run('python3', [path.join(REPO, 'integration/clients/dockerpy_security.py'), img], {
+      env: d.env,
+      timeoutMs: 90_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'seccomp nnp NoNewPrivs:1 Seccomp:2',
+      'device-rule c 7:128 rwm',
+      'sysctl 2000 3000',
+      'update 60000 100663296 0 60000 100663296',
+      'refused sysctls 400',
+      'refused security_opt 400',
+      'refused storage_opt 400',
+      'oom 137 True',
+    ]);
+  }, 120_000);
 });
