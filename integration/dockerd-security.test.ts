@@ -633,6 +633,17 @@ describe('create options that were accepted and ignored: applied or refused', ()
         'Invalid value: 101, valid memory swappiness range is 0-100',
       ],
       [{ NetworkDisabled: true }, 400, 'NetworkDisabled is not supported'],
+      [{ HostConfig: { Ulimits: [{ Name: 'bogus', Soft: 1, Hard: 1 }] } }, 400, 'invalid ulimit type: bogus'],
+      [
+        { HostConfig: { Ulimits: [{ Name: 'nofile', Soft: 10, Hard: 5 }] } },
+        400,
+        'ulimit soft limit must be less than or equal to hard limit',
+      ],
+      [
+        { HostConfig: { OomScoreAdj: 2000 } },
+        400,
+        'Invalid value 2000, range for oom score adj is [-1000, 1000]',
+      ],
     ];
     for (const [body, status, msg] of cases) {
       const a = await apiRun(body);

@@ -6,6 +6,26 @@ import type { Spec, SpecOpt } from '../../client/spec/index.js';
 import { InvalidParameter, NotFound } from '../errdefs/index.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 
+/** The rlimits `--ulimit` knows (RLIMIT_<NAME>). */
+const ULIMITS = new Set([
+  'as',
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+]);
+
 const isSet = (v: unknown): boolean =>
   v !== undefined &&
   v !== null &&
@@ -60,6 +80,21 @@ export function checkHostOptions(
   const parent = hc.CgroupParent ?? '';
   if (parent && (path.posix.normalize(`/${parent}`).split('/').includes('..') || /[\0\n]/.test(parent)))
     throw new InvalidParameter(`invalid CgroupParent: ${parent}`);
+  const adj = hc.OomScoreAdj ?? 0;
+  if (typeof adj !== 'number' || adj < -1000 || adj > 1000)
+    throw new InvalidParameter(`Invalid value ${String(adj)}, range for oom score adj is [-1000, 1000]`);
+  if (typeof hc.ShmSize === 'number' && hc.ShmSize < 0)
+    throw new InvalidParameter('SHM size can not be less than 0');
+  for (const u of hc.Ulimits ?? []) {
+    if (!u || typeof u.Name !== 'string' || !ULIMITS.has(u.Name.toLowerCase()))
+      throw new InvalidParameter(`invalid ulimit type: ${String(u?.Name)}`);
+    if (typeof u.Soft !== 'number' || typeof u.Hard !== 'number')
+      throw new InvalidParameter(`invalid ulimit ${u.Name}: Soft and Hard must be numbers`);
+    if (u.Hard !== -1 && (u.Soft === -1 || u.Soft > u.Hard))
+      throw new InvalidParameter(
+        `ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`,
+      );
+  }
   if (cfg.NetworkDisabled === true)
     throw new InvalidParameter('NetworkDisabled is not supported: use HostConfig.NetworkMode "none"');
 }
