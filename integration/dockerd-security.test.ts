@@ -234,6 +234,16 @@ describe("Docker's other defaults, as dockerd gives them", () => {
     expect((await sh(['--cap-drop', 'ALL', '--cap-add', 'CHOWN'], statusField('CapEff'))).out).toBe(
       'CapEff:0000000000000001',
     );
+    // docker exec --privileged gets every capability too; a plain exec the container's.
+    const box = (await d.docker(['run', '-d', img, 'sleep', '60'])).stdout.trim();
+    const privCaps = (await sh(['--privileged'], statusField('CapEff'))).out;
+    expect(
+      (await d.docker(['exec', '--privileged', box, 'sh', '-c', statusField('CapEff')])).stdout.trim(),
+    ).toBe(privCaps);
+    expect((await d.docker(['exec', box, 'sh', '-c', statusField('CapEff')])).stdout.trim()).toBe(
+      `CapEff:${DOCKER_DEFAULT_CAPEFF}`,
+    );
+    await d.docker(['rm', '-f', box]);
     const all = await sh(['--cap-add', 'ALL'], statusField('CapBnd'));
     expect(all.out).toBe(`CapBnd:${(await sh(['--privileged'], statusField('CapBnd'))).out.slice(7)}`);
     for (const [flag, msg] of [
