@@ -108,6 +108,11 @@ export async function updateContainer(
     throw new InvalidParameter('Minimum memory limit allowed is 6MB');
   await e.runtime(rec.Id).serial(async () => {
     const hc = updatedHostConfig(rec.HostConfig, body);
+    const swap = hc.MemorySwap ?? 0;
+    if (isSet(body.Memory) && !isSet(body.MemorySwap) && swap > 0 && (hc.Memory ?? 0) > swap)
+      throw new InvalidParameter(
+        'Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time',
+      );
     checkResources(hc);
     if (body.RestartPolicy?.Name)
       hc.RestartPolicy = {
