@@ -27,6 +27,7 @@ import { daemonVersion } from '../client/services/introspection.js';
 import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
 import { watchOom } from './backend/containers/oom.js';
+import { daemonSeccomp } from './backend/security.js';
 import { sharedNamespacesHook } from './backend/containers/shared-ns.js';
 import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
 import { createApiServer, listenUnix } from './http/server.js';
@@ -47,6 +48,8 @@ export interface DockerdOptions {
   network?: NetworkConfig;
   /** `--no-new-privileges`: every container gets no_new_privs. */
   noNewPrivileges?: boolean;
+  /** `--seccomp-profile`: `builtin` (default), `unconfined` or a profile file. */
+  seccompProfile?: string;
   log: Logger;
 }
 
@@ -76,7 +79,10 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
     execRoot: o.execRoot,
     log: o.log,
     containerdAddress: o.containerd,
-    security: { noNewPrivileges: o.noNewPrivileges ?? false },
+    security: {
+      noNewPrivileges: o.noNewPrivileges ?? false,
+      seccomp: daemonSeccomp(o.seccompProfile ?? 'builtin'),
+    },
   });
   // Networking first: a daemon that cannot have its bridge (another daemon owns it) must not start.
   const net = o.network ?? DEFAULT_NETWORK_CONFIG;

@@ -80,6 +80,36 @@ describe('seccomp', () => {
     const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
     expect(JSON.parse(r.stdout)).toEqual(['name=seccomp,profile=default', ...(v2 ? ['name=cgroupns'] : [])]);
   });
+
+  it("the daemon's --seccomp-profile replaces the default; a container may still ask for unconfined", async () => {
+    const file = path.join(tmp, 'daemon-profile.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+      }),
+    );
+    const d2 = await fx.otherDaemon(['--seccomp-profile', file]);
+    try {
+      const info = await d2.docker(['info', '--format', '{{json .SecurityOptions}}']);
+      expect((JSON.parse(info.stdout) as string[])[0]).toBe(`name=seccomp,profile=${file}`);
+      const r = await d2.docker([
+        'run',
+        '--rm',
+        img,
+        'sh',
+        '-c',
+        'mkdir /x; unshare -r true && echo unshared',
+      ]);
+      expect(r.stderr).toContain("mkdir: can't create directory '/x': Operation not permitted");
+      expect(r.stdout.trim()).toBe('unshared');
+      const u = await d2.docker(['run', '--rm', '--security-opt', 'seccomp=unconfined', img, 'mkdir', '/x']);
+      expect(u.code, u.stderr).toBe(0);
+    } finally {
+      await d2.cleanup();
+    }
+  }, 90_000);
 });
 
 describe('no_new_privs', () => {

@@ -1,5 +1,6 @@
 // `--security-opt` as dockerd reads it: no-new-privileges, seccomp (default, unconfined or a profile's
 // JSON text, which the CLI reads from the file), apparmor and label. What we cannot apply is refused.
+import { readFileSync } from 'node:fs';
 import { type SeccompProfile, SeccompProfileError, parseProfile } from '../../pkg/seccomp/index.js';
 import { InvalidParameter } from '../errdefs/index.js';
 
@@ -11,9 +12,25 @@ export interface SecurityChoices {
   seccomp: SeccompChoice;
 }
 
-/** Daemon-wide security defaults (`--no-new-privileges`, daemon.json `"no-new-privileges"`). */
+/** Daemon-wide security defaults (flags or daemon.json `"no-new-privileges"`, `"seccomp-profile"`). */
 export interface SecurityDefaults {
   noNewPrivileges?: boolean;
+  /** `--seccomp-profile`: what containers get unless they say otherwise, and its name for `docker info`. */
+  seccomp?: { name: string; choice: SeccompChoice };
+}
+
+/** The daemon's `--seccomp-profile`: `builtin` (Docker's default), `unconfined`, or a profile file's path. */
+export function daemonSeccomp(value: string): { name: string; choice: SeccompChoice } {
+  if (value === '' || value === 'builtin' || value === 'default')
+    return { name: 'default', choice: { kind: 'default' } };
+  if (value === 'unconfined') return { name: 'unconfined', choice: { kind: 'unconfined' } };
+  let text: string;
+  try {
+    text = readFileSync(value, 'utf8');
+  } catch (err) {
+    throw new Error(`opening seccomp profile (${value}) failed: ${(err as Error).message}`);
+  }
+  return { name: value, choice: { kind: 'custom', profile: parseProfile(text) } };
 }
 
 function parseBool(v: string): boolean | undefined {
@@ -29,7 +46,7 @@ export function parseSecurityOpt(
 ): SecurityChoices {
   // The daemon's default, which the container's own option overrides either way (as dockerd).
   let noNewPrivileges = defaults.noNewPrivileges === true;
-  let seccomp: SeccompChoice = { kind: 'default' };
+  let seccomp: SeccompChoice = defaults.seccomp?.choice ?? { kind: 'default' };
   for (const opt of opts ?? []) {
     if (typeof opt !== 'string') throw new InvalidParameter(`invalid --security-opt: ${JSON.stringify(opt)}`);
     if (opt === 'no-new-privileges') {
@@ -82,6 +99,9 @@ export function parseSecurityOpt(
 }
 
 /** `docker info`'s SecurityOptions (dockerd lists no-new-privileges nowhere; cgroupns on cgroup v2). */
-export function securityInfo(cgroupV2: boolean): string[] {
-  return ['name=seccomp,profile=default', ...(cgroupV2 ? ['name=cgroupns'] : [])];
+export function securityInfo(defaults: SecurityDefaults, cgroupV2: boolean): string[] {
+  return [
+    `name=seccomp,profile=${defaults.seccomp?.name ?? 'default'}`,
+    ...(cgroupV2 ? ['name=cgroupns'] : []),
+  ];
 }

@@ -122,7 +122,7 @@ export async function info(e: Engine, imagesCount: number): Promise<Record<strin
     ContainerdCommit: { ID: 'tsctrd', Expected: 'tsctrd' },
     RuncCommit: { ID: '', Expected: '' },
     InitCommit: { ID: '', Expected: '' },
-    SecurityOptions: securityInfo(cgroupVersion() === '2'),
+    SecurityOptions: securityInfo(e.opts.security ?? {}, cgroupVersion() === '2'),
     Warnings: [],
   };
 }
