@@ -3,7 +3,7 @@
 // name in /etc/hosts, --tmpfs over an image VOLUME, namespace sharing, cgroup options, and the fields
 // that used to be accepted and ignored, now applied or refused with a clear error.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dockerd } from './dockerd-harness.js';
@@ -237,6 +237,9 @@ describe('create options that were accepted and ignored: applied or refused', ()
   });
 
   it('memory swappiness, OOM-kill disable and block-device throttles reach the cgroup', async () => {
+    // Any block device of this host (its numbers from sysfs).
+    const blk = readdirSync('/sys/block').find((b) => existsSync(`/dev/${b}`))!;
+    const numbers = readFileSync(`/sys/block/${blk}/dev`, 'utf8').trim();
     const r = await sh(
       [
         '--memory',
@@ -245,11 +248,11 @@ describe('create options that were accepted and ignored: applied or refused', ()
         '7',
         '--oom-kill-disable',
         '--device-read-bps',
-        '/dev/loop0:1mb',
+        `/dev/${blk}:1mb`,
       ],
       'cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device',
     );
-    expect(r.out.split('\n')).toEqual(['7', 'oom_kill_disable 1', '7:0 1048576']);
+    expect(r.out.split('\n')).toEqual(['7', 'oom_kill_disable 1', `${numbers} 1048576`]);
   });
 
   it('refuses with 400 (404 for a volume driver) what it cannot apply', async () => {

@@ -274,16 +274,17 @@ describe("Docker's other defaults, as dockerd gives them", () => {
     expect((await sh([], 'cat /sys/fs/cgroup/devices/devices.list')).out.split('\n')).toEqual(
       DOCKER_DEVICES_LIST,
     );
+    // /dev/kmsg (c 1:11): on every Linux host, and not among the devices a container gets by default.
     const one = await sh(
-      ['--device', '/dev/loop-control'],
-      "ls -l /dev/loop-control | awk '{print $1, $5, $6}'; grep 10:237 /sys/fs/cgroup/devices/devices.list",
+      ['--device', '/dev/kmsg'],
+      "ls -l /dev/kmsg | awk '{print $1, $5, $6}'; grep 1:11 /sys/fs/cgroup/devices/devices.list",
     );
-    expect(one.out.split('\n')).toEqual(['crw------- 10, 237', 'c 10:237 rwm']);
+    expect(one.out.split('\n')).toEqual(['crw-r--r-- 1, 11', 'c 1:11 rwm']);
     const ro = await sh(
-      ['--device', '/dev/loop-control:/dev/lc:r'],
-      "ls -l /dev/lc | awk '{print $1, $5, $6}'; grep 10:237 /sys/fs/cgroup/devices/devices.list",
+      ['--device', '/dev/kmsg:/dev/k:r'],
+      "ls -l /dev/k | awk '{print $1, $5, $6}'; grep 1:11 /sys/fs/cgroup/devices/devices.list",
     );
-    expect(ro.out.split('\n')).toEqual(['crw------- 10, 237', 'c 10:237 r']);
+    expect(ro.out.split('\n')).toEqual(['crw-r--r-- 1, 11', 'c 1:11 r']);
     const rule = await sh(
       ['--device-cgroup-rule', 'c 7:128 rwm'],
       'grep 7:128 /sys/fs/cgroup/devices/devices.list',
