@@ -54,6 +54,12 @@ export function checkResources(hc: HostConfig): void {
   const sw = hc.MemorySwappiness;
   if (typeof sw === 'number' && sw !== -1 && (sw < 0 || sw > 100))
     throw new InvalidParameter(`Invalid value: ${sw}, valid memory swappiness range is 0-100`);
+  // cgroup v2 has no per-cgroup swappiness and no OOM-killer switch: dockerd discards them there; we refuse.
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  if (v2 && typeof sw === 'number' && sw !== -1)
+    throw new InvalidParameter('MemorySwappiness is not supported on cgroup v2');
+  if (v2 && hc.OomKillDisable === true)
+    throw new InvalidParameter('OomKillDisable is not supported on cgroup v2');
   if (num(hc.NanoCpus) > 0 && (num(hc.CpuQuota) > 0 || num(hc.CpuPeriod) > 0))
     throw new InvalidParameter('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   const period = num(hc.CpuPeriod);
