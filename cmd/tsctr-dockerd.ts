@@ -16,6 +16,8 @@ const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--contai
   --exec-root      volatile state: stdio FIFOs (default /run/tsctr/dockerd)
   --log-level      debug|info|warn|error (default info)
   --config-file    JSON like dockerd's daemon.json (default /etc/tsctr/daemon.json, if present)
+  --no-new-privileges  set no_new_privs in every container (as dockerd's; also in the config file)
+  --seccomp-profile P  containers' default seccomp profile: builtin (Docker's), unconfined, or a file
 
   networking (as dockerd's; also in the config file):
   --bridge NAME    the default bridge (default docker0)     --bip CIDR      its address (default 172.17.0.1/16)
@@ -35,6 +37,8 @@ interface FileConfig extends NetworkFileConfig {
   tlscacert?: string;
   tlscert?: string;
   tlskey?: string;
+  'no-new-privileges'?: boolean;
+  'seccomp-profile'?: string;
 }
 
 async function main(): Promise<void> {
@@ -50,6 +54,8 @@ async function main(): Promise<void> {
       tlscacert: { type: 'string' },
       tlscert: { type: 'string' },
       tlskey: { type: 'string' },
+      'no-new-privileges': { type: 'boolean' },
+      'seccomp-profile': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       bridge: { type: 'string', short: 'b' },
       bip: { type: 'string' },
@@ -87,6 +93,8 @@ async function main(): Promise<void> {
     execRoot: values['exec-root'] ?? cfg['exec-root'] ?? '/run/tsctr/dockerd',
     ...(verify ? { tls: { ca: ca!, cert: cert!, key: key! } } : {}),
     network: networkConfig(values, cfg),
+    noNewPrivileges: values['no-new-privileges'] ?? cfg['no-new-privileges'] ?? false,
+    seccompProfile: values['seccomp-profile'] ?? cfg['seccomp-profile'] ?? 'builtin',
     log,
   });
   // Containers keep running when we stop: they belong to their shims (live restore is always on).
