@@ -1,9 +1,10 @@
 // tsctr-dockerd: the Docker Engine API over tsctrd. dockerd's own flags (and a daemon.json-style
 // config file), then hand off to dockerd/daemon.ts.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDockerd } from '../dockerd/daemon.js';
-import { type NetworkFileConfig, networkConfig } from '../dockerd/network/config.js';
+import { type DaemonFileConfig, readDaemonFile } from '../dockerd/config-file.js';
+import { networkConfig } from '../dockerd/network/config.js';
 import { makeLogger } from '../services/server/log.js';
 
 const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--containerd SOCK] [--data-root DIR]
@@ -26,20 +27,6 @@ const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--contai
   --dns ADDR, --dns-search DOMAIN, --dns-opt OPT            the containers' resolv.conf (repeatable)
   --iptables-chain-prefix P   chains named P, P-USER, … instead of DOCKER (to run beside a dockerd)
   --default-address-pool base=CIDR,size=N   where new networks' subnets come from (repeatable)`;
-
-interface FileConfig extends NetworkFileConfig {
-  hosts?: string[];
-  containerd?: string;
-  'data-root'?: string;
-  'exec-root'?: string;
-  'log-level'?: string;
-  tlsverify?: boolean;
-  tlscacert?: string;
-  tlscert?: string;
-  tlskey?: string;
-  'no-new-privileges'?: boolean;
-  'seccomp-profile'?: string;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -76,10 +63,13 @@ async function main(): Promise<void> {
     return;
   }
   const file = values['config-file'] ?? '/etc/tsctr/daemon.json';
-  let cfg: FileConfig = {};
-  if (existsSync(file)) cfg = JSON.parse(readFileSync(file, 'utf8')) as FileConfig;
+  let cfg: DaemonFileConfig = {};
+  if (existsSync(file)) cfg = readDaemonFile(file);
   else if (values['config-file']) throw new Error(`config file ${file} not found`);
-  const log = makeLogger(values['log-level'] ?? cfg['log-level'] ?? 'info', 'tsctr-dockerd');
+  const log = makeLogger(
+    values['log-level'] ?? cfg['log-level'] ?? (cfg.debug ? 'debug' : 'info'),
+    'tsctr-dockerd',
+  );
   const verify = values.tlsverify ?? cfg.tlsverify ?? false;
   const ca = values.tlscacert ?? cfg.tlscacert;
   const cert = values.tlscert ?? cfg.tlscert;
