@@ -13,6 +13,12 @@ import { NotFound } from '../errdefs/index.js';
 /** Image records carry this label once the manifest digest is known to a registry (pull or push). */
 export const DISTRIBUTED_LABEL = 'io.tsctr.docker.distributed';
 
+/** Image records made by the builder carry their parent image's ID (Docker's image Parent). */
+export const PARENT_LABEL = 'io.tsctr.docker.parent';
+
+/** The record name of an image with no name (a build step, a commit without a tag). */
+export const DANGLING_PREFIX = 'moby-dangling@';
+
 export interface ImageRecord {
   name: string;
   target: Descriptor;

@@ -27,7 +27,7 @@ export async function putBlob(c: Connection, data: Buffer, mediaType: string): P
 /** Writes config + manifest, records the image under `name` (or as dangling), unpacks it; returns its ID. */
 export async function storeImage(
   c: Connection,
-  o: { config: object; layers: Descriptor[]; name?: string },
+  o: { config: object; layers: Descriptor[]; name?: string; labels?: Record<string, string> },
 ): Promise<{ id: string; manifest: Descriptor }> {
   const cfg = await putBlob(c, Buffer.from(JSON.stringify(o.config)), MediaType.DockerConfig);
   const manifest = await putBlob(
@@ -45,7 +45,9 @@ export async function storeImage(
   const labels: Record<string, string> = { 'containerd.io/gc.ref.content.config': cfg.digest };
   o.layers.forEach((l, i) => (labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
   await setContentLabels(c, manifest.digest, labels);
-  await c.image(o.name ?? `moby-dangling@${manifest.digest}`).put({ target: manifest }, ['target'], true);
+  await c
+    .image(o.name ?? `moby-dangling@${manifest.digest}`)
+    .put({ target: manifest, labels: o.labels ?? {} }, o.labels ? ['target', 'labels'] : ['target'], true);
   await unpackImage(c, manifest, DEFAULT_SNAPSHOTTER);
   return { id: cfg.digest, manifest };
 }
