@@ -23,10 +23,30 @@ function build(args: string[], opts: { input?: string | Buffer } = {}): Promise<
   return fx.d.docker(['build', ...args], { ...opts, timeoutMs: 120_000 });
 }
 
-async function inspect(ref: string): Promise<Record<string, any>> {
+interface ImageInspect {
+  Id: string;
+  Parent: string;
+  Author: string;
+  Config: {
+    Env: string[];
+    Cmd: string[] | null;
+    Entrypoint: string[] | null;
+    WorkingDir: string;
+    User: string;
+    Labels: Record<string, string> | null;
+    ExposedPorts?: Record<string, object>;
+    Volumes: Record<string, object> | null;
+    StopSignal?: string;
+    Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; Retries?: number };
+    OnBuild: string[] | null;
+    Shell?: string[];
+  };
+}
+
+async function inspect(ref: string): Promise<ImageInspect> {
   const r = await fx.d.docker(['image', 'inspect', ref]);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout)[0];
+  return (JSON.parse(r.stdout) as ImageInspect[])[0];
 }
 
 beforeAll(async () => {
@@ -58,7 +78,9 @@ describe('docker build (classic builder)', () => {
     const r = await build(['-t', 'b1:latest', dir]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/Step 1\/6 : FROM busybox\n ---> [0-9a-f]{12}\n/);
-    expect(r.stdout).toMatch(/Step 5\/6 : RUN echo "\$GREETING from run" > run.txt && echo to-stderr >&2\n ---> Running in [0-9a-f]{12}\n/);
+    expect(r.stdout).toMatch(
+      /Step 5\/6 : RUN echo "\$GREETING from run" > run.txt && echo to-stderr >&2\n ---> Running in [0-9a-f]{12}\n/,
+    );
     expect(r.stdout).toMatch(/Removing intermediate container [0-9a-f]{12}\n ---> [0-9a-f]{12}\n/);
     expect(r.stdout).toMatch(/Successfully built [0-9a-f]{12}\nSuccessfully tagged b1:latest\n/);
     const run = await fx.d.docker(['run', '--rm', 'b1']);
@@ -69,8 +91,136 @@ describe('docker build (classic builder)', () => {
     expect(img.Config.WorkingDir).toBe('/app');
     expect(img.Config.Cmd).toEqual(['cat', '/app/hello.txt', '/app/run.txt']);
     const h = await fx.d.docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'b1']);
-    expect(h.stdout.split('\n')[0]).toBe('CMD ["cat" "/app/hello.txt" "/app/run.txt"]'.replace(/^/, '/bin/sh -c #(nop)  '));
+    expect(h.stdout.split('\n')[0]).toBe(
+      'CMD ["cat" "/app/hello.txt" "/app/run.txt"]'.replace(/^/, '/bin/sh -c #(nop)  '),
+    );
     expect(h.stdout).toContain('/bin/sh -c echo "$GREETING from run" > run.txt && echo to-stderr >&2');
     expect(h.stdout).toMatch(/\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \/app\/ /);
+  }, 180_000);
+
+  it('rebuilds from the cache with the same ID, and busts it from one changed file on', async () => {
+    const dir = ctx({
+      Dockerfile: [
+        'FROM busybox',
+        'COPY a.txt /a.txt',
+        'RUN cat /a.txt > /b.txt',
+        'COPY c.txt /c.txt',
+        'LABEL x=y',
+      ].join('\n'),
+      'a.txt': 'one\n',
+      'c.txt': 'c\n',
+    });
+    const first = await build(['-t', 'cache1', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    const id1 = (await inspect('cache1')).Id;
+    const again = await build(['-t', 'cache1', dir]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.match(/ ---> Using cache\n/g)?.length).toBe(4);
+    expect((await inspect('cache1')).Id).toBe(id1);
+    // Same content with another mtime: still cached.
+    writeFileSync(path.join(dir, 'c.txt'), 'c\n');
+    const touched = await build(['-t', 'cache1', dir]);
+    expect(touched.stdout.match(/ ---> Using cache\n/g)?.length).toBe(4);
+    writeFileSync(path.join(dir, 'a.txt'), 'two\n');
+    const bust = await build(['-t', 'cache1', dir]);
+    expect(bust.code, bust.stderr).toBe(0);
+    expect(bust.stdout).not.toContain('Using cache');
+    expect((await inspect('cache1')).Id).not.toBe(id1);
+    const run = await fx.d.docker(['run', '--rm', 'cache1', 'cat', '/b.txt']);
+    expect(run.stdout).toBe('two\n');
+    const nocache = await build(['--no-cache', '-t', 'cache1', dir]);
+    expect(nocache.code, nocache.stderr + nocache.stdout).toBe(0);
+    expect(nocache.stdout).not.toContain('Using cache');
+    // The cache survives a daemon restart.
+    await fx.d.stop();
+    await fx.d.start();
+    const after = await build(['-t', 'cache2', dir]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout.match(/ ---> Using cache\n/g)?.length).toBe(4);
+  }, 180_000);
+
+  it('reports a failing RUN with its exit code, and keeps -q and --iidfile', async () => {
+    const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo before && exit 3\n' });
+    const r = await build(['-t', 'fail1', dir]);
+    // The CLI exits with the step's code (errorDetail.code), as with dockerd.
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('before\n');
+    expect(r.stderr).toContain("The command '/bin/sh -c echo before && exit 3' returned a non-zero code: 3");
+    const ok = ctx({ Dockerfile: 'FROM busybox\nRUN echo quiet-output\n' });
+    const q = await build(['-q', '--iidfile', path.join(work, 'iid'), ok]);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    // With -q the CLI takes the ID from the stream line, newline included (as with dockerd).
+    expect(readFileSync(path.join(work, 'iid'), 'utf8').trim()).toBe(q.stdout.trim());
+    const aux = await build(['--iidfile', path.join(work, 'iid2'), '-t', 'iid2', ok]);
+    expect(aux.code, aux.stderr).toBe(0);
+    expect(readFileSync(path.join(work, 'iid2'), 'utf8')).toBe((await inspect('iid2')).Id);
+  }, 180_000);
+
+  it('applies .dockerignore with **, ! and directories', async () => {
+    const dir = ctx({
+      Dockerfile: 'FROM busybox\nCOPY . /ctx/\nRUN cd /ctx && find . | sort > /list\nCMD ["cat", "/list"]\n',
+      '.dockerignore': 'secret\n**/*.md\n!src/keep.md\nDockerfile\n',
+      'secret/key': 'k',
+      'src/app.js': 'x',
+      'src/keep.md': 'keep',
+      'src/notes.md': 'notes',
+      'top.md': 'top',
+    });
+    const r = await build(['-t', 'ign', dir]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const run = await fx.d.docker(['run', '--rm', 'ign']);
+    expect(run.stdout.split('\n').filter(Boolean)).toEqual([
+      '.',
+      // As with dockerd: .dockerignore stays in the context unless it names itself.
+      './.dockerignore',
+      './src',
+      './src/app.js',
+      './src/keep.md',
+    ]);
+  }, 180_000);
+
+  it('builds multi-stage with --target, COPY --from by name, index and image, only the needed stages', async () => {
+    const dir = ctx({
+      Dockerfile: [
+        'ARG BASE=busybox',
+        'FROM ${BASE} AS deps',
+        'RUN echo deps > /deps.txt',
+        'FROM busybox AS unused',
+        'RUN echo unused > /unused.txt',
+        'FROM busybox AS build',
+        'COPY --from=deps /deps.txt /from-name.txt',
+        'COPY --from=0 /deps.txt /from-index.txt',
+        'COPY --from=busybox /bin/busybox /bb',
+        'RUN cat /from-name.txt /from-index.txt > /built.txt',
+        'FROM busybox',
+        'COPY --from=build /built.txt /final.txt',
+      ].join('\n'),
+    });
+    const t = await build(['--target', 'build', '-t', 'ms:build', dir]);
+    expect(t.code, t.stderr + t.stdout).toBe(0);
+    expect(t.stdout).not.toContain('unused');
+    expect(t.stdout).toContain('Step 1/8 : ARG BASE=busybox');
+    const run = await fx.d.docker(['run', '--rm', 'ms:build', 'cat', '/built.txt']);
+    expect(run.stdout).toBe('deps\ndeps\n');
+    const full = await build(['-t', 'ms:final', dir]);
+    expect(full.code, full.stderr).toBe(0);
+    expect((await fx.d.docker(['run', '--rm', 'ms:final', 'cat', '/final.txt'])).stdout).toBe('deps\ndeps\n');
+    const bad = await build(['--target', 'nope', dir]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('failed to reach build target nope in Dockerfile');
+  }, 180_000);
+
+  it('takes -f in a subdirectory, -f - and a Dockerfile alone on stdin', async () => {
+    const dir = ctx({ 'sub/Dockerfile.x': 'FROM busybox\nCOPY f.txt /f.txt\n', 'f.txt': 'f\n' });
+    const sub = await build(['-f', path.join(dir, 'sub/Dockerfile.x'), '-t', 'fsub', dir]);
+    expect(sub.code, sub.stderr).toBe(0);
+    expect((await fx.d.docker(['run', '--rm', 'fsub', 'cat', '/f.txt'])).stdout).toBe('f\n');
+    const dash = await build(['-f', '-', '-t', 'fdash', dir], { input: 'FROM busybox\nCOPY f.txt /g.txt\n' });
+    expect(dash.code, dash.stderr).toBe(0);
+    expect((await fx.d.docker(['run', '--rm', 'fdash', 'cat', '/g.txt'])).stdout).toBe('f\n');
+    const stdin = await build(['-t', 'fstdin', '-'], { input: 'FROM busybox\nRUN echo stdin > /s.txt\n' });
+    expect(stdin.code, stdin.stderr).toBe(0);
+    expect((await fx.d.docker(['run', '--rm', 'fstdin', 'cat', '/s.txt'])).stdout).toBe('stdin\n');
   }, 180_000);
 });

@@ -256,7 +256,7 @@ export class Build {
     if (!ref) throw new StepError('base name (${' + words[0] + '}) should not be blank');
     const base = await this.baseImage(ref, st.index);
     if (base.id) this.out(` ---> ${short(base.id)}\n`);
-    const s = new StageRun(this, base, this.df.escape);
+    const s = new StageRun(this, base, this.df.escape, st.index);
     const triggers = base.doc.config.OnBuild ?? [];
     if (triggers.length > 0) {
       this.out(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}\n`);
@@ -361,18 +361,17 @@ class StageRun {
   state: ImageState;
   private readonly args = new Map<string, string | undefined>();
   private cmdSet = false;
-  private readonly stageIndex: number;
 
   constructor(
     private readonly b: Build,
     base: ImageState,
     private readonly escape: string,
+    private readonly stageIndex: number,
   ) {
     this.state = base;
     this.rc = structuredClone(base.doc.config);
     if (!this.rc.Env.some((kv) => kv.startsWith('PATH=')) && base.id)
       this.rc.Env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...this.rc.Env];
-    this.stageIndex = 0;
   }
 
   private get shell(): string[] {

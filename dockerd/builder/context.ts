@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
 import { extractInto, resolveInRoot } from '../archive/index.js';
@@ -92,6 +92,26 @@ export function looksLikeTar(head: Buffer): boolean {
 }
 
 /**
+ * The tar with its last block padded and an end-of-archive marker added: the CLI's `-f -` context
+ * (its Dockerfile added by a tar rewriter that is never closed) stops right after the last file's
+ * data. Zeros after a real end marker are ignored by the reader.
+ */
+function terminated(tar: Readable): Readable {
+  let size = 0;
+  return tar.pipe(
+    new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        cb(null, chunk);
+      },
+      flush(cb) {
+        cb(null, Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
+      },
+    }),
+  );
+}
+
+/**
  * Receives the context into `dir` (which exists and is empty). A body that is not a tar is taken as
  * the Dockerfile itself (`docker build - < Dockerfile`); its name is then returned.
  */
@@ -105,7 +125,7 @@ export async function receiveContext(body: Readable, dir: string): Promise<{ doc
     return { dockerfileOnly: 'Dockerfile' };
   }
   try {
-    await extractInto(dir, '/', stream);
+    await extractInto(dir, '/', terminated(stream));
   } catch (err) {
     throw new InvalidParameter(`failed to read the build context: ${(err as Error).message}`);
   }

@@ -92,16 +92,14 @@ export class BuildService {
       }
       const img = await this.e.images.resolve(id, { allNames: false });
       for (const t of tags) {
-        await this.e.c
-          .image(t.string)
-          .put(
-            {
-              target: img.target,
-              labels: { [PARENT_LABEL]: img.records[0]?.labels[PARENT_LABEL] ?? 'none' },
-            },
-            ['target', 'labels'],
-            true,
-          );
+        await this.e.c.image(t.string).put(
+          {
+            target: img.target,
+            labels: { [PARENT_LABEL]: img.records[0]?.labels[PARENT_LABEL] ?? 'none' },
+          },
+          ['target', 'labels'],
+          true,
+        );
         this.e.events.publish('image', 'tag', id, { name: t.familiar });
       }
       if (o.quiet) {
