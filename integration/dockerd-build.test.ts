@@ -223,4 +223,130 @@ describe('docker build (classic builder)', () => {
     expect(stdin.code, stdin.stderr).toBe(0);
     expect((await fx.d.docker(['run', '--rm', 'fstdin', 'cat', '/s.txt'])).stdout).toBe('stdin\n');
   }, 180_000);
+
+  it('applies every instruction as dockerd does (inspect fields, ONBUILD in a child, ARG rules)', async () => {
+    const dir = ctx({
+      Dockerfile: [
+        '# escape=`',
+        'FROM busybox',
+        'MAINTAINER someone',
+        'ARG GREETING=hello',
+        'ARG FROM_CLI',
+        'ENV APP_HOME=/srv STAGE="two words"',
+        'LABEL a="b c" d=e',
+        'EXPOSE 8080 53/udp',
+        'VOLUME /data',
+        'WORKDIR $APP_HOME',
+        'RUN echo "${GREETING:-x} ${FROM_CLI} ${UNSET:-dflt} ${GREETING:+set}" > greeting.txt && `',
+        '    echo "$HTTP_PROXY" > proxy.txt',
+        'RUN adduser -D -u 1000 app || echo "app:x:1000:1000::/home/app:/bin/sh" >> /etc/passwd',
+        'COPY --chown=1000:1000 files/ /srv/files/',
+        'ADD layer.tar /srv/unpacked/',
+        'USER 1000:1000',
+        'RUN id -u > /tmp/uid && cat /tmp/uid',
+        'SHELL ["/bin/sh", "-xc"]',
+        'STOPSIGNAL SIGINT',
+        'HEALTHCHECK --interval=5s --timeout=2s --retries=2 CMD wget -qO- http://127.0.0.1/ || exit 1',
+        'ONBUILD RUN echo onbuild-ran > /tmp/onbuild.txt',
+        'ENTRYPOINT ["/bin/sh", "-c"]',
+        'CMD ["cat /srv/greeting.txt /srv/proxy.txt /srv/files/a.txt /srv/unpacked/inner.txt"]',
+      ].join('\n'),
+      'files/a.txt': 'file a\n',
+    });
+    // A local tar for ADD (extracted, not copied).
+    const tarDir = mkdtempSync(path.join(work, 'tar-'));
+    writeFileSync(path.join(tarDir, 'inner.txt'), 'from the tar\n');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('tar', ['-cf', path.join(dir, 'layer.tar'), '-C', tarDir, 'inner.txt']);
+    const r = await build([
+      '-t',
+      'every',
+      '--build-arg',
+      'FROM_CLI=cli',
+      '--build-arg',
+      'HTTP_PROXY=http://127.0.0.1:9',
+      '--build-arg',
+      'UNUSED=1',
+      '--label',
+      'built.by=test',
+      dir,
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('[Warning] One or more build-args [UNUSED] were not consumed\n');
+    expect(r.stdout).toMatch(/Step 22\/22 : LABEL built.by=test\n/);
+    const img = await inspect('every');
+    expect(img.Author).toBe('someone');
+    expect(img.Config.Env.slice(-2)).toEqual(['APP_HOME=/srv', 'STAGE=two words']);
+    expect(img.Config.Labels).toEqual({ a: 'b c', d: 'e', 'built.by': 'test' });
+    expect(img.Config.ExposedPorts).toEqual({ '8080/tcp': {}, '53/udp': {} });
+    expect(img.Config.Volumes).toEqual({ '/data': {} });
+    expect(img.Config.WorkingDir).toBe('/srv');
+    expect(img.Config.User).toBe('1000:1000');
+    expect(img.Config.StopSignal).toBe('SIGINT');
+    expect(img.Config.Shell).toEqual(['/bin/sh', '-xc']);
+    expect(img.Config.Healthcheck).toEqual({
+      Test: ['CMD-SHELL', 'wget -qO- http://127.0.0.1/ || exit 1'],
+      Interval: 5_000_000_000,
+      Timeout: 2_000_000_000,
+      Retries: 2,
+    });
+    expect(img.Config.OnBuild).toEqual(['RUN echo onbuild-ran > /tmp/onbuild.txt']);
+    expect(img.Config.Entrypoint).toEqual(['/bin/sh', '-c']);
+    expect(img.Config.Cmd).toEqual([
+      'cat /srv/greeting.txt /srv/proxy.txt /srv/files/a.txt /srv/unpacked/inner.txt',
+    ]);
+    expect(img.Parent).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(r.stdout).toContain('1000\n');
+    const run = await fx.d.docker(['run', '--rm', 'every']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('hello cli dflt set\nhttp://127.0.0.1:9\nfile a\nfrom the tar\n');
+    const own = await fx.d.docker([
+      'run',
+      '--rm',
+      '--entrypoint',
+      'stat',
+      'every',
+      '-c',
+      '%u:%g',
+      '/srv/files/a.txt',
+    ]);
+    expect(own.stdout).toBe('1000:1000\n');
+    // The proxy arg is not in the history; the declared build arg is (moby's |N prefix).
+    const h = await fx.d.docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'every']);
+    expect(h.stdout).toContain('|2 FROM_CLI=cli GREETING=hello /bin/sh -c echo');
+    expect(h.stdout).not.toContain('127.0.0.1:9');
+    expect(h.stdout).toContain('/bin/sh -c #(nop)  ENV APP_HOME=/srv STAGE=two words');
+    expect(h.stdout).toContain('/bin/sh -c #(nop)  EXPOSE 8080 53/udp');
+    // ONBUILD runs in a child build, right after its FROM.
+    const child = ctx({ Dockerfile: 'FROM every\nRUN ["cat", "/tmp/onbuild.txt"]\n' });
+    const c = await build(['-t', 'every-child', child]);
+    expect(c.code, c.stderr + c.stdout).toBe(0);
+    expect(c.stdout).toMatch(/ ---> [0-9a-f]{12}\n# Executing 1 build trigger\n/);
+    expect(c.stdout).toContain('onbuild-ran\n');
+    expect((await inspect('every-child')).Config.OnBuild).toBeNull();
+  }, 240_000);
+
+  it('hides step images from docker images, prunes dangling chains, and rmi deletes a built image', async () => {
+    const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo 1 > /one\nRUN echo 2 > /two\n' });
+    const r = await build(['--no-cache', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const id = /Successfully built ([0-9a-f]{12})/.exec(r.stdout)![1];
+    const list = await fx.d.docker(['images', '--format', '{{.ID}} {{.Repository}}']);
+    expect(list.stdout).toContain(`${id} <none>`);
+    const all = await fx.d.docker(['images', '-a', '-q']);
+    expect(all.stdout.split('\n').filter(Boolean).length).toBeGreaterThan(
+      list.stdout.split('\n').filter(Boolean).length,
+    );
+    const prune = await fx.d.docker(['image', 'prune', '-f']);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout).toContain(`deleted: sha256:${id}`);
+    expect(prune.stdout.match(/deleted: sha256:/g)?.length).toBeGreaterThanOrEqual(2);
+    expect((await fx.d.docker(['image', 'inspect', id])).code).not.toBe(0);
+    const t = await build(['--no-cache', '-t', 'gone:1', dir]);
+    expect(t.code).toBe(0);
+    const rmi = await fx.d.docker(['rmi', 'gone:1']);
+    expect(rmi.code, rmi.stderr).toBe(0);
+    expect(rmi.stdout).toContain('Deleted: sha256:');
+    expect((await fx.d.docker(['images', '--format', '{{.Repository}}'])).stdout).not.toContain('<none>');
+  }, 180_000);
 });

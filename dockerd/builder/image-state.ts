@@ -128,6 +128,7 @@ export function stateOf(img: ResolvedImage): ImageState {
       architecture: raw.architecture ?? goArch(),
       ...(raw.variant ? { variant: raw.variant } : {}),
       os: raw.os ?? 'linux',
+      ...(raw.author ? { author: raw.author } : {}),
       config: rc,
       created: raw.created ?? new Date(0).toISOString(),
       history: raw.history ?? [],
@@ -178,6 +179,7 @@ async function storeStep(c: Connection, parent: ImageState, s: CommitStep): Prom
     container_config: { ...s.containerConfig, Hostname: s.containerId.slice(0, 12), Image: parent.id },
     created,
     docker_version: DOCKER_VERSION,
+    ...(parent.doc.author ? { author: parent.doc.author } : {}),
     history: [
       ...parent.doc.history,
       { created, created_by: createdBy, ...(s.layer ? {} : { empty_layer: true }) },

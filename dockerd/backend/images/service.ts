@@ -12,6 +12,8 @@ import { pushRepository } from './push.js';
 import { importRootfs } from './import.js';
 import { type CommitOptions, commitContainer } from './commit.js';
 import type { ContainerRecord } from '../types.js';
+import { parentId } from '../images.js';
+import { pruneImages } from './prune.js';
 
 export class ImagesService {
   constructor(private readonly e: Engine) {}
@@ -79,9 +81,12 @@ export class ImagesService {
     const refs = o.filters.get('reference');
     const labels = o.filters.get('label');
     const dangling = o.filters.get('dangling');
+    // Step images of builds (unnamed, with children) are shown by `docker images -a` only.
+    const parents = new Set(all.map(parentId).filter((p) => p !== ''));
     return all
       .filter((img) => {
         const tags = tagsOf(img);
+        if (!o.all && tags.length === 0 && parents.has(img.id)) return false;
         if (dangling?.includes('true') && tags.length > 0) return false;
         if (
           refs &&
@@ -139,8 +144,17 @@ export class ImagesService {
     return loadImages(this.e, body);
   }
 
-  async pruneImages(_filters: Filters): Promise<{ ImagesDeleted: unknown[]; SpaceReclaimed: number }> {
-    // Every image record here has a name; dangling images (the only ones pruned by default) do not exist.
-    return { ImagesDeleted: [], SpaceReclaimed: 0 };
+  async pruneImages(filters: Filters): Promise<{ ImagesDeleted: unknown[]; SpaceReclaimed: number }> {
+    const dangling = filters.get('dangling');
+    const labels = filters.get('label') ?? [];
+    return pruneImages(this.e, {
+      danglingOnly: !(dangling?.some((v) => v === 'false' || v === '0') ?? false),
+      keep: (img) => {
+        const l = img.config.config?.Labels ?? {};
+        return !labels.every((v) =>
+          v.includes('=') ? l[v.split('=')[0]] === v.split('=').slice(1).join('=') : v in l,
+        );
+      },
+    });
   }
 }
