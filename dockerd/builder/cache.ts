@@ -8,7 +8,7 @@ import { PARENT_LABEL, type ResolvedImage } from '../backend/images.js';
 import type { RunConfig } from './image-state.js';
 
 /** What moby's compare looks at, in a canonical form. */
-export function cacheKey(c: RunConfig): string {
+export function cacheKey(c: RunConfig & { tsctrMounts?: string }): string {
   const keys = (o: Record<string, object> | null | undefined) => Object.keys(o ?? {}).sort();
   return JSON.stringify([
     c.Cmd ?? [],
@@ -24,6 +24,8 @@ export function cacheKey(c: RunConfig): string {
     c.OnBuild ?? [],
     c.StopSignal ?? '',
     c.Tty ?? false,
+    // RUN --mount: the mounts and the checksums of what bind mounts show.
+    c.tsctrMounts ?? '',
   ]);
 }
 
