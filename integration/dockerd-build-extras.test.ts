@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerFixture, dockerFixture } from './dockerd-harness.js';
-import type { RunResult } from './harness.js';
+import { REPO, type RunResult, run } from './harness.js';
 import { tarOf } from './testimages.js';
 
 let fx: DockerFixture;
@@ -226,6 +226,71 @@ describe('docker build: cancellation and bad input', () => {
     expect(c.code).toBe(0);
     expect(c.stdout).not.toContain('Using cache');
   }, 120_000);
+});
+
+describe('docker build from docker-py and compose', () => {
+  it("docker-py's images.build: path, fileobj, custom context, buildargs, labels, target, extra_hosts", async () => {
+    const r = await run('python3', [path.join(REPO, 'integration/clients/dockerpy_build.py')], {
+      env: fx.d.env,
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      "path ['pyb:path'] yes",
+      'steps True',
+      "run ['from-py', 'hosts-ok']",
+      'fileobj fileobj',
+      'custom custom',
+      'fail True',
+    ]);
+  }, 180_000);
+
+  it('compose 1.29 up --build of a service with build:', async () => {
+    const p = ctx({
+      'docker-compose.yml': [
+        'version: "3"',
+        'services:',
+        '  app:',
+        '    build:',
+        '      context: ./app',
+        '      args:',
+        '        V: "2"',
+        '      labels:',
+        '        org.example.from: compose',
+        '    network_mode: none',
+        '    command: ["cat", "/v.txt"]',
+      ].join('\n'),
+      'app/Dockerfile': 'FROM busybox\nARG V=1\nRUN echo "v=$V" > /v.txt\n',
+    });
+    const compose = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+      run(
+        'docker-compose',
+        ['--ansi', 'never', '-p', 'bproj', '-f', path.join(p, 'docker-compose.yml'), ...args],
+        {
+          env: { ...fx.d.env, ...extra },
+          timeoutMs: 120_000,
+        },
+      );
+    try {
+      const up = await compose(['up', '--build', '--no-color'], { DOCKER_BUILDKIT: '0' });
+      expect(up.code, up.stderr + up.stdout).toBe(0);
+      expect(up.stdout).toContain('v=2');
+      const img = await fx.d.docker([
+        'image',
+        'inspect',
+        '--format',
+        '{{index .Config.Labels "org.example.from"}}',
+        'bproj_app',
+      ]);
+      expect(img.stdout.trim()).toBe('compose');
+      // docker-py's own /build (COMPOSE_DOCKER_CLI_BUILD=0).
+      const b = await compose(['build', '--no-cache'], { COMPOSE_DOCKER_CLI_BUILD: '0' });
+      expect(b.code, b.stderr + b.stdout).toBe(0);
+      expect(b.stdout + b.stderr).toContain('Successfully tagged bproj_app:latest');
+    } finally {
+      await compose(['down', '-t', '1']);
+    }
+  }, 240_000);
 });
 
 function r2s(body: string): string {
