@@ -10,6 +10,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   readlinkSync,
   renameSync,
@@ -78,6 +79,8 @@ function glob(root: string, pattern: string): string[] {
   return found;
 }
 
+const SMALL = 4 << 20;
+
 async function fileHash(abs: string, name: string, st: Stats): Promise<string> {
   const h = createHash('sha256');
   const type = st.isSymbolicLink() ? '2' : st.isDirectory() ? '5' : '0';
@@ -86,16 +89,20 @@ async function fileHash(abs: string, name: string, st: Stats): Promise<string> {
     `name${name}mode${(st.mode & 0o7777).toString(8)}uid0gid0size${st.isFile() ? st.size : 0}typeflag${type}linkname${link}uname gname devmajor0devminor0`,
   );
   if (st.isFile()) {
-    for await (const c of createReadStream(abs)) h.update(c as Buffer);
+    // Small files (most of a context) in one read: a stream per file costs more than the hashing.
+    if (st.size <= SMALL) h.update(readFileSync(abs));
+    else for await (const c of createReadStream(abs)) h.update(c as Buffer);
   }
   return h.digest('hex');
 }
 
-async function treeHash(abs: string, name: string): Promise<string> {
-  const st = lstatSync(abs);
+async function treeHash(abs: string, name: string, st = lstatSync(abs)): Promise<string> {
   if (!st.isDirectory()) return fileHash(abs, name, st);
   const parts = [await fileHash(abs, name, st)];
-  for (const n of readdirSync(abs).sort()) parts.push(await treeHash(path.join(abs, n), `${name}/${n}`));
+  for (const e of readdirSync(abs).sort()) {
+    const child = path.join(abs, e);
+    parts.push(await treeHash(child, `${name}/${e}`, lstatSync(child)));
+  }
   return createHash('sha256').update(parts.join(',')).digest('hex');
 }
 
