@@ -366,8 +366,9 @@ describe('docker build (classic builder)', () => {
     expect(none.code, none.stderr).toBe(0);
     expect((await fx.d.docker(['run', '--rm', 'netn', 'cat', '/net.txt'])).stdout).toBe('none\n');
     // --rm=false keeps the step containers; a failed step keeps its container unless --force-rm.
-    const before = (await fx.d.docker(['ps', '-aq'])).stdout.trim();
-    expect(before).toBe('');
+    // (The failing-RUN test above left its step container, as dockerd does without --force-rm.)
+    await fx.d.docker(['container', 'prune', '-f']);
+    expect((await fx.d.docker(['ps', '-aq'])).stdout.trim()).toBe('');
     const keep = await build(['--rm=false', '--no-cache', dir]);
     expect(keep.code).toBe(0);
     expect(keep.stdout).not.toContain('Removing intermediate container');

@@ -37,6 +37,7 @@ import {
 } from './instructions.js';
 import { type BuildOptions, PROXY_ARGS } from './options.js';
 import { type Dockerfile, type Instruction, type Stage, checkFlags, flag, parseDockerfile } from './parse.js';
+import { OrderedOutput } from './ordered-output.js';
 import { BuildCancelled, removeStepContainer, runContainer, snapshotLayer } from './run-step.js';
 import { type EnvLookup, envLookup, processWord, splitWords } from './shell-lex.js';
 
@@ -64,8 +65,12 @@ export interface BuildDirs {
   cacheMounts: string;
 }
 
-interface StageResult {
-  state: ImageState;
+/** What one stage writes to and is stopped by. */
+export interface StageIO {
+  write(m: JsonMessage): void;
+  signal: AbortSignal;
+  /** The number of the stage's next step. */
+  nextStep(): number;
 }
 
 /** The stages `target` needs (itself, its FROM stage, COPY --from and --mount from= stages). */
@@ -103,8 +108,7 @@ export function neededStages(df: Dockerfile, target: number, metaEnv: EnvLookup)
 
 export class Build {
   private readonly df: Dockerfile;
-  private readonly results = new Map<number, StageResult>();
-  private step = 0;
+  private readonly stages = new Map<number, Promise<ImageState>>();
   private total = 0;
   private readonly declared = new Set<string>();
   private readonly metaArgs = new Map<string, string | undefined>();
@@ -134,10 +138,8 @@ export class Build {
     this.io.write({ stream: text });
   }
 
-  private stepLine(ins: Instruction | string): void {
-    this.step++;
-    this.out(`Step ${this.step}/${this.total} : ${typeof ins === 'string' ? ins : ins.original}`);
-    this.out('\n');
+  private stepText(n: number, ins: Instruction | string): string {
+    return `Step ${n}/${this.total} : ${typeof ins === 'string' ? ins : ins.original}`;
   }
 
   private arg(name: string): string | undefined {
@@ -162,22 +164,57 @@ export class Build {
       this.df.metaArgs.length +
       this.df.stages.filter((s) => need.has(s.index)).reduce((n, s) => n + 1 + s.commands.length, 0) +
       (labels.length > 0 ? 1 : 0);
-    for (const a of this.df.metaArgs) this.stepLine(a);
-    let last: ImageState | undefined;
-    for (const st of this.df.stages) {
-      if (!need.has(st.index)) continue;
+    this.df.metaArgs.forEach((a, i) => {
+      this.out(this.stepText(i + 1, a));
+      this.out('\n');
+    });
+    // Each needed stage runs as soon as the stages it uses are done (a FROM or COPY --from waits for
+    // its stage), all at once otherwise; the output is written in stage order.
+    const stages = this.df.stages.filter((s) => need.has(s.index) && s.index <= target);
+    const output = new OrderedOutput(
+      stages.map((s) => s.index),
+      (m) => this.io.write(m),
+    );
+    let step = this.df.metaArgs.length;
+    const abort = new AbortController();
+    const signal = AbortSignal.any([this.io.signal, abort.signal]);
+    for (const st of stages) {
+      const first = step + 1;
       const extra = st.index === target && labels.length > 0 ? this.labelInstruction() : undefined;
-      last = await this.runStage(st, extra);
-      this.results.set(st.index, { state: last });
-      if (!this.o.quiet) this.io.write({ aux: { ID: last.id } });
-      if (st.index === target) break;
+      step += 1 + st.commands.length + (extra ? 1 : 0);
+      const io: StageIO = {
+        write: (m) => output.write(st.index, m),
+        signal,
+        nextStep: (() => {
+          let n = first;
+          return () => n++;
+        })(),
+      };
+      const p = this.runStage(st, extra, io).then((state) => {
+        if (!this.o.quiet) io.write({ aux: { ID: state.id } });
+        output.done(st.index);
+        return state;
+      });
+      p.catch(() => abort.abort());
+      this.stages.set(st.index, p);
     }
+    const settled = await Promise.allSettled([...this.stages.values()]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // The first failure in stage order is the build's; the others were cancelled by it.
+      const first = settled.find(
+        (r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof BuildCancelled),
+      );
+      output.drain();
+      throw (first ?? failed).reason;
+    }
+    const last = (settled.at(-1) as PromiseFulfilledResult<ImageState>).value;
     const unused = Object.keys(this.o.buildArgs)
       .filter((k) => !this.declared.has(k) && !PROXY_ARGS.has(k))
       .sort();
     if (unused.length > 0)
       this.out(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
-    return last!.id;
+    return last.id;
   }
 
   private labelInstruction(): Instruction {
@@ -208,12 +245,12 @@ export class Build {
     });
   }
 
-  private async baseImage(ref: string, stageIndex: number): Promise<ImageState> {
+  private async baseImage(ref: string, stageIndex: number, io: StageIO): Promise<ImageState> {
     const lower = ref.toLowerCase();
     const byName = this.df.stages.find((s) => s.name === lower && s.index < stageIndex);
     if (byName) {
-      const r = this.results.get(byName.index);
-      if (r) return r.state;
+      const r = this.stages.get(byName.index);
+      if (r) return r;
     }
     if (lower === 'scratch') return scratchState();
     let parsed;
@@ -233,7 +270,7 @@ export class Build {
       await pullImage(
         this.e,
         { ref: parsed, auth, platform: this.o.platform || undefined },
-        (m) => this.io.write(m),
+        (m) => io.write(m),
         () => undefined,
       );
     } catch (err) {
@@ -247,19 +284,24 @@ export class Build {
     return stateOf(await this.e.images.resolve(parsed.string, { allNames: false }));
   }
 
-  private async runStage(st: Stage, extra: Instruction | undefined): Promise<ImageState> {
-    this.stepLine(st.from);
+  private async runStage(st: Stage, extra: Instruction | undefined, io: StageIO): Promise<ImageState> {
+    const out = (text: string) => io.write({ stream: text });
+    const stepLine = (ins: Instruction) => {
+      out(this.stepText(io.nextStep(), ins));
+      out('\n');
+    };
+    stepLine(st.from);
     const metaEnv: EnvLookup = (n) => this.metaArgs.get(n);
     const words = st.from.args.split(/\s+/);
     checkFlags(st.from, ['platform']);
     const ref = processWord(words[0], metaEnv, this.df.escape);
     if (!ref) throw new StepError('base name (${' + words[0] + '}) should not be blank');
-    const base = await this.baseImage(ref, st.index);
-    if (base.id) this.out(` ---> ${short(base.id)}\n`);
-    const s = new StageRun(this, base, this.df.escape, st.index);
+    const base = await this.baseImage(ref, st.index, io);
+    if (base.id) out(` ---> ${short(base.id)}\n`);
+    const s = new StageRun(this, base, this.df.escape, st.index, io);
     const triggers = base.doc.config.OnBuild ?? [];
     if (triggers.length > 0) {
-      this.out(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}\n`);
+      out(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}\n`);
       s.rc.OnBuild = null;
       for (const t of triggers) {
         const df = parseDockerfile(`FROM scratch\n${t}\n`);
@@ -270,7 +312,8 @@ export class Build {
       }
     }
     for (const ins of [...st.commands, ...(extra ? [extra] : [])]) {
-      this.stepLine(ins);
+      if (io.signal.aborted) throw new BuildCancelled();
+      stepLine(ins);
       await s.dispatch(ins);
     }
     return s.state;
@@ -294,14 +337,6 @@ export class Build {
     return this.cache;
   }
 
-  get output(): BuildIO {
-    return this.io;
-  }
-
-  write(text: string): void {
-    this.out(text);
-  }
-
   declare(name: string): void {
     this.declared.add(name);
   }
@@ -319,7 +354,7 @@ export class Build {
   }
 
   /** The image `ref` names for COPY --from / --mount from=: a stage (name or index) or an image. */
-  async sourceImage(ref: string, stageIndex: number): Promise<ImageState> {
+  async sourceImage(ref: string, stageIndex: number, io: StageIO): Promise<ImageState> {
     const lower = ref.toLowerCase();
     const st =
       this.df.stages.find((s) => s.name === lower) ??
@@ -327,11 +362,11 @@ export class Build {
     if (st) {
       if (st.index >= stageIndex)
         throw new StepError(`invalid from flag value ${ref}: refers to current build stage`);
-      const r = this.results.get(st.index);
+      const r = this.stages.get(st.index);
       if (!r) throw new StepError(`invalid from flag value ${ref}: stage was not built`);
-      return r.state;
+      return r;
     }
-    return this.baseImage(ref, stageIndex);
+    return this.baseImage(ref, stageIndex, io);
   }
 }
 
@@ -367,11 +402,16 @@ class StageRun {
     base: ImageState,
     private readonly escape: string,
     private readonly stageIndex: number,
+    private readonly io: StageIO,
   ) {
     this.state = base;
     this.rc = structuredClone(base.doc.config);
     if (!this.rc.Env.some((kv) => kv.startsWith('PATH=')) && base.id)
       this.rc.Env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...this.rc.Env];
+  }
+
+  private write(text: string): void {
+    this.io.write({ stream: text });
   }
 
   private get shell(): string[] {
@@ -551,10 +591,10 @@ class StageRun {
     if (this.b.options.noCache) return false;
     const hit = await this.b.buildCache.probe(this.state.id, cc);
     if (!hit) return false;
-    this.b.write(' ---> Using cache\n');
+    this.write(' ---> Using cache\n');
     this.state = stateOf(hit);
     this.rc = structuredClone(this.state.doc.config);
-    this.b.write(` ---> ${short(hit.id)}\n`);
+    this.write(` ---> ${short(hit.id)}\n`);
     return true;
   }
 
@@ -583,10 +623,10 @@ class StageRun {
       return;
     }
     const id = newContainerId();
-    this.b.write(` ---> Running in ${id.slice(0, 12)}\n`);
+    this.write(` ---> Running in ${id.slice(0, 12)}\n`);
     await this.commit(cc, rc, id, undefined, author);
-    if (this.b.options.rm) this.b.write(`Removing intermediate container ${id.slice(0, 12)}\n`);
-    this.b.write(` ---> ${short(this.state.id)}\n`);
+    if (this.b.options.rm) this.write(`Removing intermediate container ${id.slice(0, 12)}\n`);
+    this.write(` ---> ${short(this.state.id)}\n`);
   }
 
   // ---- RUN ---------------------------------------------------------------------------------------
@@ -652,7 +692,7 @@ class StageRun {
         const from = kv.get('from');
         let root = this.b.buildDirs.context;
         if (from !== undefined) {
-          const img = await this.b.sourceImage(from, this.stageIndex);
+          const img = await this.b.sourceImage(from, this.stageIndex, this.io);
           const holder = mkdtempSync(path.join(this.b.buildDirs.tmp, 'from-'));
           await new Promise<void>((ready, fail) => {
             const done = withImageRoot(this.b.engine, img, async (r) => {
@@ -713,13 +753,13 @@ class StageRun {
         {
           created: (cid) => {
             id = cid;
-            this.b.write(` ---> Running in ${cid.slice(0, 12)}\n`);
+            this.write(` ---> Running in ${cid.slice(0, 12)}\n`);
           },
           output: (kind, chunk) =>
-            this.b.write(
+            this.write(
               kind === 'stderr' ? `\u001b[91m${chunk.toString('utf8')}\u001b[0m` : chunk.toString('utf8'),
             ),
-          signal: this.b.output.signal,
+          signal: this.io.signal,
         },
       );
       if (res.code !== 0) {
@@ -732,10 +772,10 @@ class StageRun {
       } finally {
         if (this.b.options.rm) {
           await removeStepContainer(e, id);
-          this.b.write(`Removing intermediate container ${id.slice(0, 12)}\n`);
+          this.write(`Removing intermediate container ${id.slice(0, 12)}\n`);
         }
       }
-      this.b.write(` ---> ${short(this.state.id)}\n`);
+      this.write(` ---> ${short(this.state.id)}\n`);
     } finally {
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
     }
@@ -778,7 +818,7 @@ class StageRun {
     const cc: RunConfig = { ...rc, Cmd: this.nop(`WORKDIR ${wd}`) };
     if (await this.probe(cc)) return;
     const id = newContainerId();
-    this.b.write(` ---> Running in ${id.slice(0, 12)}\n`);
+    this.write(` ---> Running in ${id.slice(0, 12)}\n`);
     const exists = await withImageRoot(this.b.engine, this.state, async (root) => {
       const { resolveInRoot } = await import('../archive/index.js');
       return lstatSync(await resolveInRoot(root, wd), { throwIfNoEntry: false })?.isDirectory() === true;
@@ -794,8 +834,8 @@ class StageRun {
             mkdirSync(await resolveInRoot(root, wd), { recursive: true, mode: 0o755 });
           }),
     );
-    if (this.b.options.rm) this.b.write(`Removing intermediate container ${id.slice(0, 12)}\n`);
-    this.b.write(` ---> ${short(this.state.id)}\n`);
+    if (this.b.options.rm) this.write(`Removing intermediate container ${id.slice(0, 12)}\n`);
+    this.write(` ---> ${short(this.state.id)}\n`);
   }
 
   private async copy(ins: Instruction): Promise<void> {
@@ -841,7 +881,7 @@ class StageRun {
           root = mkdtempSync(path.join(this.b.buildDirs.tmp, 'url-'));
           patterns = [];
           for (const u of expanded) {
-            const res = await fetch(u, { signal: this.b.output.signal }).catch((err: Error) => {
+            const res = await fetch(u, { signal: this.io.signal }).catch((err: Error) => {
               throw new StepError(`${what} failed: ${err.message}`);
             });
             if (!res.ok)
@@ -876,10 +916,10 @@ class StageRun {
           });
         }),
       );
-      this.b.write(` ---> ${short(this.state.id)}\n`);
+      this.write(` ---> ${short(this.state.id)}\n`);
     };
     if (from !== undefined) {
-      const img = await this.b.sourceImage(this.word(from), this.stageIndex);
+      const img = await this.b.sourceImage(this.word(from), this.stageIndex, this.io);
       await withImageRoot(this.b.engine, img, (root) => doCopy(root, false));
     } else {
       await doCopy(this.b.buildDirs.context, true);
