@@ -112,6 +112,33 @@ describe('docker build: BuildKit-like features on the classic builder', () => {
   }, 180_000);
 });
 
+describe('docker build: parallel stages', () => {
+  it('runs independent stages at the same time and still prints the steps in order', async () => {
+    const dir = ctx({
+      Dockerfile: [
+        'FROM busybox AS a',
+        'RUN sleep 3 && echo a > /a',
+        'FROM busybox AS b',
+        'RUN sleep 3 && echo b > /b',
+        'FROM busybox',
+        'COPY --from=a /a /a',
+        'COPY --from=b /b /b',
+        'CMD ["cat", "/a", "/b"]',
+      ].join('\n'),
+    });
+    const t0 = performance.now();
+    const r = await build(['--no-cache', '-t', 'par', dir]);
+    const ms = performance.now() - t0;
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const steps = [...r.stdout.matchAll(/^Step (\d+)\/8 : /gm)].map((m) => Number(m[1]));
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(r.stdout.match(/"aux"|Successfully built/g)?.length).toBe(1);
+    // One after the other: 6 s of sleeps plus the steps' own time (about 1.5 s here).
+    expect(ms).toBeLessThan(6500);
+    expect((await fx.d.docker(['run', '--rm', 'par'])).stdout).toBe('a\nb\n');
+  }, 120_000);
+});
+
 describe('docker build: cancellation and bad input', () => {
   it('a client that goes away stops the RUN step and leaves no container', async () => {
     const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
