@@ -4,6 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -241,6 +243,45 @@ describe('docker build: cancellation and bad input', () => {
     );
     expect(r2s(alone.body)).toContain('alone\n');
     expect(alone.body).toContain('Successfully tagged alone:latest');
+  }, 120_000);
+
+  it('ADDs http URLs and builds remote= contexts from a server on 127.0.0.1', async () => {
+    const tar = await tarOf([{ name: 'Dockerfile', data: 'FROM busybox\nRUN echo remote > /r.txt\n' }]);
+    const server = http.createServer((req, res) => {
+      if (req.url === '/file.txt') res.end('downloaded\n');
+      else if (req.url === '/ctx.tar') res.end(tar);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const dir = ctx({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/file.txt /dl/\n` });
+      const a = await build(['-t', 'addurl', dir]);
+      expect(a.code, a.stderr + a.stdout).toBe(0);
+      expect((await fx.d.docker(['run', '--rm', 'addurl', 'cat', '/dl/file.txt'])).stdout).toBe(
+        'downloaded\n',
+      );
+      const missing = await build([
+        ctx({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/nope /x\n` }),
+      ]);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain('404');
+      const remote = await fx.d.request(
+        'POST',
+        `/v1.41/build?t=remote&remote=${encodeURIComponent(`http://127.0.0.1:${port}/ctx.tar`)}`,
+      );
+      expect(remote.status, remote.body).toBe(200);
+      expect(remote.body).toContain('Successfully tagged remote:latest');
+      const git = await fx.d.request(
+        'POST',
+        `/v1.41/build?remote=${encodeURIComponent('git://127.0.0.1/x.git')}`,
+      );
+      expect(git.status).toBe(400);
+      const plat = await fx.d.request('POST', '/v1.41/build?platform=linux/s390x');
+      expect(plat.status).toBe(400);
+    } finally {
+      server.close();
+    }
   }, 120_000);
 
   it('uses --cache-from images as the only cache sources', async () => {

@@ -11,6 +11,7 @@ import type { Engine } from '../backend/engine.js';
 import { pullImage } from '../backend/images/pull.js';
 import { PARENT_LABEL } from '../backend/images.js';
 import type { HostConfig } from '../backend/types.js';
+import { resolveInRoot } from '../archive/index.js';
 import { InvalidParameter, NotFound } from '../errdefs/index.js';
 import type { JsonMessage } from '../wire/jsonmessage.js';
 import type { BuildCache } from './cache.js';
@@ -784,9 +785,13 @@ class StageRun {
   // ---- COPY / ADD / WORKDIR ---------------------------------------------------------------------
 
   /** Runs `fn` on a writable snapshot of the current image; its changes become the step's layer. */
+  /**
+   * Runs `fn` on a writable snapshot of the current image; its changes become the step's layer.
+   * `fn` returning false means it changed nothing: no layer then.
+   */
   private layerFn(
-    fn: (root: string) => Promise<void>,
-  ): (c: Parameters<NonNullable<Parameters<typeof commitStep>[3]>>[0]) => Promise<Layer> {
+    fn: (root: string) => Promise<boolean | void>,
+  ): (c: Parameters<NonNullable<Parameters<typeof commitStep>[3]>>[0]) => Promise<Layer | undefined> {
     return async (c) => {
       const sn = c.snapshotter();
       const key = `build-${randomBytes(8).toString('hex')}`;
@@ -795,7 +800,11 @@ class StageRun {
         : '';
       await sn.prepare(key, parent);
       try {
-        await sn.withTempMount(key, fn, { prefix: 'tsctr-build-' });
+        const changed = await sn.withTempMount(key, fn, { prefix: 'tsctr-build-' });
+        if (changed === false) {
+          await sn.remove(key);
+          return undefined;
+        }
         const layer = await snapshotLayer(c, key);
         const chain = chainIds([...this.state.doc.rootfs.diff_ids, layer.diffId]).pop()!;
         // The snapshot is the new layer's: committed under its chain ID, unpacking has nothing to do.
@@ -819,20 +828,17 @@ class StageRun {
     if (await this.probe(cc)) return;
     const id = newContainerId();
     this.write(` ---> Running in ${id.slice(0, 12)}\n`);
-    const exists = await withImageRoot(this.b.engine, this.state, async (root) => {
-      const { resolveInRoot } = await import('../archive/index.js');
-      return lstatSync(await resolveInRoot(root, wd), { throwIfNoEntry: false })?.isDirectory() === true;
-    });
+    // One writable snapshot: the directory is made when missing, else nothing changes (no layer).
     await this.commit(
       cc,
       rc,
       id,
-      exists
-        ? undefined
-        : this.layerFn(async (root) => {
-            const { resolveInRoot } = await import('../archive/index.js');
-            mkdirSync(await resolveInRoot(root, wd), { recursive: true, mode: 0o755 });
-          }),
+      this.layerFn(async (root) => {
+        const host = await resolveInRoot(root, wd);
+        if (lstatSync(host, { throwIfNoEntry: false })?.isDirectory()) return false;
+        mkdirSync(host, { recursive: true, mode: 0o755 });
+        return true;
+      }),
     );
     if (this.b.options.rm) this.write(`Removing intermediate container ${id.slice(0, 12)}\n`);
     this.write(` ---> ${short(this.state.id)}\n`);
