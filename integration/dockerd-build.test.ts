@@ -96,6 +96,14 @@ describe('docker build (classic builder)', () => {
     );
     expect(h.stdout).toContain('/bin/sh -c echo "$GREETING from run" > run.txt && echo to-stderr >&2');
     expect(h.stdout).toMatch(/\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \/app\/ /);
+    // Every step of a local build names its image in the history, as dockerd's does.
+    const ids = await fx.d.docker(['history', '--format', '{{.ID}}', 'b1']);
+    expect(
+      ids.stdout
+        .split('\n')
+        .slice(0, 5)
+        .every((l) => /^[0-9a-f]{12}$/.test(l)),
+    ).toBe(true);
   }, 180_000);
 
   it('rebuilds from the cache with the same ID, and busts it from one changed file on', async () => {

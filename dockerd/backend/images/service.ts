@@ -123,7 +123,24 @@ export class ImagesService {
   }
 
   async imageHistory(ref: string): Promise<unknown> {
-    return historyView(await this.e.images.resolve(ref));
+    const img = await this.e.images.resolve(ref);
+    const rows = historyView(img);
+    // Rows made by local builds name their image, as dockerd's: each step image added one row, so
+    // the ancestor with n history entries is the image of the n-th row from the bottom.
+    const all = await this.e.images.list();
+    const byId = new Map(all.map((i) => [i.id, i]));
+    for (let p = parentId(img), guard = 0; p && guard < 1000; guard++) {
+      const anc = byId.get(p);
+      if (!anc) break;
+      const at = rows.length - (anc.config.history?.length ?? 0);
+      if (at > 0 && at < rows.length) {
+        rows[at].Id = anc.id;
+        const tags = tagsOf(anc);
+        rows[at].Tags = tags.length > 0 ? tags : null;
+      }
+      p = parentId(anc);
+    }
+    return rows;
   }
 
   tagImage(source: string, repo: string, tag: string): Promise<void> {
