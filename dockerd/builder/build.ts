@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { isAlreadyExists } from '../../api/errdefs.js';
 import { chainIds } from '../../client/images/chain.js';
 import { parseReference } from '../../client/remotes/reference.js';
 import type { Engine } from '../backend/engine.js';
@@ -605,6 +606,7 @@ class StageRun {
     containerId: string,
     makeLayer?: Parameters<typeof commitStep>[3],
     author?: string,
+    layerSnapshotted = false,
   ): Promise<void> {
     const parent = author ? { ...this.state, doc: { ...this.state.doc, author } } : this.state;
     this.state = await commitStep(
@@ -612,6 +614,7 @@ class StageRun {
       parent,
       { runConfig: rc, containerConfig: cc, containerId },
       makeLayer,
+      { layerSnapshotted },
     );
     this.rc = structuredClone(rc);
     this.b.buildCache.invalidate();
@@ -808,7 +811,11 @@ class StageRun {
         const layer = await snapshotLayer(c, key);
         const chain = chainIds([...this.state.doc.rootfs.diff_ids, layer.diffId]).pop()!;
         // The snapshot is the new layer's: committed under its chain ID, unpacking has nothing to do.
-        await sn.commit(chain, key).catch(() => sn.remove(key));
+        await sn.commit(chain, key).catch(async (err: unknown) => {
+          await sn.remove(key).catch(() => undefined);
+          // The same layer made before: its snapshot is there already.
+          if (!isAlreadyExists(err)) throw err;
+        });
         return layer;
       } catch (err) {
         await sn.remove(key).catch(() => undefined);
@@ -839,6 +846,8 @@ class StageRun {
         mkdirSync(host, { recursive: true, mode: 0o755 });
         return true;
       }),
+      undefined,
+      true,
     );
     if (this.b.options.rm) this.write(`Removing intermediate container ${id.slice(0, 12)}\n`);
     this.write(` ---> ${short(this.state.id)}\n`);
@@ -921,6 +930,8 @@ class StageRun {
             what,
           });
         }),
+        undefined,
+        true,
       );
       this.write(` ---> ${short(this.state.id)}\n`);
     };

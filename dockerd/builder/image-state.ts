@@ -3,6 +3,7 @@
 // recorded with its parent's ID so the cache can find a parent's children (and image prune the chain).
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '../../client/connection.js';
+import { chainIds } from '../../client/images/chain.js';
 import type { Descriptor } from '../../client/images/oci.js';
 import type { Engine } from '../backend/engine.js';
 import { PARENT_LABEL, type ResolvedImage } from '../backend/images.js';
@@ -148,6 +149,8 @@ export interface CommitStep {
   containerConfig: RunConfig;
   containerId: string;
   layer?: Layer;
+  /** The step's top snapshot exists (no layer, or one committed under its chain ID). */
+  snapshotReady?: boolean;
 }
 
 export type Layer = { desc: Descriptor; diffId: string };
@@ -161,10 +164,12 @@ export async function commitStep(
   parent: ImageState,
   step: Omit<CommitStep, 'layer'>,
   makeLayer?: (c: Connection) => Promise<Layer | undefined>,
+  o: { layerSnapshotted?: boolean } = {},
 ): Promise<ImageState> {
   return withLease(e.c, async (c) => {
     const layer = makeLayer ? await makeLayer(c) : undefined;
-    return storeStep(c, parent, { ...step, ...(layer ? { layer } : {}) });
+    const ready = parent.id !== '' && (!layer || o.layerSnapshotted === true);
+    return storeStep(c, parent, { ...step, ...(layer ? { layer } : {}), snapshotReady: ready });
   });
 }
 
@@ -191,10 +196,14 @@ async function storeStep(c: Connection, parent: ImageState, s: CommitStep): Prom
     },
   };
   const layers = [...parent.layers, ...(s.layer ? [s.layer.desc] : [])];
+  // Metadata steps keep the parent's top snapshot; COPY/ADD/WORKDIR layers were committed under
+  // their chain ID already: only a RUN's layer (still the container's snapshot) needs unpacking.
+  const top = chainIds(doc.rootfs.diff_ids).pop();
   const { id } = await storeImage(c, {
     config: doc,
     layers,
     labels: { [PARENT_LABEL]: parent.id || 'none' },
+    ...(top && s.snapshotReady ? { topSnapshot: top } : {}),
   });
   return { id, doc, layers };
 }

@@ -27,9 +27,20 @@ export async function putBlob(c: Connection, data: Buffer, mediaType: string): P
 /** Writes config + manifest, records the image under `name` (or as dangling), unpacks it; returns its ID. */
 export async function storeImage(
   c: Connection,
-  o: { config: object; layers: Descriptor[]; name?: string; labels?: Record<string, string> },
+  o: {
+    config: object;
+    layers: Descriptor[];
+    name?: string;
+    labels?: Record<string, string>;
+    /** The top snapshot is known to exist (a build step): it is only rooted to the config, not unpacked. */
+    topSnapshot?: string;
+  },
 ): Promise<{ id: string; manifest: Descriptor }> {
   const cfg = await putBlob(c, Buffer.from(JSON.stringify(o.config)), MediaType.DockerConfig);
+  if (o.topSnapshot)
+    await setContentLabels(c, cfg.digest, {
+      [`containerd.io/gc.ref.snapshot.${DEFAULT_SNAPSHOTTER}`]: o.topSnapshot,
+    });
   const manifest = await putBlob(
     c,
     Buffer.from(
@@ -48,6 +59,6 @@ export async function storeImage(
   await c
     .image(o.name ?? `moby-dangling@${manifest.digest}`)
     .put({ target: manifest, labels: o.labels ?? {} }, o.labels ? ['target', 'labels'] : ['target'], true);
-  await unpackImage(c, manifest, DEFAULT_SNAPSHOTTER);
+  if (!o.topSnapshot) await unpackImage(c, manifest, DEFAULT_SNAPSHOTTER);
   return { id: cfg.digest, manifest };
 }
