@@ -10,6 +10,7 @@ import { chainIds } from '../../client/images/chain.js';
 import { parseReference } from '../../client/remotes/reference.js';
 import type { Engine } from '../backend/engine.js';
 import { pullImage } from '../backend/images/pull.js';
+import { withLease } from '../backend/images/store-image.js';
 import { PARENT_LABEL } from '../backend/images.js';
 import type { HostConfig } from '../backend/types.js';
 import { resolveInRoot } from '../archive/index.js';
@@ -383,13 +384,16 @@ async function withImageRoot<T>(e: Engine, img: ImageState, fn: (root: string) =
     }
   }
   const key = `build-view-${randomBytes(6).toString('hex')}`;
-  const sn = e.c.snapshotter();
-  await sn.view(key, chainIds(img.doc.rootfs.diff_ids).pop()!);
-  try {
-    return await sn.withTempMount(key, fn, { readonly: true, prefix: 'tsctr-build-from-' });
-  } finally {
-    await sn.remove(key).catch(() => undefined);
-  }
+  // Under a lease: a view nothing else refers to would be the GC's to take.
+  return withLease(e.c, async (c) => {
+    const sn = c.snapshotter();
+    await sn.view(key, chainIds(img.doc.rootfs.diff_ids).pop()!);
+    try {
+      return await sn.withTempMount(key, fn, { readonly: true, prefix: 'tsctr-build-from-' });
+    } finally {
+      await sn.remove(key).catch(() => undefined);
+    }
+  });
 }
 
 /** One stage's progress: the current image and Config, the ARGs in scope. */

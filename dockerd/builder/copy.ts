@@ -9,19 +9,17 @@ import {
   createReadStream,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   readlinkSync,
-  renameSync,
-  rmSync,
   statSync,
 } from 'node:fs';
 import path from 'node:path';
-import { extractInto, packPath, resolveInRoot } from '../archive/index.js';
+import { extractInto, resolveInRoot } from '../archive/index.js';
 import { readUserDb } from '../../client/spec/index.js';
 import { InvalidParameter } from '../errdefs/index.js';
 import { decompress, looksLikeTar, peek } from './context.js';
+import { copyTree } from './tree-copy.js';
 
 export interface Source {
   /** As written (for messages). */
@@ -228,9 +226,7 @@ export async function copyInto(dstRoot: string, job: CopyJob): Promise<void> {
     const abs = path.join(job.srcRoot, s.rel);
     if (s.isDir) {
       await ensureDir(dstRoot, job.dest, job.chown);
-      await extractInto(dstRoot, job.dest, packPath(job.srcRoot, `/${s.rel}/`, { contentsOnly: true }), {
-        chown: job.chown,
-      });
+      copyTree(abs, dstRoot, job.dest, undefined, job.chown);
       continue;
     }
     if (job.extractArchives && (await isArchive(abs))) {
@@ -240,22 +236,12 @@ export async function copyInto(dstRoot: string, job: CopyJob): Promise<void> {
     }
     if (destIsDir) {
       await ensureDir(dstRoot, job.dest, job.chown);
-      await extractInto(dstRoot, job.dest, packPath(job.srcRoot, `/${s.rel}`), { chown: job.chown });
+      copyTree(abs, dstRoot, job.dest, path.basename(s.rel), job.chown);
       continue;
     }
-    // A file to a file name: unpacked beside it, then renamed over it.
+    // A file to a file name: made in its parent directory under that name.
     const parent = path.posix.dirname(job.dest);
-    const hostParent = await ensureDir(dstRoot, parent, { uid: 0, gid: 0 });
-    const stage = mkdtempSync(path.join(hostParent, '.tsctr-copy-'));
-    try {
-      const stageRel = path.posix.join(parent, path.basename(stage));
-      await extractInto(dstRoot, stageRel, packPath(job.srcRoot, `/${s.rel}`), { chown: job.chown });
-      const target = await resolveInRoot(dstRoot, job.dest);
-      const st = lstatSync(target, { throwIfNoEntry: false });
-      if (st?.isDirectory()) rmSync(target, { recursive: true, force: true });
-      renameSync(path.join(stage, path.basename(s.rel)), target);
-    } finally {
-      rmSync(stage, { recursive: true, force: true });
-    }
+    await ensureDir(dstRoot, parent, { uid: 0, gid: 0 });
+    copyTree(abs, dstRoot, parent, path.posix.basename(job.dest), job.chown);
   }
 }
