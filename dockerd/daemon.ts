@@ -118,7 +118,7 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
       ...imageRoutes(images),
       ...volumeRoutes(new VolumesService(engine)),
       ...networkRoutes(new NetworksService(networking, network, engine.store, networkEvent)),
-      ...buildRoutes(new BuildService()),
+      ...buildRoutes(new BuildService(engine)),
     ],
     maxVersion: API_VERSION,
     minVersion: MIN_API_VERSION,

@@ -10,8 +10,23 @@ import { type ImageReference, parseReference } from '../../client/remotes/refere
 import { isNotFound } from '../../api/errdefs.js';
 import { NotFound } from '../errdefs/index.js';
 
+/** The parent image ID an image record names (builder images), '' if none. */
+export function parentId(img: { records: ImageRecord[] }): string {
+  for (const r of img.records) {
+    const p = r.labels[PARENT_LABEL];
+    if (p && p !== 'none') return p;
+  }
+  return '';
+}
+
 /** Image records carry this label once the manifest digest is known to a registry (pull or push). */
 export const DISTRIBUTED_LABEL = 'io.tsctr.docker.distributed';
+
+/** Image records made by the builder carry their parent image's ID (Docker's image Parent). */
+export const PARENT_LABEL = 'io.tsctr.docker.parent';
+
+/** The record name of an image with no name (a build step, a commit without a tag). */
+export const DANGLING_PREFIX = 'moby-dangling@';
 
 export interface ImageRecord {
   name: string;
@@ -46,11 +61,9 @@ function tsToMs(t: { seconds: number; nanos: number } | undefined): number {
   return t ? t.seconds * 1000 + Math.floor(t.nanos / 1e6) : 0;
 }
 
-/** The record name of an image that has none (`moby-dangling@<manifest digest>`). */
-export const DANGLING_PREFIX = 'moby-dangling@';
-
 /** The familiar name:tag of a record, or undefined for a digest-only or dangling record. */
 export function repoTag(name: string): string | undefined {
+  if (name.startsWith(DANGLING_PREFIX)) return undefined;
   try {
     const r = parseReference(name);
     return r.digest ? undefined : `${r.familiarName}:${r.tag}`;

@@ -12,6 +12,7 @@ import type { UpdateBody } from '../backend/containers/update.js';
 import type { DockerEvent } from '../backend/events.js';
 import type { CommitOptions } from '../backend/images/commit.js';
 import type { ContainerRecord, CreateBody, EndpointSettings } from '../backend/types.js';
+import type { BuildOptions } from '../builder/options.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -138,6 +139,8 @@ export interface NetworksBackend {
 }
 
 export interface BuildBackend {
+  /** Builds from `body` (the context); errors before `open` are the request's, later ones go in the stream. */
+  build(o: BuildOptions, body: Readable, open: () => JsonStreamWriter, signal: AbortSignal): Promise<void>;
   pruneBuildCache(filters: Filters): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
 }
 

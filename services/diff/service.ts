@@ -60,12 +60,14 @@ export function diffService(edge: Edge, content: ContentStore, snapshotDirs: str
       try {
         for await (const chunk of stream) await w.write(w.offset(), chunk as Buffer);
         const size = w.offset();
-        const written = w.digest();
-        // The same bytes may be stored already (an empty layer, a second commit of an unchanged
-        // container): that blob is the answer, as containerd's differ has it.
-        const digest = await w.commit(0, '', req.labels).catch((err: unknown) => {
-          if (isAlreadyExists(err)) return written;
-          throw err;
+        // The same changes committed twice (a rebuild without cache) give a blob that exists:
+        // that is the layer, as containerd's differ treats AlreadyExists.
+        const digest = await w.commit(0, '', req.labels).catch(async (err: unknown) => {
+          if (!isAlreadyExists(err)) throw err;
+          const existing = w.digest();
+          if (req.labels && Object.keys(req.labels).length > 0)
+            await content.update(ns, existing, req.labels, []).catch(() => undefined);
+          return existing;
         });
         return { diff: { mediaType, digest, size, annotations: {} } };
       } finally {
