@@ -65,6 +65,7 @@ export const unavailable = make('Unavailable');
 export const notImplemented = make('NotImplemented');
 export const outOfRange = make('OutOfRange');
 export const dataLoss = make('DataLoss');
+export const canceled = make('Canceled');
 
 export function isKind(err: unknown, kind: ErrorKind): boolean {
   return err instanceof TsctrError && err.kind === kind;

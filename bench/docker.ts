@@ -19,7 +19,7 @@ import {
   waitSocket,
 } from './lib.js';
 
-interface DockerDaemon {
+export interface DockerDaemon {
   name: string;
   socket: string;
   pids(): string[];
@@ -40,7 +40,7 @@ function childPids(root: number): string[] {
   return out;
 }
 
-async function startTsctr(dir: string): Promise<DockerDaemon> {
+export async function startTsctr(dir: string): Promise<DockerDaemon> {
   mkdirSync(dir, { recursive: true });
   const socket = path.join(dir, 'docker.sock');
   // tsctrd as the containerd rows start it, then tsctr-dockerd on it.
@@ -88,7 +88,7 @@ async function startTsctr(dir: string): Promise<DockerDaemon> {
   };
 }
 
-async function startDockerd(dir: string): Promise<DockerDaemon | undefined> {
+export async function startDockerd(dir: string): Promise<DockerDaemon | undefined> {
   const bin = dockerdBinary();
   if (!bin) return undefined;
   mkdirSync(dir, { recursive: true });
@@ -105,7 +105,7 @@ async function startDockerd(dir: string): Promise<DockerDaemon | undefined> {
   };
 }
 
-function docker(d: DockerDaemon, args: string[]): { ms: number; out: string } {
+export function docker(d: DockerDaemon, args: string[]): { ms: number; out: string } {
   const t0 = performance.now();
   const out = execFileSync('docker', args, {
     env: { ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_CLI_HINTS: 'false' },
@@ -129,7 +129,7 @@ function mem(pids: string[], field: 'Pss' | 'Rss'): number {
   return kb / 1024;
 }
 
-interface DockerRow {
+export interface DockerRow {
   what: string;
   unit: string;
   ours: number[];

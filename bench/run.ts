@@ -9,9 +9,10 @@ import { taskRows } from './tasks.js';
 import { dockerReport, dockerRows } from './docker.js';
 import { networkReport, networkRows } from './network.js';
 import { criRows } from './cri.js';
+import { buildRows } from './build.js';
 
 /** Which rows to run: BENCH=ingest,cold,pull (default all). */
-const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks,docker,network,cri').split(','));
+const ONLY = new Set((process.env.BENCH ?? 'ingest,cold,pull,tasks,docker,network,build,cri').split(','));
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_MIB = Number(process.env.BENCH_INGEST_MIB ?? 1024);
@@ -113,6 +114,15 @@ async function main(): Promise<void> {
       for (const r of drows) {
         process.stdout.write(
           `${r.what}: tsctr ${r.ours.map((x) => x.toFixed(1)).join(' ')} | dockerd ${r.anchor.map((x) => x.toFixed(1)).join(' ')}\n`,
+        );
+      }
+    }
+    if (ONLY.has('build')) {
+      const { rows: brows, anchored } = await buildRows(path.join(base, 'build'), ROUNDS);
+      process.stdout.write(`${dockerReport(brows, anchored)}\n`);
+      for (const r of brows) {
+        process.stdout.write(
+          `${r.what}: tsctr ${r.ours.map((x) => x.toFixed(0)).join(' ')} | dockerd ${r.anchor.map((x) => x.toFixed(0)).join(' ')}\n`,
         );
       }
     }

@@ -1,9 +1,10 @@
 // tsctr-dockerd: the Docker Engine API over tsctrd. dockerd's own flags (and a daemon.json-style
 // config file), then hand off to dockerd/daemon.ts.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDockerd } from '../dockerd/daemon.js';
-import { type NetworkFileConfig, networkConfig } from '../dockerd/network/config.js';
+import { type DaemonFileConfig, readDaemonFile } from '../dockerd/config-file.js';
+import { networkConfig } from '../dockerd/network/config.js';
 import { makeLogger } from '../services/server/log.js';
 
 const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--containerd SOCK] [--data-root DIR]
@@ -16,6 +17,8 @@ const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--contai
   --exec-root      volatile state: stdio FIFOs (default /run/tsctr/dockerd)
   --log-level      debug|info|warn|error (default info)
   --config-file    JSON like dockerd's daemon.json (default /etc/tsctr/daemon.json, if present)
+  --no-new-privileges  set no_new_privs in every container (as dockerd's; also in the config file)
+  --seccomp-profile P  containers' default seccomp profile: builtin (Docker's), unconfined, or a file
 
   networking (as dockerd's; also in the config file):
   --bridge NAME    the default bridge (default docker0)     --bip CIDR      its address (default 172.17.0.1/16)
@@ -24,18 +27,6 @@ const usage = `usage: tsctr-dockerd [-H unix:///run/tsctr/docker.sock] [--contai
   --dns ADDR, --dns-search DOMAIN, --dns-opt OPT            the containers' resolv.conf (repeatable)
   --iptables-chain-prefix P   chains named P, P-USER, … instead of DOCKER (to run beside a dockerd)
   --default-address-pool base=CIDR,size=N   where new networks' subnets come from (repeatable)`;
-
-interface FileConfig extends NetworkFileConfig {
-  hosts?: string[];
-  containerd?: string;
-  'data-root'?: string;
-  'exec-root'?: string;
-  'log-level'?: string;
-  tlsverify?: boolean;
-  tlscacert?: string;
-  tlscert?: string;
-  tlskey?: string;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -50,6 +41,8 @@ async function main(): Promise<void> {
       tlscacert: { type: 'string' },
       tlscert: { type: 'string' },
       tlskey: { type: 'string' },
+      'no-new-privileges': { type: 'boolean' },
+      'seccomp-profile': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       bridge: { type: 'string', short: 'b' },
       bip: { type: 'string' },
@@ -70,10 +63,13 @@ async function main(): Promise<void> {
     return;
   }
   const file = values['config-file'] ?? '/etc/tsctr/daemon.json';
-  let cfg: FileConfig = {};
-  if (existsSync(file)) cfg = JSON.parse(readFileSync(file, 'utf8')) as FileConfig;
+  let cfg: DaemonFileConfig = {};
+  if (existsSync(file)) cfg = readDaemonFile(file);
   else if (values['config-file']) throw new Error(`config file ${file} not found`);
-  const log = makeLogger(values['log-level'] ?? cfg['log-level'] ?? 'info', 'tsctr-dockerd');
+  const log = makeLogger(
+    values['log-level'] ?? cfg['log-level'] ?? (cfg.debug ? 'debug' : 'info'),
+    'tsctr-dockerd',
+  );
   const verify = values.tlsverify ?? cfg.tlsverify ?? false;
   const ca = values.tlscacert ?? cfg.tlscacert;
   const cert = values.tlscert ?? cfg.tlscert;
@@ -87,6 +83,8 @@ async function main(): Promise<void> {
     execRoot: values['exec-root'] ?? cfg['exec-root'] ?? '/run/tsctr/dockerd',
     ...(verify ? { tls: { ca: ca!, cert: cert!, key: key! } } : {}),
     network: networkConfig(values, cfg),
+    noNewPrivileges: values['no-new-privileges'] ?? cfg['no-new-privileges'] ?? false,
+    seccompProfile: values['seccomp-profile'] ?? cfg['seccomp-profile'] ?? 'builtin',
     log,
   });
   // Containers keep running when we stop: they belong to their shims (live restore is always on).

@@ -26,6 +26,9 @@ import { networkRoutes } from './routes/networks.js';
 import { daemonVersion } from '../client/services/introspection.js';
 import { restoreContainers } from './backend/containers/restore.js';
 import { Engine } from './backend/engine.js';
+import { watchOom } from './backend/containers/oom.js';
+import { daemonSeccomp } from './backend/security.js';
+import { sharedNamespacesHook } from './backend/containers/shared-ns.js';
 import { API_VERSION, ENGINE_VERSION, MIN_API_VERSION } from './backend/system.js';
 import { createApiServer, listenUnix } from './http/server.js';
 import { claimDataRoot } from './pidfile.js';
@@ -43,6 +46,10 @@ export interface DockerdOptions {
   tls?: { ca: string; cert: string; key: string };
   /** Networking options (defaults: dockerd's). */
   network?: NetworkConfig;
+  /** `--no-new-privileges`: every container gets no_new_privs. */
+  noNewPrivileges?: boolean;
+  /** `--seccomp-profile`: `builtin` (default), `unconfined` or a profile file. */
+  seccompProfile?: string;
   log: Logger;
 }
 
@@ -72,6 +79,10 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
     execRoot: o.execRoot,
     log: o.log,
     containerdAddress: o.containerd,
+    security: {
+      noNewPrivileges: o.noNewPrivileges ?? false,
+      seccomp: daemonSeccomp(o.seccompProfile ?? 'builtin'),
+    },
   });
   // Networking first: a daemon that cannot have its bridge (another daemon owns it) must not start.
   const net = o.network ?? DEFAULT_NETWORK_CONFIG;
@@ -85,10 +96,14 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   const network = new NetworkController(o.execRoot, networking, engine.store, networkEvent, net, o.log);
   // Who hears about each container's lifecycle, in this order.
   engine.lifecycle.register(etcFilesHook(net));
+  // Joining another container's IPC/PID namespace fails (X not running) before the network is made.
+  engine.lifecycle.register(sharedNamespacesHook(engine));
   engine.lifecycle.register(network);
   engine.lifecycle.register(healthHook(engine));
   engine.lifecycle.register(restartPolicyHook(engine));
   await restoreContainers(engine);
+  const oomWatch = new AbortController();
+  watchOom(engine, oomWatch.signal);
   const swept = await network.sweep();
   if (swept > 0) o.log.info({ swept }, 'network sandboxes of gone containers removed');
 
@@ -103,7 +118,7 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
       ...imageRoutes(images),
       ...volumeRoutes(new VolumesService(engine)),
       ...networkRoutes(new NetworksService(networking, network, engine.store, networkEvent)),
-      ...buildRoutes(new BuildService()),
+      ...buildRoutes(new BuildService(engine)),
     ],
     maxVersion: API_VERSION,
     minVersion: MIN_API_VERSION,
@@ -144,6 +159,7 @@ export async function startDockerd(o: DockerdOptions): Promise<RunningDockerd> {
   return {
     engine,
     async stop() {
+      oomWatch.abort();
       for (const l of listeners) l.close();
       c.close();
     },

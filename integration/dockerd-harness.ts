@@ -23,7 +23,11 @@ export class Dockerd {
   readonly bip: string;
   readonly chainPrefix: string;
 
-  constructor(readonly tsctrd: Tsctrd) {
+  constructor(
+    readonly tsctrd: Tsctrd,
+    /** More tsctr-dockerd flags (e.g. `--no-new-privileges`). */
+    readonly extraArgs: string[] = [],
+  ) {
     const tag = randomBytes(2).toString('hex');
     this.bridge = `tsb${tag}`;
     this.bip = freeTestBip();
@@ -35,9 +39,9 @@ export class Dockerd {
     mkdirSync(this.configDir, { recursive: true });
   }
 
-  static async start(): Promise<Dockerd> {
+  static async start(extraArgs: string[] = []): Promise<Dockerd> {
     const t = await Tsctrd.start();
-    const d = new Dockerd(t);
+    const d = new Dockerd(t, extraArgs);
     try {
       await d.start();
     } catch (err) {
@@ -78,6 +82,7 @@ export class Dockerd {
         this.chainPrefix,
         '--default-address-pool',
         'base=10.199.128.0/17,size=24',
+        ...this.extraArgs,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

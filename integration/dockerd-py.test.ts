@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
 import { REPO, run } from './harness.js';
 
+/** Debian's python3 and its python3-docker (5.0.3): the docker-py the project is judged with. */
+const PYTHON = '/usr/bin/python3';
+
 let fx: DockerFixture;
 let d: Dockerd;
 let ref: string;
@@ -21,7 +24,7 @@ afterAll(async () => {
 
 describe('docker-py', () => {
   it('runs, execs, reads logs, stops, waits, removes, and maps errors', async () => {
-    const r = await run('python3', [path.join(REPO, 'integration/clients/dockerpy_flow.py'), ref], {
+    const r = await run(PYTHON, [path.join(REPO, 'integration/clients/dockerpy_flow.py'), ref], {
       env: d.env,
       timeoutMs: 60_000,
     });
@@ -46,7 +49,7 @@ describe('docker-py', () => {
   });
 
   it('sees what dockerd gives: exec framing by the start body, plugins, errors, load and prune', async () => {
-    const r = await run('python3', [path.join(REPO, 'integration/clients/dockerpy_compat.py'), ref], {
+    const r = await run(PYTHON, [path.join(REPO, 'integration/clients/dockerpy_compat.py'), ref], {
       env: d.env,
       timeoutMs: 60_000,
     });

@@ -14,6 +14,7 @@ command -v iptables-restore >/dev/null || need+=(iptables)   # Docker networking
 command -v docker-compose >/dev/null || need+=(docker-compose) # compose 1.29: a real client peer in the tests
 python3 -c 'import docker' 2>/dev/null || need+=(python3-docker)   # docker-py: a client peer of tsctr-dockerd in the tests
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)   # CNI plugins for CRI pod sandboxes (bridge, host-local, portmap, loopback)
+command -v gcc >/dev/null && [ -f "/usr/lib/$(uname -m)-linux-gnu/libc.a" ] || need+=(gcc libc6-dev)   # the static security probe run in test containers
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -31,5 +31,7 @@ else
   curl -sf --unix-socket "$dsock" http://d/_ping >/dev/null || { echo "tsctr-dockerd did not start; see /var/log/tsctr/tsctr-dockerd.log" >&2; exit 1; }
   echo "tsctr-dockerd running on $dsock (logs: /var/log/tsctr/tsctr-dockerd.log)"
 fi
-echo "try: DOCKER_HOST=unix://$dsock docker run --rm <image> echo hi"
+# A first image that needs no registry: busybox from Debian's busybox-static, under a local-only name.
+bash scripts/local-busybox.sh "$dsock"
+echo "try: DOCKER_HOST=unix://$dsock docker run --rm tsctr.local/busybox echo hi"
 echo "     ctr -a $sock version    or    node dist/tsctr.js version"

@@ -34,15 +34,21 @@ export async function applyLayer(
   layer: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> },
   mounts: Mount[],
 ): Promise<Descriptor> {
-  const { applied } = await c.call(c.diff, c.diff.apply, {
-    diff: {
-      mediaType: layer.mediaType,
-      digest: layer.digest,
-      size: layer.size,
-      annotations: layer.annotations ?? {},
+  const { applied } = await c.call(
+    c.diff,
+    c.diff.apply,
+    {
+      diff: {
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        size: layer.size,
+        annotations: layer.annotations ?? {},
+      },
+      mounts,
+      payloads: {},
     },
-    mounts,
-    payloads: {},
-  });
+    // A big layer on a busy disk takes as long as it takes (ctr sets no deadline either).
+    { noDeadline: true },
+  );
   return applied!;
 }

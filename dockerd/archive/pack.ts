@@ -15,6 +15,8 @@ export interface PackOptions {
   /** For a directory: only what is inside it, named relative to it ("bin/", "bin/sh"), without the
    * directory's own entry — the layout of `docker export` (moby's archive.Tar of the rootfs). */
   contentsOnly?: boolean;
+  /** Directories on these devices are archived empty (see pkg/archive's PackOptions). */
+  skipDevices?: ReadonlySet<bigint>;
 }
 
 /**
@@ -25,15 +27,20 @@ export interface PackOptions {
  * are reported as an 'error' on the stream.
  */
 export function packPath(root: string, p: string, opts: PackOptions = {}): Readable {
-  return tarStream(packEntries(root, p, opts.contentsOnly ?? false), 256 * 1024);
+  return tarStream(packEntries(root, p, opts.contentsOnly ?? false, opts.skipDevices), 256 * 1024);
 }
 
-async function* packEntries(root: string, p: string, contentsOnly: boolean): AsyncGenerator<Buffer> {
+async function* packEntries(
+  root: string,
+  p: string,
+  contentsOnly: boolean,
+  skipDevices: ReadonlySet<bigint> | undefined,
+): AsyncGenerator<Buffer> {
   const rfs = RootFs.open(root);
   try {
     const cp = parseContainerPath(p);
     const obj = locate(rfs, cp, shownPath(p));
-    const packer = new TreePacker({ onShrink: 'pad' });
+    const packer = new TreePacker({ onShrink: 'pad', ...(skipDevices ? { skipDevices } : {}) });
     try {
       if (!obj.st.isDirectory()) {
         yield* packer.entry(obj.fd, obj.name, obj.st, cp.base);

@@ -11,6 +11,7 @@ import { EventBus } from './events.js';
 import { ImageIndex } from './images.js';
 import { Lifecycle } from './lifecycle.js';
 import type { RunIO } from './run-io.js';
+import type { SecurityDefaults } from './security.js';
 import type { ContainerRecord } from './types.js';
 import { VolumeStore } from './volumes.js';
 
@@ -20,6 +21,8 @@ export interface EngineOptions {
   log: Logger;
   /** The tsctrd socket, for `docker info` and `version`. */
   containerdAddress: string;
+  /** Daemon-wide security defaults (`--no-new-privileges`). */
+  security?: SecurityDefaults;
 }
 
 /** Live, in-memory state of one container. */

@@ -44,6 +44,16 @@ export function resolvConf(
   ].join('\n');
 }
 
+/**
+ * The names of the container's own /etc/hosts line, as libnetwork writes them: the FQDN (hostname plus
+ * Domainname) then the bare hostname, or just the hostname when it has no dot.
+ */
+export function ownHostNames(hostname: string, domainname?: string): string {
+  const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
+  const dot = fqdn.indexOf('.');
+  return dot > 0 ? `${fqdn} ${fqdn.slice(0, dot)}` : fqdn;
+}
+
 /** /etc/hosts as Docker writes it: the fixed lines, --add-host entries, then one line per address. */
 export function hostsFile(hostname: string, extra: string[], ip?: string | readonly string[]): string {
   const ips = ip === undefined ? [] : typeof ip === 'string' ? [ip] : ip;
@@ -92,7 +102,11 @@ export function writeEtcFiles(rec: ContainerRecord, dir: string, defaults?: DnsD
     });
     if (extra.length) hosts = `${hosts.trimEnd()}\n${extra.join('\n')}\n`;
   } else {
-    hosts = hostsFile(hostname, hc.ExtraHosts ?? [], hc.NetworkMode === 'none' ? undefined : '127.0.1.1');
+    hosts = hostsFile(
+      ownHostNames(hostname, rec.Config.Domainname),
+      hc.ExtraHosts ?? [],
+      hc.NetworkMode === 'none' ? undefined : '127.0.1.1',
+    );
   }
   writeFileSync(rec.HostsPath, hosts);
   writeFileSync(

@@ -10,8 +10,23 @@ import { type ImageReference, parseReference } from '../../client/remotes/refere
 import { isNotFound } from '../../api/errdefs.js';
 import { NotFound } from '../errdefs/index.js';
 
+/** The parent image ID an image record names (builder images), '' if none. */
+export function parentId(img: { records: ImageRecord[] }): string {
+  for (const r of img.records) {
+    const p = r.labels[PARENT_LABEL];
+    if (p && p !== 'none') return p;
+  }
+  return '';
+}
+
 /** Image records carry this label once the manifest digest is known to a registry (pull or push). */
 export const DISTRIBUTED_LABEL = 'io.tsctr.docker.distributed';
+
+/** Image records made by the builder carry their parent image's ID (Docker's image Parent). */
+export const PARENT_LABEL = 'io.tsctr.docker.parent';
+
+/** The record name of an image with no name (a build step, a commit without a tag). */
+export const DANGLING_PREFIX = 'moby-dangling@';
 
 export interface ImageRecord {
   name: string;
@@ -48,6 +63,7 @@ function tsToMs(t: { seconds: number; nanos: number } | undefined): number {
 
 /** The familiar name:tag of a record, or undefined for a digest-only or dangling record. */
 export function repoTag(name: string): string | undefined {
+  if (name.startsWith(DANGLING_PREFIX)) return undefined;
   try {
     const r = parseReference(name);
     return r.digest ? undefined : `${r.familiarName}:${r.tag}`;
@@ -57,6 +73,7 @@ export function repoTag(name: string): string | undefined {
 }
 
 export function repoDigest(rec: ImageRecord): string | undefined {
+  if (rec.name.startsWith(DANGLING_PREFIX)) return undefined; // an image without a name (commit, build)
   try {
     const r = parseReference(rec.name);
     if (r.digest) return `${r.familiarName}@${r.digest}`;

@@ -44,6 +44,8 @@ export interface LifecycleHooks {
   exited?(rec: ContainerRecord, info: ExitInfo): void | Promise<void>;
   removed?(rec: ContainerRecord): void | Promise<void>;
   restored?(rec: ContainerRecord, state: RestoredState): void | Promise<void>;
+  /** The container has a new name (`rec.Name`); `oldName` is the one it had. */
+  renamed?(rec: ContainerRecord, oldName: string): void | Promise<void>;
 }
 
 type Step = Exclude<keyof LifecycleHooks, 'name'>;
@@ -88,6 +90,10 @@ export class Lifecycle {
 
   restored(rec: ContainerRecord, state: RestoredState): Promise<void> {
     return this.announce('restored', rec, (h) => h.restored?.(rec, state));
+  }
+
+  renamed(rec: ContainerRecord, oldName: string): Promise<void> {
+    return this.announce('renamed', rec, (h) => h.renamed?.(rec, oldName));
   }
 
   /** After the fact: every hook runs; a failing one is logged, never propagated. */

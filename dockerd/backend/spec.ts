@@ -13,24 +13,27 @@ import {
   hostDevices,
   withAddedCapabilities,
   withAllDevicesAllowed,
-  withCpuCfs,
-  withCpuShares,
   withDroppedCapabilities,
   withHostNamespace,
   withHostname,
   withImageConfig,
   withLinuxDevices,
-  withMemoryLimit,
-  withMemorySwap,
   withMounts,
-  withNewPrivileges,
-  withPidsLimit,
   withPrivileged,
   withRootfsReadonly,
   withTty,
   withoutMounts,
 } from '../../client/spec/index.js';
 import { InvalidParameter } from '../errdefs/index.js';
+import { withHostOptions } from './host-options.js';
+import { blockIoOf, resourcesOf } from './resources.js';
+import type { SecurityDefaults } from './security.js';
+import {
+  withDockerDevices,
+  withDockerSecurity,
+  withDockerSysctls,
+  withSystemPaths,
+} from './spec-security.js';
 import type { ContainerRecord, MountPoint } from './types.js';
 
 export const NAMESPACE = 'moby';
@@ -42,6 +45,10 @@ function capName(c: string): string {
 
 function capsOpt(add: string[], drop: string[], all: readonly string[]): SpecOpt[] {
   const opts: SpecOpt[] = [];
+  for (const c of drop.map(capName)) {
+    if (c !== 'CAP_ALL' && !KNOWN_CAPS.includes(c))
+      throw new InvalidParameter(`invalid CapDrop: unknown capability: "${c}"`);
+  }
   if (drop.some((c) => c.toUpperCase() === 'ALL')) {
     opts.push((s) => withDroppedCapabilities([...KNOWN_CAPS])(s));
   } else if (drop.length > 0) opts.push(withDroppedCapabilities(drop.map(capName)));
@@ -77,9 +84,11 @@ export interface SpecInputs {
   /** The image's config section (Env, User, WorkingDir, …). */
   image: { Env?: string[] | null; User?: string; WorkingDir?: string };
   users: UserDb;
+  /** The daemon's security defaults (`--no-new-privileges`). */
+  security?: SecurityDefaults;
 }
 
-export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec> {
+export async function buildSpec({ rec, image, users, security = {} }: SpecInputs): Promise<Spec> {
   const cfg = rec.Config;
   const hc = rec.HostConfig;
   const opts: SpecOpt[] = [
@@ -146,26 +155,28 @@ export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec
       ? await currentCapabilities()
       : [];
   if (hc.Privileged) {
-    opts.push(withPrivileged(all), withAllDevicesAllowed, withNewPrivileges);
+    opts.push(withPrivileged(all), withAllDevicesAllowed);
     opts.push(withLinuxDevices(await hostDevices()));
   }
   opts.push(...capsOpt(hc.CapAdd ?? [], hc.CapDrop ?? [], all));
   if (hc.ReadonlyRootfs) opts.push(withRootfsReadonly);
 
-  if (hc.Memory && hc.Memory > 0) {
-    opts.push(withMemoryLimit(hc.Memory));
-    if (hc.MemorySwap && hc.MemorySwap !== 0) opts.push(withMemorySwap(hc.MemorySwap));
-    else opts.push(withMemorySwap(hc.Memory * 2));
-  }
-  if (hc.NanoCpus && hc.NanoCpus > 0)
-    opts.push(withCpuCfs(Math.trunc((hc.NanoCpus * 100_000) / 1e9), 100_000));
-  else if (hc.CpuQuota && hc.CpuQuota > 0) opts.push(withCpuCfs(hc.CpuQuota, hc.CpuPeriod || 100_000));
-  if (hc.CpuShares && hc.CpuShares > 0) opts.push(withCpuShares(hc.CpuShares));
-  if (hc.PidsLimit && hc.PidsLimit > 0) opts.push(withPidsLimit(hc.PidsLimit));
-  if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) {
-    const sysctl = hc.Sysctls;
-    opts.push((s) => ({ ...s, linux: { ...s.linux, sysctl: { ...sysctl } } }));
-  }
+  // Memory, CPU, cpuset, pids and block I/O: the same computation as `docker update`.
+  const blockIO = await blockIoOf(hc);
+  opts.push((s) => {
+    const resources = resourcesOf(hc, s.linux?.resources);
+    if (blockIO) resources.blockIO = blockIO;
+    return { ...s, linux: { ...s.linux, resources } };
+  });
+  opts.push(
+    withHostOptions(hc, rec.Id),
+    withDockerSysctls(hc, cfg.Domainname),
+    withSystemPaths(hc),
+    await withDockerDevices(hc),
+  );
+  // dockerd sets no rlimit of its own (containerd's default is nofile 1024): the container inherits the
+  // runtime's, unless --ulimit says otherwise.
+  opts.push((s) => ({ ...s, process: { ...s.process!, rlimits: undefined } }));
   if (hc.Ulimits && hc.Ulimits.length > 0) {
     const limits = hc.Ulimits;
     opts.push((s) => {
@@ -183,5 +194,7 @@ export async function buildSpec({ rec, image, users }: SpecInputs): Promise<Spec
     const adj = hc.OomScoreAdj;
     opts.push((s) => ({ ...s, process: { ...s.process!, oomScoreAdj: adj } }));
   }
+  // Last: the seccomp profile depends on the final capability set.
+  opts.push(withDockerSecurity(hc, security));
   return applyOpts(defaultSpec(NAMESPACE, rec.Id), ...opts);
 }

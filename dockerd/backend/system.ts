@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { daemonVersion, serverUuid } from '../../client/services/introspection.js';
 import type { Engine } from './engine.js';
+import { securityInfo } from './security.js';
 
 export const ENGINE_VERSION = '20.10.24-tsctr.0.1.0';
 export const API_VERSION = '1.41';
-export const MIN_API_VERSION = '1.24';
+// dockerd 20.10's DefaultMinVersion: older clients get "client version X is too old…" (400).
+export const MIN_API_VERSION = '1.12';
 
 function osName(): string {
   try {
@@ -121,7 +123,7 @@ export async function info(e: Engine, imagesCount: number): Promise<Record<strin
     ContainerdCommit: { ID: 'tsctrd', Expected: 'tsctrd' },
     RuncCommit: { ID: '', Expected: '' },
     InitCommit: { ID: '', Expected: '' },
-    SecurityOptions: [],
+    SecurityOptions: securityInfo(e.opts.security ?? {}, cgroupVersion() === '2'),
     Warnings: [],
   };
 }

@@ -3,6 +3,7 @@
 // patterned ones, single-segment parameters over greedy ones, then the order of the table decides.
 
 import type { RequestContext } from './context.js';
+import type { BodySchema } from '../wire/body-schema.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
 
@@ -12,6 +13,8 @@ export interface Route {
   method: Method;
   path: string;
   handler: Handler;
+  /** The JSON body's shape: checked by the server before the handler runs (400 if it does not fit). */
+  body?: BodySchema;
 }
 
 export interface RouteMatch {

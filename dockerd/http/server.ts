@@ -13,6 +13,7 @@ import { InvalidParameter, errorMessage } from '../errdefs/index.js';
 import { httpStatusOf } from './status.js';
 import { encodeJson, errorMessage as jsonError } from '../wire/jsonmessage.js';
 import { Router, type Handler, type Route } from './router.js';
+import { checkBody, checkContentType } from '../wire/body-schema.js';
 
 export interface ApiServerOptions {
   routes: Route[];
@@ -186,6 +187,18 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
       let set = active.get(socket);
       if (!set) active.set(socket, (set = new Set()));
       set.add(ctx);
+      const schema = found.route.body;
+      if (schema) {
+        // Read (bounded) first: answering before the body is consumed makes the kernel reset the
+        // connection under the client's feet, and it never sees the 400.
+        await ctx.body();
+        if (schema.jsonOnly) {
+          const len = req.headers['content-length'];
+          const hasBody = len === undefined ? req.headers['transfer-encoding'] !== undefined : len !== '0';
+          checkContentType(req.headers['content-type'], hasBody);
+        }
+        checkBody(await ctx.json({ required: schema.required }), schema);
+      }
       await found.route.handler(ctx);
       // The handler's promise settling means the response is complete.
       if (!ctx.hijacked && !res.writableEnded) res.end();

@@ -164,25 +164,38 @@ export class NetworkController implements LifecycleHooks {
     // Still running: its veths and rules outlived us; hold its ports and answer its names again.
     const st = networkState(rec);
     const target = this.publishTarget(rec);
-    let user = false;
-    for (const [name, ep] of Object.entries(st.Networks)) {
-      const net = this.n.store.get(ep.NetworkID ?? '') ?? this.n.store.list().find((x) => x.Name === name);
-      if (!net || !ep.IPAddress) continue;
-      if (!this.n.isDefaultBridge(net)) {
-        user = true;
-        this.n.names.setEndpoint({
-          containerId: rec.Id,
-          containerName: rec.Name.slice(1),
-          networkId: net.Id,
-          ipv4: ep.IPAddress || undefined,
-          ipv6: ep.GlobalIPv6Address || undefined,
-          aliases: ep.Aliases ?? [],
-        });
-      }
-    }
+    const user = this.registerNames(rec);
     const published = publishedOf(st.Ports);
     if (target && published.length > 0) await this.n.publisher.restore(rec.Id, published, target);
     if (user) await this.startDns(rec, st.SandboxKey || this.sandboxPath(rec.Id), true);
+  }
+
+  /** A renamed running container answers to its new name on its user networks (as libnetwork's rename). */
+  renamed(rec: ContainerRecord): void {
+    if (rec.State.Running) this.registerNames(rec);
+  }
+
+  /** Puts the container's user-network endpoints in the DNS table under its name; true if it has any. */
+  private registerNames(rec: ContainerRecord): boolean {
+    let user = false;
+    for (const [name, ep] of Object.entries(networkState(rec).Networks)) {
+      const net = this.n.store.get(ep.NetworkID ?? '') ?? this.n.store.list().find((x) => x.Name === name);
+      if (!net || !ep.IPAddress || this.n.isDefaultBridge(net)) continue;
+      user = true;
+      this.n.names.setEndpoint({
+        containerId: rec.Id,
+        containerName: rec.Name.slice(1),
+        networkId: net.Id,
+        ipv4: ep.IPAddress || undefined,
+        ipv6: ep.GlobalIPv6Address || undefined,
+        aliases: ep.Aliases ?? [],
+        links: (ep.Links ?? []).map((l) => {
+          const [target, alias] = l.split(':');
+          return { target: target.replace(/^\//, ''), alias: alias ?? target.replace(/^\//, '') };
+        }),
+      });
+    }
+    return user;
   }
 
   // ---- connect / disconnect ----------------------------------------------------------------------

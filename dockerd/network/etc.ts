@@ -1,7 +1,7 @@
 // The /etc/hosts and /etc/resolv.conf of a container with networks, rewritten in place (the files
 // are bind-mounted, so the inode must stay) whenever its addresses or networks change.
 import { writeFileSync } from 'node:fs';
-import { type DnsDefaults, hostResolvConf, hostsFile } from '../backend/etc-files.js';
+import { type DnsDefaults, hostResolvConf, hostsFile, ownHostNames } from '../backend/etc-files.js';
 import type { ContainerRecord } from '../backend/types.js';
 import type { Spec } from '../../client/spec/index.js';
 import { type ResolvConf, embeddedResolvConf } from './dns/index.js';
@@ -16,7 +16,7 @@ export function rewriteHosts(
   links: Array<{ names: string; ip: string }> = [],
 ): void {
   if (!rec.HostsPath) return;
-  const hostname = rec.Config.Hostname || rec.Id.slice(0, 12);
+  const hostname = ownHostNames(rec.Config.Hostname || rec.Id.slice(0, 12), rec.Config.Domainname);
   const own = ips.length > 0 ? ips : rec.HostConfig.NetworkMode === 'none' ? [] : ['127.0.1.1'];
   const extra = [...(rec.HostConfig.ExtraHosts ?? []), ...links.map((l) => `${l.names}:${l.ip}`)];
   writeFileSync(rec.HostsPath, hostsFile(hostname, extra, own));

@@ -1,6 +1,7 @@
 // What each router needs from the daemon core: one small interface per router (moby's
 // router/*/backend.go). Routes depend on these, never on a class; the core's services implement them.
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Platform } from '../../client/remotes/platform.js';
 import type { Filters } from '../wire/filters.js';
 import type { JsonMessage, JsonStreamWriter } from '../wire/jsonmessage.js';
 import type { AttachOptions } from '../backend/containers/attach.js';
@@ -11,12 +12,17 @@ import type { UpdateBody } from '../backend/containers/update.js';
 import type { DockerEvent } from '../backend/events.js';
 import type { CommitOptions } from '../backend/images/commit.js';
 import type { ContainerRecord, CreateBody, EndpointSettings } from '../backend/types.js';
+import type { BuildOptions } from '../builder/options.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface ContainersBackend {
   container(ref: string): ContainerRecord;
-  createContainer(body: CreateBody, name: string): Promise<{ Id: string; Warnings: string[] }>;
+  createContainer(
+    body: CreateBody,
+    name: string,
+    platform?: Platform,
+  ): Promise<{ Id: string; Warnings: string[] }>;
   listContainers(o: { all: boolean; limit: number; size: boolean; filters: Filters }): Promise<unknown[]>;
   inspectContainer(rec: ContainerRecord, size: boolean): Promise<Record<string, unknown>>;
   startContainer(rec: ContainerRecord): Promise<void>;
@@ -133,6 +139,8 @@ export interface NetworksBackend {
 }
 
 export interface BuildBackend {
+  /** Builds from `body` (the context); errors before `open` are the request's, later ones go in the stream. */
+  build(o: BuildOptions, body: Readable, open: () => JsonStreamWriter, signal: AbortSignal): Promise<void>;
   pruneBuildCache(filters: Filters): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
 }
 

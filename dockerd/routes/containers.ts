@@ -1,7 +1,9 @@
 // /containers/*: thin handlers — parse the query and body, call the backend, write the status.
+import { containerCreateBody, containerUpdateBody } from '../wire/body-schema.js';
 import type { RequestContext } from '../http/context.js';
-import { InvalidParameter, NotFound } from '../errdefs/index.js';
+import { DockerError, InvalidParameter, NotFound } from '../errdefs/index.js';
 import { parseFilters, validateFilterKeys } from '../wire/filters.js';
+import { platformParam } from '../wire/platform.js';
 import type { Route } from '../http/router.js';
 import { parseDockerTime } from '../logs/format.js';
 import type { ContainersBackend } from './backends.js';
@@ -49,11 +51,13 @@ export function containerRoutes(b: ContainersBackend): Route[] {
     {
       method: 'POST',
       path: '/containers/create',
+      body: containerCreateBody,
       handler: async (ctx) => {
         const body = await ctx.json<CreateBody>({ required: true });
         if (body === null || typeof body !== 'object' || Array.isArray(body))
           throw new InvalidParameter('Config cannot be empty in order to create a container');
-        ctx.sendJson(201, await b.createContainer(body!, ctx.str('name') ?? ''));
+        const platform = ctx.versionAtLeast('1.41') ? platformParam(ctx.str('platform')) : undefined;
+        ctx.sendJson(201, await b.createContainer(body!, ctx.str('name') ?? '', platform));
       },
     },
     {
@@ -70,6 +74,15 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/{name}/start',
       handler: async (ctx) => {
+        // dockerd ≥ 1.24 refuses a start body (the HostConfig moved to create); `null` was allowed.
+        const startBody = (await ctx.body()).toString().trim();
+        if (startBody !== '' && startBody !== 'null')
+          throw new InvalidParameter(
+            ctx.versionAtLeast('1.24')
+              ? 'starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24'
+              : // Older clients may send a HostConfig here; it is refused rather than ignored.
+                'a HostConfig in the start body is not supported: give it to create',
+          );
         await b.startContainer(get(ctx));
         ctx.noContent();
       },
@@ -96,7 +109,12 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/{name}/kill',
       handler: async (ctx) => {
-        await b.killContainer(get(ctx), ctx.str('signal'));
+        // dockerd's router names the container as the client did: "Cannot kill container: web: …".
+        await b.killContainer(get(ctx), ctx.str('signal')).catch((err: unknown) => {
+          if (err instanceof DockerError)
+            throw new DockerError(`Cannot kill container: ${ctx.params.name}: ${err.message}`, err.kind);
+          throw err;
+        });
         ctx.noContent();
       },
     },
@@ -275,6 +293,7 @@ export function containerRoutes(b: ContainersBackend): Route[] {
     {
       method: 'POST',
       path: '/containers/{name}/update',
+      body: containerUpdateBody,
       handler: async (ctx) => {
         const body = await ctx.json<UpdateBody>({ required: true });
         if (!body || typeof body !== 'object') throw new InvalidParameter('invalid update body');

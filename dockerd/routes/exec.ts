@@ -1,4 +1,5 @@
 // /containers/{id}/exec and /exec/*.
+import { execCreateBody, execStartBody } from '../wire/body-schema.js';
 import { InvalidParameter } from '../errdefs/index.js';
 import type { Route } from '../http/router.js';
 import type { ExecBackend } from './backends.js';
@@ -9,6 +10,7 @@ export function execRoutes(b: ExecBackend): Route[] {
     {
       method: 'POST',
       path: '/containers/{name}/exec',
+      body: execCreateBody,
       handler: async (ctx) => {
         const rec = b.container(ctx.params.name);
         const cfg = await ctx.json<ExecConfig>({ required: true });
@@ -20,6 +22,7 @@ export function execRoutes(b: ExecBackend): Route[] {
     {
       method: 'POST',
       path: '/exec/{id}/start',
+      body: execStartBody,
       handler: async (ctx) => {
         const body = (await ctx.json<{ Detach?: boolean; Tty?: boolean }>()) ?? {};
         const x = b.exec(ctx.params.id);

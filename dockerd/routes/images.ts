@@ -1,6 +1,9 @@
 // /images/*: pull (and import), push, list, inspect, history, tag, remove, save, load, prune.
+import { commitBody } from '../wire/body-schema.js';
 import { InvalidParameter, errorMessage } from '../errdefs/index.js';
 import { parseFilters } from '../wire/filters.js';
+import { platformParam } from '../wire/platform.js';
+import { checkTag, parseNamed } from '../wire/reference.js';
 import type { Route } from '../http/router.js';
 import type { ImagesBackend } from './backends.js';
 import type { ContainerConfig } from '../backend/types.js';
@@ -24,6 +27,8 @@ export function imageRoutes(b: ImagesBackend): Route[] {
           out.end();
           return;
         }
+        // Everything is checked before the registry is asked anything.
+        platformParam(ctx.str('platform'));
         const stream = await b.pullImage(
           ctx.str('fromImage') ?? '',
           ctx.str('tag') ?? '',
@@ -37,6 +42,7 @@ export function imageRoutes(b: ImagesBackend): Route[] {
     {
       method: 'POST',
       path: '/commit',
+      body: commitBody,
       handler: async (ctx) => {
         const ref = ctx.str('container');
         if (!ref) throw new InvalidParameter('container is required');
@@ -123,6 +129,10 @@ export function imageRoutes(b: ImagesBackend): Route[] {
       path: '/images/{name:.*}/push',
       handler: async (ctx) => {
         const auth = ctx.req.headers['x-registry-auth'] as string | undefined;
+        // The name and tag are checked before the stream (and any registry) starts: a 400.
+        parseNamed(ctx.params.name);
+        const tag = ctx.str('tag');
+        if (tag) checkTag(tag);
         const out = ctx.streamJson();
         await b
           .pushImage(ctx.params.name, ctx.str('tag') ?? '', auth, (m) => out.write(m))

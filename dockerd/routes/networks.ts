@@ -1,6 +1,6 @@
 // /networks/*.
+import { networkConnectBody, networkCreateBody, networkDisconnectBody } from '../wire/body-schema.js';
 import { InvalidParameter } from '../errdefs/index.js';
-import { checkFields, requireObject } from '../wire/body-types.js';
 import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import type { NetworksBackend } from './backends.js';
@@ -21,8 +21,9 @@ export function networkRoutes(b: NetworksBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/create',
+      body: networkCreateBody,
       handler: async (ctx) => {
-        const body = requireObject(await ctx.json<unknown>({ required: true }), 'types.NetworkCreateRequest');
+        const body = (await ctx.json<Record<string, unknown>>()) ?? {};
         ctx.sendJson(201, await b.createNetwork(body));
       },
     },
@@ -37,16 +38,9 @@ export function networkRoutes(b: NetworksBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/{id}/connect',
+      body: networkConnectBody,
       handler: async (ctx) => {
-        const body = requireObject(await ctx.json<unknown>({ required: true }), 'types.NetworkConnect');
-        checkFields(body, 'NetworkConnect', { Container: 'string', EndpointConfig: 'object' });
-        if (body.EndpointConfig)
-          checkFields(body.EndpointConfig as Record<string, unknown>, 'EndpointSettings', {
-            Aliases: 'string array',
-            Links: 'string array',
-            IPAMConfig: 'object',
-            DriverOpts: 'string map',
-          });
+        const body = (await ctx.json<Record<string, unknown>>()) ?? {};
         await b.connect(ctx.params.id, body as Parameters<NetworksBackend['connect']>[1]);
         ctx.send(200, '');
       },
@@ -54,9 +48,9 @@ export function networkRoutes(b: NetworksBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/{id}/disconnect',
+      body: networkDisconnectBody,
       handler: async (ctx) => {
-        const body = requireObject(await ctx.json<unknown>({ required: true }), 'types.NetworkDisconnect');
-        checkFields(body, 'NetworkDisconnect', { Container: 'string', Force: 'bool' });
+        const body = (await ctx.json<Record<string, unknown>>()) ?? {};
         if (!body.Container) throw new InvalidParameter('No such container: ');
         await b.disconnect(ctx.params.id, body as { Container?: string; Force?: boolean });
         ctx.send(200, '');

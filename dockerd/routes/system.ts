@@ -1,4 +1,5 @@
 // /info, /version, /events, /system/df, /auth, and /plugins (none are installed).
+import { authBody } from '../wire/body-schema.js';
 import { parseFilters } from '../wire/filters.js';
 import { InvalidParameter, NotFound, NotImplemented } from '../errdefs/index.js';
 import type { Route } from '../http/router.js';
@@ -16,6 +17,7 @@ export function systemRoutes(b: SystemBackend): Route[] {
     {
       method: 'POST',
       path: '/auth',
+      body: authBody,
       handler: async (ctx) => {
         const body = await ctx.json<{
           username?: string;

@@ -1,6 +1,6 @@
 // /volumes/*.
+import { volumeCreateBody } from '../wire/body-schema.js';
 import { NotFound } from '../errdefs/index.js';
-import { checkFields, requireObject } from '../wire/body-types.js';
 import { parseFilters } from '../wire/filters.js';
 import type { Route } from '../http/router.js';
 import type { VolumesBackend } from './backends.js';
@@ -22,26 +22,14 @@ export function volumeRoutes(b: VolumesBackend): Route[] {
     {
       method: 'POST',
       path: '/volumes/create',
+      body: volumeCreateBody,
       handler: async (ctx) => {
-        const body = requireObject((await ctx.json<VolumeCreateBody>()) ?? {}, 'volume.CreateOptions');
-        checkFields(body, 'CreateOptions', {
-          Name: 'string',
-          Driver: 'string',
-          DriverOpts: 'string map',
-          Labels: 'string map',
-        });
+        const body = (await ctx.json<VolumeCreateBody>()) ?? {};
         if (body.Driver && body.Driver !== 'local')
           throw new NotFound(
             `error looking up volume plugin ${body.Driver}: plugin "${body.Driver}" not found`,
           );
-        ctx.sendJson(
-          201,
-          b.createVolume(
-            (body.Name as string | undefined) ?? '',
-            (body.Labels as Record<string, string> | undefined) ?? null,
-            (body.DriverOpts as Record<string, string> | undefined) ?? null,
-          ),
-        );
+        ctx.sendJson(201, b.createVolume(body.Name ?? '', body.Labels ?? null, body.DriverOpts ?? null));
       },
     },
     {

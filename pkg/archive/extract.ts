@@ -63,6 +63,8 @@ export interface ExtractOptions {
   impliedDir?: (dirFd: number, name: string, rel: string) => DirTimes | undefined;
   /** The destination as named in messages ("the layer root", "the extraction directory"). */
   within: string;
+  /** Stops between entries once aborted (the caller went away), rejecting with its reason. */
+  signal?: AbortSignal;
 }
 
 /** Parent directory handles kept between entries. */
@@ -82,6 +84,7 @@ export async function extract(
   try {
     let lastYield = performance.now();
     for await (const entry of reader.entries()) {
+      opts.signal?.throwIfAborted();
       await ex.entry(entry);
       // Entries are applied with synchronous syscalls: let the process's other work run now and then.
       if (performance.now() - lastYield > 20) {

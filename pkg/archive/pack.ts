@@ -26,6 +26,9 @@ export interface PackOptions {
   overlayWhiteouts?: boolean;
   /** A file that shrinks while read: padded with zeros or an error (default 'pad'). */
   onShrink?: OnShrink;
+  /** Directories on these devices (st_dev) are written as entries but not descended into: the
+   * kernel filesystems (/proc, /sys, /dev…) a live container's root shows and its image does not. */
+  skipDevices?: ReadonlySet<bigint>;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -96,7 +99,7 @@ export class TreePacker {
       }
       try {
         yield* this.directory(fd, at(dirFd, name), tarName);
-        yield* this.tree(fd, tarName);
+        if (!this.opts.skipDevices?.has(st.dev)) yield* this.tree(fd, tarName);
       } finally {
         closeSync(fd);
       }

@@ -96,6 +96,18 @@ describe('applyLayer into an overlay upper dir', () => {
     expect(res).toEqual({ diffId: sha256(layer), size: layer.length });
   });
 
+  it('stops between entries once its caller has gone away, writing nothing more', async () => {
+    const many = await buildTar(
+      Array.from({ length: 200 }, (_, i) => ({ name: `f${String(i).padStart(3, '0')}`, content: 'x' })),
+    );
+    const abort = new AbortController();
+    abort.abort(new Error('caller went away'));
+    await expect(
+      applyLayer(streamOf(many), OCI_TAR, { root: upper, lowers: [lower], mode: 'overlay' }, abort.signal),
+    ).rejects.toThrow('caller went away');
+    expect(await fs.readdir(upper)).toEqual([]);
+  });
+
   it('writes overlay whiteouts and copies parent metadata from the lower layer', async () => {
     await applyLayer(streamOf(await upperLayer()), OCI_TAR, {
       root: upper,

@@ -31,7 +31,12 @@ export interface Applied {
  * the root, notImplemented for media types that are not layers. On failure the root is left
  * half-applied: the caller discards the snapshot.
  */
-export async function applyLayer(blob: Readable, mediaType: string, target: ApplyTarget): Promise<Applied> {
+export async function applyLayer(
+  blob: Readable,
+  mediaType: string,
+  target: ApplyTarget,
+  signal?: AbortSignal,
+): Promise<Applied> {
   let tar: Readable;
   try {
     tar = decompressStream(blob, mediaType);
@@ -56,6 +61,7 @@ export async function applyLayer(blob: Readable, mediaType: string, target: Appl
       xattrs: true,
       impliedDir: (dirFd, name, rel) => makeLayerParent(dirFd, name, rel, lowers),
       within: 'the layer root',
+      signal,
     });
     await reader.drain();
   } catch (e) {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { DiffServer } from '../../api/gen/containerd/services/diff/v1/diff.js';
-import { invalidArgument, notImplemented } from '../../api/errdefs.js';
+import { canceled, invalidArgument, isAlreadyExists, notImplemented } from '../../api/errdefs.js';
 import type { ContentStore } from '../content/store.js';
 import type { Edge } from '../server/grpc.js';
 import { applyLayer } from './apply.js';
@@ -26,7 +26,11 @@ export function diffService(edge: Edge, content: ContentStore, snapshotDirs: str
         createReadStream(blob.path, { highWaterMark: 1 << 20 }),
         desc.mediaType,
         target,
-      );
+        ctx.signal,
+      ).catch((e: unknown) => {
+        if (ctx.signal.aborted) throw canceled(`apply of ${desc.digest} stopped: the caller went away`);
+        throw e;
+      });
       ctx.log.debug(
         {
           digest: desc.digest,
@@ -56,7 +60,15 @@ export function diffService(edge: Edge, content: ContentStore, snapshotDirs: str
       try {
         for await (const chunk of stream) await w.write(w.offset(), chunk as Buffer);
         const size = w.offset();
-        const digest = await w.commit(0, '', req.labels);
+        // The same changes committed twice (a rebuild without cache) give a blob that exists:
+        // that is the layer, as containerd's differ treats AlreadyExists.
+        const digest = await w.commit(0, '', req.labels).catch(async (err: unknown) => {
+          if (!isAlreadyExists(err)) throw err;
+          const existing = w.digest();
+          if (req.labels && Object.keys(req.labels).length > 0)
+            await content.update(ns, existing, req.labels, []).catch(() => undefined);
+          return existing;
+        });
         return { diff: { mediaType, digest, size, annotations: {} } };
       } finally {
         await w.close();

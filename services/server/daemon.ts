@@ -89,24 +89,32 @@ export async function startDaemon(
 ): Promise<Daemon> {
   const started = performance.now();
   await fs.mkdir(cfg.root, { recursive: true, mode: 0o711 });
-  await fs.mkdir(cfg.state, { recursive: true, mode: 0o711 });
-  const db = await openMetadata(cfg.root);
-  try {
-    await prepareSocket(cfg.address);
-  } catch (e) {
-    await db.close();
-    throw e;
+  const local = new LocalContentStore(path.join(cfg.root, 'content'));
+  const overlay = new OverlayBackend(path.join(cfg.root, 'snapshots', 'overlayfs'));
+  const native = new NativeBackend(path.join(cfg.root, 'snapshots', 'native'));
+  const ttrpcAddress = `${cfg.address}.ttrpc`;
+  // Independent steps run side by side (start-up is a ctr user's wait). Nothing is removed before the
+  // metadata lock is ours: a second tsctrd on this root must not touch the first one's files.
+  const dbOpen = openMetadata(cfg.root);
+  const prepared = await Promise.allSettled([
+    dbOpen,
+    fs.mkdir(cfg.state, { recursive: true, mode: 0o711 }),
+    prepareSocket(cfg.address),
+    local.init(),
+  ]);
+  const failed = prepared.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await (await dbOpen.catch(() => undefined))?.close();
+    throw failed.reason;
   }
+  const db = await dbOpen;
 
   const exchange = new Exchange();
-  const local = new LocalContentStore(path.join(cfg.root, 'content'));
-  await local.init();
   const content = new ContentStore(db, local, exchange);
   const namespaces = new LevelNamespaceStore(db, exchange);
   const leases = new LevelLeaseStore(db);
   const images = new ImageStore(db, exchange);
   const containers = new ContainerStore(db, exchange);
-  const ttrpcAddress = `${cfg.address}.ttrpc`;
   const launcher = new ShimLauncher({
     address: cfg.address,
     ttrpcAddress,
@@ -115,20 +123,22 @@ export async function startDaemon(
   });
   const tasks = new TaskManager(launcher, containers, exchange, log.child({ component: 'tasks' }));
   containers.tasks = { hasTask: async (ns, id) => tasks.has(ns, id) };
-  await fs.rm(ttrpcAddress, { force: true });
   const shimEvents = shimEventsServer(exchange);
-  await shimEvents.listen(ttrpcAddress, { mode: 0o600 });
+  const listening = fs
+    .rm(ttrpcAddress, { force: true })
+    .then(() => shimEvents.listen(ttrpcAddress, { mode: 0o600 }));
+  const purged = Promise.all(
+    [overlay, native].map(async (b) => {
+      await b.init();
+      await b.purge();
+    }),
+  );
   const backends = new Map<string, SnapshotBackend>();
-  const overlay = new OverlayBackend(path.join(cfg.root, 'snapshots', 'overlayfs'));
-  const native = new NativeBackend(path.join(cfg.root, 'snapshots', 'native'));
-  for (const b of [overlay, native]) {
-    await b.init();
-    await b.purge();
-  }
   backends.set('overlayfs', overlay);
   backends.set('native', native);
   // Probed in the background so start-up does not wait on a mount.
-  void overlayWorks(overlay.snapshotsDir).then((ok) => {
+  void purged.then(async () => {
+    const ok = await overlayWorks(overlay.snapshotsDir);
     if (!ok) {
       backends.delete('overlayfs');
       log.warn('overlayfs does not mount here: only the native snapshotter is available');
@@ -139,7 +149,7 @@ export async function startDaemon(
   gc.addBackend(contentGcBackend(local));
   for (const b of backends.values()) gc.addBackend(snapshotGcBackend(snapshots, b));
   const scheduler = new GcScheduler(gc, db, log.child({ component: 'gc' }), cfg.gc);
-  const uuid = await serverUuid(cfg.root);
+  const [uuid] = await Promise.all([serverUuid(cfg.root, log), listening, purged]);
 
   const plugins: PluginInfo[] = [
     { type: 'io.containerd.content.v1', id: 'content' },
@@ -230,6 +240,9 @@ export async function startDaemon(
   server.addService(ImageServiceService, cri.image);
   plugins.push({ type: 'io.containerd.grpc.v1', id: 'cri' });
 
+  // Shims outlive tsctrd: find them again (in parallel, short timeouts) and collect exits we missed.
+  // Their tasks are known before the socket answers; each call waits only for its own shim.
+  const recovering = tasks.recover();
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`unix://${cfg.address}`, ServerCredentials.createInsecure(), (err) =>
       err ? reject(err) : resolve(),
@@ -237,8 +250,7 @@ export async function startDaemon(
   );
   await fs.chmod(cfg.address, 0o660);
   scheduler.start();
-  // Shims outlive tsctrd: find them again (in parallel, short timeouts) and collect exits we missed.
-  const recovered = await tasks.recover();
+  const recovered = await recovering;
   if (recovered.live + recovered.dead > 0) log.info(recovered, 'reconnected to shims');
   await cri.recover();
   log.info(

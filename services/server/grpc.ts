@@ -22,6 +22,8 @@ export class RequestContext {
   constructor(
     private readonly md: Metadata,
     readonly log: Logger,
+    /** Aborted when the caller cancels or goes away (long work stops instead of going on unseen). */
+    readonly signal: AbortSignal = new AbortController().signal,
   ) {}
 
   private header(name: string): string | undefined {
@@ -65,13 +67,19 @@ export function toServiceError(e: unknown, log: Logger, method: string): Partial
 
 /** Wraps service methods: builds the request context and maps failures to gRPC statuses. */
 export class Edge {
-  constructor(private readonly log: Logger) {}
+  /** Each unary call's duration goes to the debug log. */
+  private readonly timed: boolean;
 
-  private context(method: string, md: Metadata): RequestContext {
+  constructor(private readonly log: Logger) {
+    this.timed = log.isLevelEnabled('debug');
+  }
+
+  private context(method: string, md: Metadata, signal?: AbortSignal): RequestContext {
     const ns = md.get(NAMESPACE_HEADER)[0];
     return new RequestContext(
       md,
       this.log.child({ method, ...(typeof ns === 'string' && ns ? { namespace: ns } : {}) }),
+      signal,
     );
   }
 
@@ -80,9 +88,15 @@ export class Edge {
     fn: (req: Req, ctx: RequestContext) => Promise<Res>,
   ): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, cb) => {
-      const ctx = this.context(method, call.metadata);
+      const abort = new AbortController();
+      call.once('cancelled', () => abort.abort());
+      const ctx = this.context(method, call.metadata, abort.signal);
+      const t0 = this.timed ? performance.now() : 0;
       fn(call.request, ctx).then(
-        (res) => cb(null, res),
+        (res) => {
+          if (this.timed) ctx.log.debug({ ms: +(performance.now() - t0).toFixed(2) }, 'rpc done');
+          cb(null, res);
+        },
         (e: unknown) => cb(toServiceError(e, ctx.log, method)),
       );
     };

@@ -65,7 +65,7 @@ abstract class DirBackend {
   async purge(): Promise<void> {
     for (const n of await fs.readdir(this.snapshotsDir)) {
       if (n.startsWith('rm-') || (n.startsWith('new-') && !n.endsWith(`-${process.pid}`))) {
-        await fs.rm(path.join(this.snapshotsDir, n), { recursive: true, force: true });
+        await fs.rm(path.join(this.snapshotsDir, n), { recursive: true, force: true, maxRetries: 3 });
       }
     }
   }

@@ -33,6 +33,8 @@ interface TaskHandle {
   dead?: { status: number; at: bigint };
   /** The cleanup of a dead shim's container, awaited before the task is deleted. */
   cleanup?: Promise<void>;
+  /** After a restart: settles once the shim is reconnected (or found dead). */
+  ready?: Promise<void>;
   pid: number;
 }
 
@@ -69,8 +71,15 @@ export class TaskManager {
     return h;
   }
 
-  private live(ns: string, id: string): ShimConnection {
+  /** The task's handle once its shim has been found again (tasks are known before their shims answer). */
+  private async settled(ns: string, id: string): Promise<TaskHandle> {
     const h = this.handle(ns, id);
+    if (h.ready) await h.ready;
+    return h;
+  }
+
+  private async live(ns: string, id: string): Promise<ShimConnection> {
+    const h = await this.settled(ns, id);
     if (!h.conn) throw failedPrecondition(`task ${id}: its shim is gone`);
     return h.conn;
   }
@@ -149,7 +158,7 @@ export class TaskManager {
   }
 
   async state(ns: string, id: string, execId: string): Promise<ProcessState> {
-    const h = this.handle(ns, id);
+    const h = await this.settled(ns, id);
     if (h.dead) {
       if (execId) throw notFound(`process ${execId} does not exist`);
       return {
@@ -164,7 +173,7 @@ export class TaskManager {
         exitedAt: toProto(h.dead.at),
       };
     }
-    const s = await this.live(ns, id).task.state({ id, execId });
+    const s = await (await this.live(ns, id)).task.state({ id, execId });
     return {
       id: execId || id,
       pid: s.pid,
@@ -180,20 +189,22 @@ export class TaskManager {
 
   async list(ns: string): Promise<ProcessState[]> {
     validate.identifier('namespace', ns);
-    const out: ProcessState[] = [];
-    for (const h of this.tasks.values()) {
-      if (h.ns !== ns) continue;
-      try {
-        out.push(await this.state(ns, h.id, ''));
-      } catch (e) {
-        this.log.warn({ err: e, namespace: ns, container: h.id }, 'task state unavailable');
-      }
-    }
-    return out;
+    // Every shim asked at once: one round trip for the whole list, not one per task.
+    const states = await Promise.all(
+      [...this.tasks.values()]
+        .filter((h) => h.ns === ns)
+        .map((h) =>
+          this.state(ns, h.id, '').catch((e: unknown) => {
+            this.log.warn({ err: e, namespace: ns, container: h.id }, 'task state unavailable');
+            return undefined;
+          }),
+        ),
+    );
+    return states.filter((st): st is ProcessState => st !== undefined);
   }
 
   async start(ns: string, id: string, execId: string): Promise<number> {
-    return (await this.live(ns, id).task.start({ id, execId })).pid;
+    return (await (await this.live(ns, id)).task.start({ id, execId })).pid;
   }
 
   async wait(
@@ -201,7 +212,7 @@ export class TaskManager {
     id: string,
     execId: string,
   ): Promise<{ exitStatus: number; exitedAt: ProtoTimestamp }> {
-    const h = this.handle(ns, id);
+    const h = await this.settled(ns, id);
     if (h.dead) return { exitStatus: h.dead.status, exitedAt: toProto(h.dead.at) };
     try {
       const r = await h.conn!.task.wait({ id, execId });
@@ -214,7 +225,7 @@ export class TaskManager {
   }
 
   async kill(ns: string, id: string, execId: string, signal: number, all: boolean): Promise<void> {
-    const h = this.handle(ns, id);
+    const h = await this.settled(ns, id);
     if (h.dead) throw notFound('process already finished');
     await h.conn!.task.kill({ id, execId, signal, all });
   }
@@ -227,7 +238,9 @@ export class TaskManager {
   ): Promise<void> {
     if (!execId) throw invalidArgument('exec id must not be empty');
     validate.identifier('exec', execId);
-    await this.live(ns, id).task.exec({
+    await (
+      await this.live(ns, id)
+    ).task.exec({
       id,
       execId,
       terminal: req.terminal,
@@ -243,7 +256,7 @@ export class TaskManager {
     id: string,
     execId: string,
   ): Promise<{ pid: number; exitStatus: number; exitedAt: ProtoTimestamp }> {
-    const r = await this.live(ns, id).task.delete({ id, execId });
+    const r = await (await this.live(ns, id)).task.delete({ id, execId });
     return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
   }
 
@@ -251,7 +264,7 @@ export class TaskManager {
     ns: string,
     id: string,
   ): Promise<{ pid: number; exitStatus: number; exitedAt: ProtoTimestamp }> {
-    const h = this.handle(ns, id);
+    const h = await this.settled(ns, id);
     let result: { pid: number; exitStatus: number; exitedAt: ProtoTimestamp };
     if (h.dead) {
       await h.cleanup;
@@ -277,35 +290,39 @@ export class TaskManager {
   }
 
   async closeIO(ns: string, id: string, execId: string, stdin: boolean): Promise<void> {
-    await this.live(ns, id).task.closeIo({ id, execId, stdin });
+    await (await this.live(ns, id)).task.closeIo({ id, execId, stdin });
   }
 
   async resize(ns: string, id: string, execId: string, width: number, height: number): Promise<void> {
-    await this.live(ns, id).task.resizePty({ id, execId, width, height });
+    await (await this.live(ns, id)).task.resizePty({ id, execId, width, height });
   }
 
   async pause(ns: string, id: string): Promise<void> {
-    await this.live(ns, id).task.pause({ id });
+    await (await this.live(ns, id)).task.pause({ id });
   }
 
   async resume(ns: string, id: string): Promise<void> {
-    await this.live(ns, id).task.resume({ id });
+    await (await this.live(ns, id)).task.resume({ id });
   }
 
   async pids(ns: string, id: string): Promise<Array<{ pid: number }>> {
-    return (await this.live(ns, id).task.pids({ id })).processes.map((p) => ({ pid: p.pid }));
+    return (await (await this.live(ns, id)).task.pids({ id })).processes.map((p) => ({ pid: p.pid }));
   }
 
   /** Metrics of the named tasks (all in the namespace when `ids` is empty). */
   async metrics(ns: string, ids: string[]): Promise<Array<{ id: string; data: Any }>> {
     validate.identifier('namespace', ns);
-    const out: Array<{ id: string; data: Any }> = [];
-    for (const h of this.tasks.values()) {
-      if (h.ns !== ns || !h.conn || (ids.length > 0 && !ids.includes(h.id))) continue;
-      const r = await h.conn.task.stats({ id: h.id }).catch(() => undefined);
-      if (r?.stats) out.push({ id: h.id, data: r.stats });
-    }
-    return out;
+    const picked = [...this.tasks.values()].filter(
+      (h) => h.ns === ns && (ids.length === 0 || ids.includes(h.id)),
+    );
+    const stats = await Promise.all(
+      picked.map(async (h) => {
+        if (h.ready) await h.ready;
+        const r = await h.conn?.task.stats({ id: h.id }).catch(() => undefined);
+        return r?.stats ? { id: h.id, data: r.stats } : undefined;
+      }),
+    );
+    return stats.filter((x): x is { id: string; data: Any } => x !== undefined);
   }
 
   async update(
@@ -314,33 +331,41 @@ export class TaskManager {
     resources: Any | undefined,
     annotations: Record<string, string>,
   ): Promise<void> {
-    await this.live(ns, id).task.update({ id, resources, annotations });
+    await (await this.live(ns, id)).task.update({ id, resources, annotations });
   }
 
   /**
    * At start: reconnect to every shim recorded under state, all at once, with short timeouts.
-   * Shims that do not answer are treated as dead (tombstone STOPPED 255, cleaned up).
+   * Shims that do not answer are treated as dead (tombstone STOPPED 255, cleaned up). The tasks are
+   * registered before this returns its promise, so calls made meanwhile wait for their own shim only.
    */
   async recover(): Promise<{ live: number; dead: number }> {
     let live = 0;
     let dead = 0;
+    const found = this.launcher.bundles().map(({ ns, id }) => {
+      const h: TaskHandle = { ns, id, pid: 0 };
+      this.tasks.set(k(ns, id), h);
+      return h;
+    });
     await Promise.all(
-      (await this.launcher.bundles()).map(async ({ ns, id }) => {
-        const h: TaskHandle = { ns, id, pid: 0 };
-        this.tasks.set(k(ns, id), h);
-        try {
-          const address = readFileSync(`${this.launcher.bundleDir(ns, id)}/address`, 'utf8').trim();
-          h.conn = await this.launcher.connect(address, 2000);
-          const c = await h.conn.task.connect({ id }, { timeoutMs: 2000 });
-          h.pid = c.taskPid;
-          this.watch(h);
-          live++;
-        } catch {
-          h.conn?.ttrpc.close().catch(() => undefined);
-          h.conn = undefined;
-          await this.onShimDied(h);
-          dead++;
-        }
+      found.map((h) => {
+        const { ns, id } = h;
+        h.ready = (async () => {
+          try {
+            const address = readFileSync(`${this.launcher.bundleDir(ns, id)}/address`, 'utf8').trim();
+            h.conn = await this.launcher.connect(address, 2000);
+            const c = await h.conn.task.connect({ id }, { timeoutMs: 2000 });
+            h.pid = c.taskPid;
+            this.watch(h);
+            live++;
+          } catch {
+            h.conn?.ttrpc.close().catch(() => undefined);
+            h.conn = undefined;
+            await this.onShimDied(h);
+            dead++;
+          }
+        })();
+        return h.ready;
       }),
     );
     return { live, dead };

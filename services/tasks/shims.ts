@@ -2,7 +2,7 @@
 // container's spec, and whatever the shim keeps there (address, exit files, runc's log).
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TaskService } from '../../api/gen/containerd/runtime/task/v2/shim.js';
@@ -235,13 +235,18 @@ export class ShimLauncher {
   }
 
   /** Every bundle left under state: what a restarted daemon reconnects to. */
-  async bundles(): Promise<Array<{ ns: string; id: string }>> {
+  /** Synchronous on purpose: at start the tasks must be known before the socket answers. */
+  bundles(): Array<{ ns: string; id: string }> {
     const out: Array<{ ns: string; id: string }> = [];
     const root = path.join(this.o.state, 'tasks');
-    for (const ns of await fs.readdir(root).catch(() => [] as string[])) {
-      for (const id of await fs.readdir(path.join(root, ns)).catch(() => [] as string[]))
-        out.push({ ns, id });
-    }
+    const list = (dir: string): string[] => {
+      try {
+        return readdirSync(dir);
+      } catch {
+        return [];
+      }
+    };
+    for (const ns of list(root)) for (const id of list(path.join(root, ns))) out.push({ ns, id });
     return out;
   }
 }

@@ -9,13 +9,18 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
 import { type UserDb, readUserDb } from '../../../client/spec/index.js';
-import { InvalidParameter } from '../../errdefs/index.js';
+import { type Platform, formatPlatform, onlyMatcher } from '../../../client/remotes/platform.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine } from '../engine.js';
 import { newId, randomName, validName } from '../ids.js';
 import { resolveMounts } from '../mounts.js';
 import { resolveInRoot } from '../../archive/index.js';
 import { NAMESPACE, buildSpec } from '../spec.js';
+import { checkHostOptions } from '../host-options.js';
+import { checkResources } from '../resources.js';
+import { parseSecurityOpt } from '../security.js';
+import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, checkDevices, checkSysctls } from '../spec-security.js';
 import { initialNetworkState } from '../../network/state.js';
 import {
   type ContainerConfig,
@@ -107,8 +112,20 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
       throw new InvalidParameter(`invalid ${k}: ${String(v)}`);
   }
-  if (h.Memory && h.Memory > 0 && h.Memory < 6 * 1024 * 1024)
-    throw new InvalidParameter('Minimum memory limit allowed is 6MB');
+  checkResources(h);
+  // dockerd records the swap limit a memory limit implies (twice the memory).
+  if (h.Memory && h.Memory > 0 && !h.MemorySwap) h.MemorySwap = h.Memory * 2;
+  parseSecurityOpt(h.SecurityOpt);
+  checkDevices(h);
+  checkSysctls(h);
+  // dockerd records the default masked and read-only paths (a privileged container has none).
+  if (!h.Privileged) {
+    h.MaskedPaths = Array.isArray(h.MaskedPaths) ? h.MaskedPaths : [...DOCKER_MASKED_PATHS];
+    h.ReadonlyPaths = Array.isArray(h.ReadonlyPaths) ? h.ReadonlyPaths : [...DOCKER_READONLY_PATHS];
+  } else {
+    h.MaskedPaths = null;
+    h.ReadonlyPaths = null;
+  }
   return h;
 }
 
@@ -222,14 +239,32 @@ export async function createContainer(
   e: Engine,
   body: CreateBody,
   nameParam: string,
+  platform?: Platform,
 ): Promise<{ Id: string; Warnings: string[] }> {
   if (!body || typeof body !== 'object')
     throw new InvalidParameter('Config cannot be empty in order to create a container');
   if (!body.Image) throw new InvalidParameter('No image was specified');
   checkConfig(body);
   const img = await e.images.resolve(body.Image, { allNames: false });
+  if (platform) {
+    // As dockerd: a 404, so the CLI goes on to pull the image for that platform.
+    const have = { os: img.config.os, architecture: img.config.architecture, variant: img.config.variant };
+    if (!onlyMatcher(platform).match(have))
+      throw new NotFound(
+        `image with reference ${body.Image} was found but does not match the specified platform: ` +
+          `wanted ${formatPlatform(platform)}, actual: ${formatPlatform(have)}`,
+      );
+  }
   const ic = img.config.config ?? {};
   const hc = normalizeHostConfig(body.HostConfig);
+  checkHostOptions(body, hc, (ref) => {
+    try {
+      e.store.get(ref);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 
   // Cmd and entrypoint: an entrypoint given in the body drops the image's cmd (Docker's rule).
   const bodyEntry = list(body.Entrypoint);
@@ -333,7 +368,7 @@ export async function createContainer(
             return cfg.User || namedGroups ? readUserDb(root) : {};
           })
         : {};
-    const spec = await buildSpec({ rec, image: ic, users });
+    const spec = await buildSpec({ rec, image: ic, users, security: e.opts.security });
     await e.lifecycle.configureSpec({ rec, spec, dir });
     await e.c.container(id).create({
       labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },

@@ -3,7 +3,13 @@
 // output stream is closed, so `exec inspect` right after EOF sees it.
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { type Spec, applyOpts, readUserDb, withUser } from '../../../client/spec/index.js';
+import {
+  type Spec,
+  applyOpts,
+  currentCapabilities,
+  readUserDb,
+  withUser,
+} from '../../../client/spec/index.js';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { frame } from '../../wire/stdcopy.js';
 import type { Engine } from '../engine.js';
@@ -106,6 +112,11 @@ async function processSpec(
   };
   if (cfg.Tty && !s.process!.env!.some((v) => v.startsWith('TERM='))) s.process!.env!.push('TERM=xterm');
   if (cfg.User) s = applyOpts(s, withUser(cfg.User, await readUserDb(`/proc/${rec.State.Pid}/root`)));
+  // `docker exec --privileged`: every capability this daemon has (the container's seccomp filter stays).
+  if (cfg.Privileged) {
+    const all = await currentCapabilities();
+    s.process!.capabilities = { bounding: all, effective: all, permitted: all };
+  }
   return s.process!;
 }
 

@@ -1,5 +1,6 @@
 // The containers router's backend: the container operations over the engine's stores and tsctrd.
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Platform } from '../../../client/remotes/platform.js';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import type { Filters } from '../../wire/filters.js';
 import { type AttachOptions, attachContainer, parseDetachKeys } from './attach.js';
@@ -28,8 +29,12 @@ export class ContainersService {
     return this.e.store.get(ref);
   }
 
-  createContainer(body: CreateBody, name: string): Promise<{ Id: string; Warnings: string[] }> {
-    return createContainer(this.e, body, name);
+  createContainer(
+    body: CreateBody,
+    name: string,
+    platform?: Platform,
+  ): Promise<{ Id: string; Warnings: string[] }> {
+    return createContainer(this.e, body, name, platform);
   }
 
   async listContainers(o: {
@@ -109,6 +114,7 @@ export class ContainersService {
       throw new InvalidParameter('Renaming a container with the same name as its current name');
     const old = rec.Name;
     this.e.store.rename(rec, newName);
+    await this.e.lifecycle.renamed(rec, old);
     this.e.containerEvent(rec, 'rename', { oldName: old });
   }
 

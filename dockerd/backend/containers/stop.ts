@@ -84,7 +84,7 @@ export async function killContainer(e: Engine, rec: ContainerRecord, sigText?: s
   const rt = e.runtime(rec.Id);
   await rt.serial(async () => {
     if (!rec.State.Running || rec.State.Restarting) {
-      throw new Conflict(`Cannot kill container: ${rec.Id}: Container ${rec.Id} is not running`);
+      throw new Conflict(`Container ${rec.Id} is not running`);
     }
     rec.ManuallyStopped = true;
     e.store.save(rec);

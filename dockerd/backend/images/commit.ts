@@ -5,6 +5,7 @@
 import type { ImageConfig } from '../../../client/images/oci.js';
 import { diffMounts } from '../../../client/services/diff.js';
 import { parseReference } from '../../../client/remotes/reference.js';
+import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerConfig, ContainerRecord } from '../types.js';
@@ -23,6 +24,23 @@ export interface CommitOptions {
   config: ContainerConfig | undefined;
 }
 
+/**
+ * Pauses the container's task if it still runs. A task that exits meanwhile (runc "not running", a
+ * shim closing its ttrpc connection, the task already gone) is not an error: a stopped container's
+ * snapshot is committed as it is, as dockerd does.
+ */
+async function pauseIfRunning(e: Engine, id: string): Promise<boolean> {
+  const task = e.c.task(id);
+  try {
+    await task.pause();
+    return true;
+  } catch (err) {
+    const state = await task.get().catch(() => undefined);
+    if (state?.status === Status.RUNNING || state?.status === Status.PAUSING) throw err;
+    return false;
+  }
+}
+
 export async function commitContainer(e: Engine, rec: ContainerRecord, o: CommitOptions): Promise<string> {
   let name: string | undefined;
   if (o.repo) {
@@ -33,8 +51,7 @@ export async function commitContainer(e: Engine, rec: ContainerRecord, o: Commit
     }
   }
   const parent = await e.images.resolve(rec.Image);
-  const pause = o.pause && rec.State.Running && !rec.State.Paused;
-  if (pause) await e.c.task(rec.Id).pause();
+  const pause = o.pause && rec.State.Running && !rec.State.Paused && (await pauseIfRunning(e, rec.Id));
   try {
     return await withLease(e.c, async (c) => {
       const mounts = await c.snapshotter().mounts(rec.Id);

@@ -1,9 +1,10 @@
 // docker pull: the reference is resolved first (so "manifest unknown" is a 404 before any output),
 // then tsctrd's pull runs — layers downloading in parallel and unpacking as they land — while its
 // progress is rendered as Docker's JSON messages (one line per layer, keyed by the short digest).
+import { checkTag, parseNamed } from '../../wire/reference.js';
 import { pull } from '../../../client/images/pull.js';
 import type { PullProgress } from '../../../client/images/pull.js';
-import { type ImageReference, parseReference } from '../../../client/remotes/reference.js';
+import type { ImageReference } from '../../../client/remotes/reference.js';
 import { parsePlatform } from '../../../client/remotes/platform.js';
 import { isNotFound } from '../../../api/errdefs.js';
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
@@ -21,15 +22,12 @@ export interface PullRequest {
 /** `fromImage` and `tag` as clients send them (the CLI: full name, tag or digest in `tag`). */
 export function pullReference(fromImage: string, tag: string): ImageReference {
   if (!fromImage) throw new InvalidParameter('fromImage or fromSrc is required');
-  let text = fromImage;
-  if (tag) text = tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
-  try {
-    const r = parseReference(text);
-    // docker pull x (no tag) is x:latest.
-    return r;
-  } catch (e) {
-    throw new InvalidParameter((e as Error).message);
-  }
+  // As dockerd: the name first, then the tag as a digest if it parses as one, else as a tag.
+  const named = parseNamed(fromImage);
+  if (!tag) return named; // docker pull x (no tag) is x:latest.
+  if (/^sha256:[0-9a-f]{64}$/.test(tag)) return parseNamed(`${named.name}@${tag}`);
+  checkTag(tag);
+  return parseNamed(`${named.name}:${tag}`);
 }
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);

@@ -6,12 +6,23 @@ import { type JsonMessage, errorMessage } from '../../wire/jsonmessage.js';
 import type { JsonStreamWriter } from '../../wire/jsonmessage.js';
 import type { Engine } from '../engine.js';
 import { loadImages, resolveSaveNames, saveImages } from './archive.js';
-import { historyView, imageInspectView, imageListView, removeImage, tagImage, tagsOf } from './ops.js';
+import {
+  digestsOf,
+  historyView,
+  imageInspectView,
+  imageListView,
+  removeImage,
+  tagImage,
+  tagsOf,
+} from './ops.js';
+import { globRegex, matchesAnyReference } from './ref-match.js';
 import { pullImage, pullReference } from './pull.js';
 import { pushRepository } from './push.js';
 import { importRootfs } from './import.js';
 import { type CommitOptions, commitContainer } from './commit.js';
 import type { ContainerRecord } from '../types.js';
+import { parentId } from '../images.js';
+import { pruneImages } from './prune.js';
 
 export class ImagesService {
   constructor(private readonly e: Engine) {}
@@ -76,20 +87,19 @@ export class ImagesService {
     const all = await this.e.images.list();
     const counts = new Map<string, number>();
     for (const r of this.e.store.list()) counts.set(r.Image, (counts.get(r.Image) ?? 0) + 1);
-    const refs = o.filters.get('reference');
+    // Several `reference` values match any of them; only the matching names are listed.
+    const refs = o.filters.get('reference')?.map(globRegex);
+    const named = (list: string[]) => (refs ? list.filter((t) => matchesAnyReference(refs, t)) : list);
     const labels = o.filters.get('label');
     const dangling = o.filters.get('dangling');
+    // Step images of builds (unnamed, with children) are shown by `docker images -a` only.
+    const parents = new Set(all.map(parentId).filter((p) => p !== ''));
     return all
       .filter((img) => {
         const tags = tagsOf(img);
+        if (!o.all && tags.length === 0 && parents.has(img.id)) return false;
         if (dangling?.includes('true') && tags.length > 0) return false;
-        if (
-          refs &&
-          !refs.some((ref) =>
-            tags.some((t) => t === ref || t.split(':')[0] === ref || t.startsWith(`${ref}:`)),
-          )
-        )
-          return false;
+        if (refs && named(tags).length === 0 && named(digestsOf(img)).length === 0) return false;
         if (labels) {
           const l = img.config.config?.Labels ?? {};
           if (
@@ -102,7 +112,10 @@ export class ImagesService {
         return true;
       })
       .sort((a, b) => ((a.config.created ?? '') < (b.config.created ?? '') ? 1 : -1))
-      .map((img) => imageListView(img, o.all ? (counts.get(img.id) ?? 0) : -1));
+      .map((img) => {
+        const view = imageListView(img, o.all ? (counts.get(img.id) ?? 0) : -1);
+        return refs ? { ...view, RepoTags: named(tagsOf(img)), RepoDigests: named(digestsOf(img)) } : view;
+      });
   }
 
   async inspectImage(ref: string): Promise<Record<string, unknown>> {
@@ -118,7 +131,24 @@ export class ImagesService {
   }
 
   async imageHistory(ref: string): Promise<unknown> {
-    return historyView(await this.e.images.resolve(ref));
+    const img = await this.e.images.resolve(ref);
+    const rows = historyView(img);
+    // Rows made by local builds name their image, as dockerd's: each step image added one row, so
+    // the ancestor with n history entries is the image of the n-th row from the bottom.
+    const all = await this.e.images.list();
+    const byId = new Map(all.map((i) => [i.id, i]));
+    for (let p = parentId(img), guard = 0; p && guard < 1000; guard++) {
+      const anc = byId.get(p);
+      if (!anc) break;
+      const at = rows.length - (anc.config.history?.length ?? 0);
+      if (at > 0 && at < rows.length) {
+        rows[at].Id = anc.id;
+        const tags = tagsOf(anc);
+        rows[at].Tags = tags.length > 0 ? tags : null;
+      }
+      p = parentId(anc);
+    }
+    return rows;
   }
 
   tagImage(source: string, repo: string, tag: string): Promise<void> {
@@ -139,8 +169,17 @@ export class ImagesService {
     return loadImages(this.e, body);
   }
 
-  async pruneImages(_filters: Filters): Promise<{ ImagesDeleted: unknown[]; SpaceReclaimed: number }> {
-    // Every image record here has a name; dangling images (the only ones pruned by default) do not exist.
-    return { ImagesDeleted: [], SpaceReclaimed: 0 };
+  async pruneImages(filters: Filters): Promise<{ ImagesDeleted: unknown[]; SpaceReclaimed: number }> {
+    const dangling = filters.get('dangling');
+    const labels = filters.get('label') ?? [];
+    return pruneImages(this.e, {
+      danglingOnly: !(dangling?.some((v) => v === 'false' || v === '0') ?? false),
+      keep: (img) => {
+        const l = img.config.config?.Labels ?? {};
+        return !labels.every((v) =>
+          v.includes('=') ? l[v.split('=')[0]] === v.split('=').slice(1).join('=') : v in l,
+        );
+      },
+    });
   }
 }

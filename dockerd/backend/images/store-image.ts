@@ -12,6 +12,7 @@ import { unpackImage } from '../../../client/images/unpack-image.js';
 import { MediaType } from '../../../client/remotes/media.js';
 import { setContentLabels } from '../../../client/services/content.js';
 import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
+import { DANGLING_PREFIX } from '../images.js';
 
 export function withLease<T>(c: Connection, fn: (leased: Connection) => Promise<T>): Promise<T> {
   const id = `dockerd-${Date.now()}-${randomBytes(3).toString('hex')}`;
@@ -27,9 +28,20 @@ export async function putBlob(c: Connection, data: Buffer, mediaType: string): P
 /** Writes config + manifest, records the image under `name` (or as dangling), unpacks it; returns its ID. */
 export async function storeImage(
   c: Connection,
-  o: { config: object; layers: Descriptor[]; name?: string },
+  o: {
+    config: object;
+    layers: Descriptor[];
+    name?: string;
+    labels?: Record<string, string>;
+    /** The top snapshot is known to exist (a build step): it is only rooted to the config, not unpacked. */
+    topSnapshot?: string;
+  },
 ): Promise<{ id: string; manifest: Descriptor }> {
   const cfg = await putBlob(c, Buffer.from(JSON.stringify(o.config)), MediaType.DockerConfig);
+  if (o.topSnapshot)
+    await setContentLabels(c, cfg.digest, {
+      [`containerd.io/gc.ref.snapshot.${DEFAULT_SNAPSHOTTER}`]: o.topSnapshot,
+    });
   const manifest = await putBlob(
     c,
     Buffer.from(
@@ -45,7 +57,9 @@ export async function storeImage(
   const labels: Record<string, string> = { 'containerd.io/gc.ref.content.config': cfg.digest };
   o.layers.forEach((l, i) => (labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
   await setContentLabels(c, manifest.digest, labels);
-  await c.image(o.name ?? `moby-dangling@${manifest.digest}`).put({ target: manifest }, ['target'], true);
-  await unpackImage(c, manifest, DEFAULT_SNAPSHOTTER);
+  await c
+    .image(o.name ?? `${DANGLING_PREFIX}${manifest.digest}`)
+    .put({ target: manifest, labels: o.labels ?? {} }, o.labels ? ['target', 'labels'] : ['target'], true);
+  if (!o.topSnapshot) await unpackImage(c, manifest, DEFAULT_SNAPSHOTTER);
   return { id: cfg.digest, manifest };
 }
