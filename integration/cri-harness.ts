@@ -4,14 +4,19 @@
 // plugins made (bridge, veths with it, the network's iptables rules and port chains) even after a failure.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { run, type RunResult, Tsctrd } from './harness.js';
+import { REPO, run, type RunResult, Tsctrd } from './harness.js';
 import { freeTestBip } from './network-cleanup.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from './registry.js';
 import { buildImage, busybox, busyboxEntries } from './testimages.js';
 
-export const CRICTL = '/work/shared/tools/crictl-1.29.0/crictl';
+/** The real crictl 1.29.0, from the shared folder beside the checkout (CI lays it out the same way). */
+export const CRICTL =
+  [
+    path.resolve(REPO, '../shared/tools/crictl-1.29.0/crictl'),
+    '/work/shared/tools/crictl-1.29.0/crictl',
+  ].find((f) => existsSync(f)) ?? 'crictl';
 
 export class CriEnv {
   constructor(
