@@ -1,0 +1,15 @@
+// Every fuzz target by name (run.ts and fuzz.test.ts take them from here).
+import type { FuzzTarget } from '../engine.js';
+import { dnsTarget } from './dns.js';
+import { filterTarget } from './filter.js';
+import { jsonfileLogTarget } from './jsonfile-log.js';
+import { referenceTarget } from './reference.js';
+import { ttrpcFrameTarget } from './ttrpc-frame.js';
+
+export const TARGETS: Record<string, () => FuzzTarget | Promise<FuzzTarget>> = {
+  dns: dnsTarget,
+  filter: filterTarget,
+  'jsonfile-log': jsonfileLogTarget,
+  reference: referenceTarget,
+  'ttrpc-frame': ttrpcFrameTarget,
+};
