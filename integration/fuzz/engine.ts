@@ -2,6 +2,11 @@
 // for a bounded time, keeping every input that reaches new coverage (V8 block coverage, see
 // coverage.ts). A finding is an error the target does not expect (or an execution that hangs); it is
 // saved under .tmp/fuzz/findings/ and reported with its input, to become a regression file.
+//
+// Why not jazzer.js: @jazzer.js/core 4.0.0's only native piece, the prebuilt libFuzzer addon, needs
+// glibc 2.38 and GLIBCXX_3.4.32 (Debian 12 has 2.36 and 3.4.30), and 2.1.0 and older download their
+// addon from GitHub or build it from LLVM sources, which this machine cannot reach. No other
+// coverage-guided fuzzer for JavaScript is maintained on npm, so this one reads V8's own coverage.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -109,6 +114,7 @@ function saveFinding(t: FuzzTarget, data: Buffer, message: string): Finding {
 export async function fuzz(t: FuzzTarget, o: FuzzOptions): Promise<FuzzReport> {
   const rng = new Rng(o.seed);
   const maxLen = t.maxLen ?? 4096;
+  await t.setup?.();
   const dict = (t.dict ?? []).map((w) => Buffer.from(w, 'latin1'));
   const cov = new Coverage(
     (url) =>
@@ -119,7 +125,6 @@ export async function fuzz(t: FuzzTarget, o: FuzzOptions): Promise<FuzzReport> {
   const findings = new Map<string, Finding>();
   const replayFailures: Finding[] = [];
   const corpus: Buffer[] = [];
-  await t.setup?.();
   cov.start();
   let execs = 0;
   const started = performance.now();

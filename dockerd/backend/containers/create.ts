@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { DEFAULT_SNAPSHOTTER } from '../../../client/snapshotter.js';
 import { type UserDb, readUserDb } from '../../../client/spec/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
+import { checkBodyShape } from './body-shape.js';
 import { parseLogOpts } from '../../logs/jsonfile-writer.js';
 import type { Engine } from '../engine.js';
 import { newId, randomName, validName } from '../ids.js';
@@ -28,6 +29,12 @@ import {
 
 const run = promisify(execFile);
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The names `--ulimit` knows (go-units' ulimitNameMapping). */
+const ULIMITS = new Set(
+  'core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack'.split(
+    ' ',
+  ),
+);
 const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
 const GC_ROOT = 'containerd.io/gc.root';
 
@@ -52,7 +59,7 @@ export function mergeEnv(image: string[] | null | undefined, body: string[] | nu
   return out;
 }
 
-function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
+export function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   const h: HostConfig = { ...(hc ?? {}) };
   const rp = h.RestartPolicy ?? {};
   const name = rp.Name ?? '';
@@ -69,6 +76,9 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   h.RestartPolicy = { Name: name || 'no', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
   if (h.AutoRemove && h.RestartPolicy.Name !== 'no')
     throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
+  // StrSlice fields: one string stands for a list of one.
+  if (typeof h.CapAdd === 'string') h.CapAdd = [h.CapAdd];
+  if (typeof h.CapDrop === 'string') h.CapDrop = [h.CapDrop];
   h.NetworkMode = h.NetworkMode || 'default';
   const logType = h.LogConfig?.Type || 'json-file';
   if (logType !== 'json-file' && logType !== 'none' && logType !== 'local') {
@@ -106,6 +116,13 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
     const v = h[k];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
       throw new InvalidParameter(`invalid ${k}: ${String(v)}`);
+  }
+  for (const u of h.Ulimits ?? []) {
+    if (!ULIMITS.has(u.Name ?? '')) throw new InvalidParameter(`invalid ulimit type: ${u.Name ?? ''}`);
+    if ((u.Soft ?? 0) > (u.Hard ?? 0))
+      throw new InvalidParameter(
+        `ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`,
+      );
   }
   if (h.Memory && h.Memory > 0 && h.Memory < 6 * 1024 * 1024)
     throw new InvalidParameter('Minimum memory limit allowed is 6MB');
@@ -155,7 +172,8 @@ async function copyUp(root: string, mounts: MountPoint[]): Promise<void> {
 const NS_PER_MS = 1_000_000;
 
 /** What dockerd refuses in a create body's Config, with its texts (validation before any work). */
-function checkConfig(body: CreateBody): void {
+export function checkConfig(body: CreateBody): void {
+  checkBodyShape(body);
   for (const kv of body.Env ?? []) {
     if (typeof kv !== 'string' || kv.startsWith('=') || kv === '')
       throw new InvalidParameter(`invalid environment variable: ${String(kv)}`);
