@@ -225,7 +225,9 @@ async function orphans(w: World): Promise<string[]> {
   for (const n of ls(w.d.execRoot)) {
     if (n === 'netns') continue;
     if (/^[0-9a-f]{64}$/.test(n) && !containers.has(n))
-      problems.push(`exec-root dir (FIFOs) ${n.slice(0, 12)} of no container`);
+      problems.push(
+        `exec-root dir (FIFOs) ${n.slice(0, 12)} of no container: [${ls(path.join(w.d.execRoot, n))}]`,
+      );
   }
   for (const n of ls(path.join(w.d.execRoot, 'netns')))
     if (n !== 'default' && !runningDocker.includes(n))
@@ -280,7 +282,7 @@ export async function checkLevelDb(w: World): Promise<void> {
     const db = new Level<string, unknown>(tmp, { keyEncoding: 'utf8', valueEncoding: 'json' });
     await db.open();
     let n = 0;
-    for await (const _ of db.keys()) n++;
+    for await (const key of db.keys()) if (key) n++;
     await db.close();
     if (n === 0) w.violate('LevelDB opens cleanly', 'no keys in the metadata database');
   } catch (err) {

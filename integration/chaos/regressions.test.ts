@@ -54,4 +54,30 @@ describe('chaos regressions', () => {
     expect(ids).toContain('someone-elses');
     c.close();
   });
+
+  // Two commits whose layers are byte-identical (a container committed twice, or a commit a kill
+  // cut short after its layer was written): the second failed with "content sha256:…"
+  // (AlreadyExists from the differ); containerd's differ takes the existing blob.
+  it('commits a container whose layer is already in the store', async () => {
+    const r = await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'same',
+      fx.ref,
+      'sh',
+      '-c',
+      'echo same > /f; sleep 600',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    await until(async () => (await d.docker(['exec', 'same', 'cat', '/f'])).stdout === 'same\n');
+    const a = await d.docker(['commit', 'same', 'same:a']);
+    expect(a.code, a.stderr).toBe(0);
+    const b = await d.docker(['commit', 'same', 'same:b']);
+    expect(b.code, b.stderr).toBe(0);
+    const la = (await d.docker(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'same:a'])).stdout;
+    expect((await d.docker(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'same:b'])).stdout).toBe(la);
+    expect((await d.docker(['run', '--rm', 'same:b', 'cat', '/f'])).stdout).toBe('same\n');
+    await d.docker(['rm', '-f', 'same']);
+  });
 });

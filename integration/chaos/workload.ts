@@ -41,7 +41,7 @@ function failed(
   if (ok())
     w.violate(
       'operation succeeds while the daemons are up',
-      `${what}: exit ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`,
+      `${what}: exit ${r.code}: ${JSON.stringify(r.stderr.trim() || r.stdout.trim())}`,
     );
 }
 

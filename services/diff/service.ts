@@ -1,9 +1,9 @@
 // The Diff gRPC service: Apply unpacks a layer blob from the content store straight into a
 // snapshot's directories; Diff turns an active overlay snapshot's upper dir into a new layer blob.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { DiffServer } from '../../api/gen/containerd/services/diff/v1/diff.js';
-import { invalidArgument, notImplemented } from '../../api/errdefs.js';
+import { invalidArgument, isAlreadyExists, notImplemented } from '../../api/errdefs.js';
 import type { ContentStore } from '../content/store.js';
 import type { Edge } from '../server/grpc.js';
 import { applyLayer } from './apply.js';
@@ -54,9 +54,29 @@ export function diffService(edge: Edge, content: ContentStore, snapshotDirs: str
         lease: ctx.lease(),
       });
       try {
-        for await (const chunk of stream) await w.write(w.offset(), chunk as Buffer);
+        const hash = createHash('sha256');
+        for await (const chunk of stream) {
+          hash.update(chunk as Buffer);
+          await w.write(w.offset(), chunk as Buffer);
+        }
         const size = w.offset();
-        const digest = await w.commit(0, '', req.labels);
+        let digest: string;
+        try {
+          digest = await w.commit(0, '', req.labels);
+        } catch (e) {
+          // The same layer is in the store already (another commit with the same changes, or
+          // one a crash cut short): it is the answer, as containerd's differ has it.
+          if (!isAlreadyExists(e)) throw e;
+          digest = `sha256:${hash.digest('hex')}`;
+          const labels = Object.keys(req.labels);
+          if (labels.length > 0)
+            await content.update(
+              ns,
+              digest,
+              req.labels,
+              labels.map((k) => `labels.${k}`),
+            );
+        }
         return { diff: { mediaType, digest, size, annotations: {} } };
       } finally {
         await w.close();
