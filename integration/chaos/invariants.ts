@@ -40,6 +40,15 @@ async function inspect(
 
 /** Settles what interrupted operations left: adopt a steady container that runs, remove the rest. */
 export async function reconcile(w: World): Promise<void> {
+  for (const name of [...w.committing]) {
+    w.committing.delete(name);
+    const st = await inspect(w, name);
+    if (st?.status === 'paused') {
+      w.note(`${name} left paused by an interrupted commit: unpaused`);
+      const r = await w.d.docker(['unpause', name]);
+      if (r.code !== 0) w.violate('unpause works after a recovery', `${name}: ${r.stderr.trim()}`);
+    }
+  }
   for (const name of [...w.uncertain]) {
     w.uncertain.delete(name);
     if (name.startsWith('chaos-ctr-')) {

@@ -49,6 +49,8 @@ export class World {
   readonly uncertain = new Set<string>();
   /** Auto-remove containers whose run a kill interrupted: they must be gone after the recovery. */
   readonly autoRemove = new Set<string>();
+  /** Containers a commit (which pauses them) was under way for when a kill came. */
+  readonly committing = new Set<string>();
   /** Tokens written to the shared volume by runs that succeeded. */
   readonly volumeTokens: string[] = [];
   readonly violations: Violation[] = [];

@@ -1,7 +1,7 @@
 // Tasks: one shim per container. The manager starts shims, forwards calls to them, and notices
 // when one dies (its ttrpc connection closes): the task then reads STOPPED with status 255, its
 // container is force-deleted and its mounts cleaned, and TaskExit is published.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Mount } from '../../api/gen/containerd/types/mount.js';
 import { Status } from '../../api/gen/containerd/types/task/task.js';
@@ -329,8 +329,19 @@ export class TaskManager {
         const h: TaskHandle = { ns, id, pid: 0 };
         this.tasks.set(k(ns, id), h);
         try {
-          const address = readFileSync(`${this.launcher.bundleDir(ns, id)}/address`, 'utf8').trim();
-          h.conn = await this.launcher.connect(address, 2000);
+          const file = `${this.launcher.bundleDir(ns, id)}/address`;
+          if (existsSync(file)) {
+            h.conn = await this.launcher.connect(readFileSync(file, 'utf8').trim(), 2000);
+          } else {
+            // Killed while this shim booted: it may still come up where shims listen.
+            const address = this.launcher.expectedAddress(ns, id);
+            for (let i = 0; !h.conn; i++) {
+              h.conn = await this.launcher.connect(address, 2000).catch((e: unknown) => {
+                if (i >= 30) throw e;
+                return new Promise<undefined>((r) => setTimeout(() => r(undefined), 100));
+              });
+            }
+          }
           const c = await h.conn.task.connect({ id }, { timeoutMs: 2000 });
           h.pid = c.taskPid;
           this.watch(h);
@@ -338,6 +349,8 @@ export class TaskManager {
         } catch {
           h.conn?.ttrpc.close().catch(() => undefined);
           h.conn = undefined;
+          // A shim that runs but cannot be reached would outlive its task forever.
+          this.launcher.killStray(ns, id);
           await this.onShimDied(h);
           dead++;
         }
