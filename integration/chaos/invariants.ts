@@ -184,6 +184,20 @@ async function checkAutoRemove(w: World): Promise<void> {
   }
 }
 
+/** Lines of iptables-save (filter and nat) that name this daemon's chains or bridge. */
+export function iptablesRules(prefix: string, bridge = ''): number {
+  let n = 0;
+  for (const table of ['filter', 'nat']) {
+    try {
+      const out = execFileSync('iptables-save', ['-t', table], { encoding: 'utf8' });
+      n += out.split('\n').filter((l) => l.includes(prefix) || (bridge && l.includes(bridge))).length;
+    } catch {
+      // no iptables: nothing to count
+    }
+  }
+  return n;
+}
+
 /** Orphans, as a list of problems (empty: none); checked a few times to let transitions settle. */
 async function orphans(w: World): Promise<string[]> {
   const problems: string[] = [];
@@ -251,6 +265,11 @@ async function orphans(w: World): Promise<string[]> {
   }
   if (veths > runningDocker.length)
     problems.push(`${veths} veths on ${w.d.bridge} for ${runningDocker.length} running containers`);
+  // iptables: the daemon's own chains and rules (no published ports here: none per container).
+  const rules = iptablesRules(w.d.chainPrefix, w.d.bridge);
+  if (w.iptablesRules === undefined) w.iptablesRules = rules;
+  else if (rules !== w.iptablesRules)
+    problems.push(`iptables rules of this daemon: ${rules}, after setup ${w.iptablesRules}`);
   // No pull or commit is under way while checking: no lease or ingest may remain.
   for (const ns of ['moby', CTR_NS]) {
     const leases = (await t.ctr(['leases', 'ls', '-q'], { ns })).stdout.trim();

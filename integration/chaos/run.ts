@@ -7,7 +7,7 @@ import { Dockerd } from '../dockerd-harness.js';
 import { type RunningRegistry, pushTestImage, startRegistry } from '../registry.js';
 import { Rng } from '../rng.js';
 import { busybox } from '../testimages.js';
-import { checkAll, checkLevelDb } from './invariants.js';
+import { checkAll, checkLevelDb, iptablesRules } from './invariants.js';
 import { childrenOf, shimsOf } from './procs.js';
 import { ctr, step } from './workload.js';
 import { type Stats, type Violation, World } from './world.js';
@@ -157,6 +157,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     w = new World(d, ref, pullRef, rng);
     const world = w;
     await setup(world);
+    world.iptablesRules = iptablesRules(d.chainPrefix, d.bridge);
     world.note(`seed ${o.seed}, ${o.seconds} s`);
     const deadline = started + o.seconds * 1000;
     let paused = false;

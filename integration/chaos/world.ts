@@ -55,6 +55,8 @@ export class World {
   readonly volumeTokens: string[] = [];
   readonly violations: Violation[] = [];
   readonly log: string[] = [];
+  /** iptables lines of this daemon after the setup (compared at every check). */
+  iptablesRules: number | undefined;
   /** Bumped at every kill: an operation that saw it change was interrupted. */
   epoch = 0;
   /** A daemon is down (killed, not yet recovered and checked). */
