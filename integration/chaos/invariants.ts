@@ -229,7 +229,11 @@ async function orphans(w: World): Promise<string[]> {
   // Bundles and rootfs mounts of the task service.
   for (const ns of ls(path.join(t.state, 'tasks')))
     for (const id of ls(path.join(t.state, 'tasks', ns)))
-      if (!tasksByNs.get(ns)?.has(id)) problems.push(`bundle ${ns}/${id} without a task`);
+      if (!tasksByNs.get(ns)?.has(id)) {
+        const dir = path.join(t.state, 'tasks', ns, id);
+        const said = t.stderr.split('\n').filter((l) => l.includes(id)).slice(-3).join(' | ');
+        problems.push(`bundle ${ns}/${id} without a task: [${ls(dir)}] tsctrd: ${said.slice(0, 600)}`);
+      }
   const mounts = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[1] ?? '')

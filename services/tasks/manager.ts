@@ -6,7 +6,13 @@ import type { Logger } from 'pino';
 import type { Mount } from '../../api/gen/containerd/types/mount.js';
 import { Status } from '../../api/gen/containerd/types/task/task.js';
 import type { Any } from '../../api/gen/google/protobuf/any.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../api/errdefs.js';
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  isNotFound,
+  notFound,
+} from '../../api/errdefs.js';
 import type { ContainerStore } from '../containers/store.js';
 import type { Exchange } from '../events/exchange.js';
 import { nowNanos, toProto, type ProtoTimestamp } from '../metadata/time.js';
@@ -265,8 +271,19 @@ export class TaskManager {
       });
     } else {
       const conn = h.conn!;
-      const r = await conn.task.delete({ id, execId: '' });
-      result = { pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
+      try {
+        const r = await conn.task.delete({ id, execId: '' });
+        result = { pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
+      } catch (e) {
+        // The shim deleted its task already: a delete that a kill of this daemon cut short before
+        // the shim was shut down and the bundle removed. Finish it, or shim and bundle stay forever.
+        if (!isNotFound(e)) throw e;
+        this.log.warn(
+          { namespace: ns, container: id },
+          'task already deleted in its shim; finishing the delete',
+        );
+        result = { pid: h.pid, exitStatus: 255, exitedAt: toProto(nowNanos()) };
+      }
       this.tasks.delete(k(ns, id));
       await conn.task.shutdown({ id, now: false }).catch(() => undefined);
       await conn.ttrpc.close().catch(() => undefined);
