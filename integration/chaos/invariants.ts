@@ -231,7 +231,11 @@ async function orphans(w: World): Promise<string[]> {
     for (const id of ls(path.join(t.state, 'tasks', ns)))
       if (!tasksByNs.get(ns)?.has(id)) {
         const dir = path.join(t.state, 'tasks', ns, id);
-        const said = t.stderr.split('\n').filter((l) => l.includes(id)).slice(-3).join(' | ');
+        const said = t.stderr
+          .split('\n')
+          .filter((l) => l.includes(id))
+          .slice(-3)
+          .join(' | ');
         problems.push(`bundle ${ns}/${id} without a task: [${ls(dir)}] tsctrd: ${said.slice(0, 600)}`);
       }
   const mounts = readFileSync('/proc/mounts', 'utf8')
@@ -328,6 +332,12 @@ export async function checkLevelDb(w: World): Promise<void> {
 async function checkLogs(w: World): Promise<void> {
   const tickers = new Set([...w.steady.values()].filter((s) => s.kind === 'docker').map((s) => s.name));
   const dir = path.join(w.d.dataRoot, 'containers');
+  const names = new Map<string, string>();
+  const ps = await w.d.docker(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}}']);
+  for (const line of ps.stdout.trim().split('\n')) {
+    const [id, name] = line.split(' ');
+    if (id) names.set(id, name);
+  }
   for (const id of ls(dir)) {
     const file = path.join(dir, id, `${id}-json.log`);
     if (!existsSync(file)) continue;
@@ -345,7 +355,7 @@ async function checkLogs(w: World): Promise<void> {
         );
       }
     }
-    const name = (await w.d.docker(['inspect', '-f', '{{.Name}}', id])).stdout.trim().slice(1);
+    const name = names.get(id) ?? '';
     if (!tickers.has(name)) continue;
     const ticks = logs.map((l) => Number(l.replace(/^tick/, '').trim()));
     const gap = ticks.findIndex((t, i) => t !== i + 1);

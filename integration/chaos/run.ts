@@ -92,7 +92,7 @@ function pickVictims(rng: Rng): Victim[] {
   const one = (): Victim =>
     rng.pick<Victim>(['tsctrd', 'tsctr-dockerd', 'tsctrd', 'tsctr-dockerd', 'shim', 'spare-shim']);
   const first = one();
-  if (rng.next() < 0.25) {
+  if (rng.next() < 0.35) {
     const second = one();
     if (second !== first) return [first, second];
   }
@@ -177,7 +177,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     };
     const workers = Array.from({ length: o.workers ?? 2 }, (_, k) => worker(k));
     while (Date.now() < deadline) {
-      await sleep(500 + rng.int(3000));
+      await sleep(300 + rng.int(2500));
       const victims = pickVictims(rng);
       // No new operation starts during the outage (the ones under way are interrupted).
       paused = true;
