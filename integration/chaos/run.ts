@@ -60,7 +60,7 @@ async function setup(w: World): Promise<void> {
 }
 
 /** Kills the chosen processes at once; returns what was killed. */
-function kill(w: World, victims: Victim[]): string[] {
+function kill(w: World, victims: Victim[], rng: Rng): string[] {
   const done: string[] = [];
   for (const v of victims) {
     if (v === 'tsctrd' || v === 'tsctr-dockerd') {
@@ -73,7 +73,7 @@ function kill(w: World, victims: Victim[]): string[] {
     }
     const shims = shimsOf(w.d.tsctrd.address).filter((s) => s.spare === (v === 'spare-shim'));
     if (shims.length === 0) continue;
-    const s = w.rng.pick(shims);
+    const s = rng.pick(shims);
     // The container whose init this shim parents: its fate is open now.
     const kids = new Set(childrenOf(s.pid));
     for (const st of w.steady.values()) if (kids.has(st.pid)) st.shimKilled = true;
@@ -144,7 +144,9 @@ async function recover(w: World, boundMs: number): Promise<void> {
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  // Two streams from the seed: the kills' (victims, timing) do not depend on how far the workload got.
   const rng = new Rng(o.seed);
+  const workRng = new Rng((o.seed ^ 0x5bd1e995) >>> 0);
   let reg: RunningRegistry | undefined;
   let d: Dockerd | undefined;
   let w: World | undefined;
@@ -154,7 +156,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const ref = await pushTestImage(reg, 'busybox:latest', await busybox());
     const pullRef = await pushTestImage(reg, 'chaos/pull:v1', await busybox());
     d = await Dockerd.start();
-    w = new World(d, ref, pullRef, rng);
+    w = new World(d, ref, pullRef, workRng);
     const world = w;
     await setup(world);
     world.iptablesRules = iptablesRules(d.chainPrefix, d.bridge);
@@ -183,7 +185,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       paused = true;
       world.down = true;
       world.epoch++;
-      const killed = kill(world, victims);
+      const killed = kill(world, victims, rng);
       world.epoch++;
       if (killed.length === 0) {
         world.down = false;
@@ -212,7 +214,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     paused = false;
     await Promise.all(workers);
     // The last word: a kill -9 of both daemons, then their state read as a crash left it.
-    kill(world, ['tsctr-dockerd', 'tsctrd']);
+    kill(world, ['tsctr-dockerd', 'tsctrd'], rng);
     world.stats.kills += 2;
     world.stats.killsByTarget['tsctrd'] = (world.stats.killsByTarget['tsctrd'] ?? 0) + 1;
     world.stats.killsByTarget['tsctr-dockerd'] = (world.stats.killsByTarget['tsctr-dockerd'] ?? 0) + 1;
