@@ -80,4 +80,16 @@ describe('chaos regressions', () => {
     expect((await d.docker(['run', '--rm', 'same:b', 'cat', '/f'])).stdout).toBe('same\n');
     await d.docker(['rm', '-f', 'same']);
   });
+
+  // `docker run --rm` while tsctrd was down: the start failed, and so did the removal that follows a
+  // failed start of an auto-remove container; nothing tried again, so it stayed "created".
+  it('removes an auto-remove container whose start failed while tsctrd was down, once it is back', async () => {
+    const c = await d.docker(['create', '--rm', '--name', 'start-failed', fx.ref, 'true']);
+    expect(c.code, c.stderr).toBe(0);
+    await d.tsctrd.kill9();
+    const start = await d.docker(['start', 'start-failed']);
+    expect(start.code).not.toBe(0);
+    await d.tsctrd.start();
+    await until(async () => (await d.docker(['inspect', 'start-failed'])).code !== 0, 30_000);
+  });
 });

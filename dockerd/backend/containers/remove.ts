@@ -116,9 +116,17 @@ export async function sweepOrphans(e: Engine): Promise<number> {
   return orphans.length;
 }
 
-/** --rm: the container goes once it has exited (or failed to start). */
-export async function autoRemove(e: Engine, rec: ContainerRecord): Promise<void> {
-  await removeContainer(e, rec, { force: true, volumes: true }).catch((err: Error) =>
-    e.log.warn({ id: rec.Id, err: err.message }, 'auto-remove failed'),
-  );
+/**
+ * --rm: the container goes once it has exited (or failed to start). A removal that fails (tsctrd
+ * restarting, which is also why a start fails) is tried again for a while: the CLI waits for it,
+ * and nothing else would remove the container until tsctr-dockerd restarts.
+ */
+export async function autoRemove(e: Engine, rec: ContainerRecord, attempt = 1): Promise<void> {
+  await removeContainer(e, rec, { force: true, volumes: true }).catch((err: Error) => {
+    e.log.warn({ id: rec.Id, err: err.message, attempt }, 'auto-remove failed');
+    if (attempt >= 60 || !e.store.has(rec.Id)) return;
+    setTimeout(() => {
+      if (e.store.has(rec.Id)) void autoRemove(e, rec, attempt + 1);
+    }, 2000).unref();
+  });
 }
