@@ -17,6 +17,7 @@ describe('chaos', () => {
         `chaos seed ${seed}: ${s.kills} kills survived (${JSON.stringify(s.killsByTarget)}), ` +
           `${s.recoveries} recoveries checked, ${s.ops} operations (${s.opsInterrupted} interrupted by a kill, ` +
           `${s.opsFailed} failed), slowest API after a restart ${s.maxApiMs} ms (${s.apiOverBound} over 2 s), ` +
+          `slowest tsctr-dockerd → tsctrd reconnection ${s.maxReconnectMs} ms, ` +
           `${report.violations.length} invariant violations`,
       );
       for (const v of report.violations)

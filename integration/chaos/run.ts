@@ -136,11 +136,14 @@ async function recover(w: World, boundMs: number): Promise<void> {
       () => w.d.start(),
       async () => (await w.d.request('GET', '/_ping').catch(() => ({ status: 0 }))).status === 200,
     );
-  // tsctr-dockerd talks to tsctrd again (after a tsctrd restart it reconnects by itself).
-  for (let i = 0; i < 150; i++) {
-    if ((await w.d.docker(['ps', '-q'], { timeoutMs: 5000 })).code === 0) break;
+  // tsctr-dockerd talks to tsctrd again (after a tsctrd restart its gRPC channel reconnects by
+  // itself): `docker images` goes through to tsctrd. How long that takes is reported.
+  const t0 = Date.now();
+  for (let i = 0; i < 300; i++) {
+    if ((await w.d.docker(['images', '-q'], { timeoutMs: 5000 })).code === 0) break;
     await sleep(100);
   }
+  w.stats.maxReconnectMs = Math.max(w.stats.maxReconnectMs, Date.now() - t0);
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
@@ -178,8 +181,30 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       idle.add(k);
     };
     const workers = Array.from({ length: o.workers ?? 2 }, (_, k) => worker(k));
+    /** A daemon that died without being killed: a crash of its own, with its last words. */
+    const reported = new WeakSet<object>();
+    const crashed = () => {
+      for (const [name, p, err] of [
+        ['tsctrd', d!.tsctrd.proc, d!.tsctrd.stderr],
+        ['tsctr-dockerd', d!.proc, d!.stderr],
+      ] as const) {
+        if (
+          p &&
+          !reported.has(p) &&
+          (p.exitCode !== null || (p.signalCode !== null && p.signalCode !== 'SIGKILL'))
+        ) {
+          reported.add(p);
+          const last = err.trim().split('\n').slice(-5).join(' | ');
+          world.violate(
+            'the daemons never die by themselves',
+            `${name} exited ${p.exitCode ?? p.signalCode}: ${last.slice(0, 1500)}`,
+          );
+        }
+      }
+    };
     while (Date.now() < deadline) {
       await sleep(300 + rng.int(2500));
+      crashed();
       const victims = pickVictims(rng);
       // No new operation starts during the outage (the ones under way are interrupted).
       paused = true;

@@ -32,6 +32,8 @@ export interface Stats {
   opsByName: Record<string, number>;
   /** Slowest time from a daemon's restart to its API answering (ms). */
   maxApiMs: number;
+  /** Slowest time, after both daemons answered, until tsctr-dockerd reached tsctrd again (ms). */
+  maxReconnectMs: number;
   apiOverBound: number;
 }
 
@@ -72,6 +74,7 @@ export class World {
     opsInterrupted: 0,
     opsByName: {},
     maxApiMs: 0,
+    maxReconnectMs: 0,
     apiOverBound: 0,
   };
 

@@ -61,15 +61,26 @@ export async function removeContainer(
     await e.lifecycle.removed(rec);
     e.containerEvent(rec, 'destroy');
     rt.emitter.emit('removed', rec.State.ExitCode);
-    void releaseTsctrd(e, rec.Id).catch((err: Error) =>
-      e.log.warn({ id: rec.Id, err: err.message }, 'releasing a removed container failed'),
-    );
+    releaseLater(e, rec.Id);
     e.forget(rec.Id);
+  });
+}
+
+/**
+ * Releases a removed container's tsctrd side in the background; when tsctrd cannot be reached
+ * (restarting), tries again for two minutes rather than leave it to the next daemon start.
+ */
+function releaseLater(e: Engine, id: string, attempt = 1): void {
+  void releaseTsctrd(e, id).catch((err: Error) => {
+    e.log.warn({ id, err: err.message, attempt }, 'releasing a removed container failed');
+    if (attempt < 60) setTimeout(() => releaseLater(e, id, attempt + 1), 2000).unref();
   });
 }
 
 /** Deletes the task, the tsctrd container, its rootfs snapshot and its FIFOs. */
 export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
+  // The FIFOs are ours, on this host: they go whatever tsctrd answers.
+  rmSync(e.fifoDir(id), { recursive: true, force: true });
   await e.c
     .task(id)
     .kill(9, { all: true })
@@ -96,7 +107,6 @@ export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
     .catch((err) => {
       if (!isNotFound(err)) throw err;
     });
-  rmSync(e.fifoDir(id), { recursive: true, force: true });
 }
 
 /**
