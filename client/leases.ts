@@ -1,6 +1,7 @@
 // Leases over the Leases service, and `withLease`: a lease for one piece of work, carried by the calls
 // of a view on the same connection and deleted when the work is done.
 import { randomBytes } from 'node:crypto';
+import { isNotFound } from '../api/errdefs.js';
 import type { Lease } from '../api/gen/containerd/services/leases/v1/leases.js';
 import type { Connection } from './connection.js';
 
@@ -62,6 +63,20 @@ export async function withLease<T>(
   try {
     return await fn(leased);
   } finally {
-    if (!opts.keep) await deleteLease(c, id).catch(() => undefined);
+    if (!opts.keep) await deleteLease(c, id).catch(() => retryDelete(c, id));
   }
+}
+
+/**
+ * A lease whose deletion failed (tsctrd restarting, say) would hold what the work wrote until it
+ * expires: try again in the background for a minute, without keeping the process alive.
+ */
+function retryDelete(c: Connection, id: string, attempt = 1): void {
+  if (attempt > 60) return;
+  const t = setTimeout(() => {
+    deleteLease(c, id).catch((e: unknown) => {
+      if (!isNotFound(e)) retryDelete(c, id, attempt + 1);
+    });
+  }, 1000);
+  t.unref();
 }

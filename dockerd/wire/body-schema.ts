@@ -87,9 +87,7 @@ function scalarMatches(v: unknown, s: Scalar): boolean {
     case 'number':
       return typeof v === 'number';
     case 'strslice':
-      return (
-        typeof v === 'string' || (Array.isArray(v) && v.every((x) => x === null || typeof x === 'string'))
-      );
+      return typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
     case 'any':
       return true;
   }
@@ -116,7 +114,12 @@ function walk(v: unknown, s: Shape, struct: string, path: string[]): void {
     }
     case 'array':
       if (!Array.isArray(v)) throw new Mismatch(v, s, struct, path);
-      for (const x of v) walk(x, s.of, struct, path);
+      for (const x of v) {
+        // Go would make a null element a zero value ("" or a nil pointer) that fails later, less
+        // clearly (or crashes): refused here, in the same words as a wrong type.
+        if (x === null && s.of !== 'any') throw new Mismatch(x, s.of, struct, path);
+        walk(x, s.of, struct, path);
+      }
       return;
     case 'map':
       if (typeof v !== 'object' || Array.isArray(v)) throw new Mismatch(v, s, struct, path);

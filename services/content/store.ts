@@ -316,8 +316,13 @@ export class ContentWriter {
       })
       .catch(async (e: unknown) => {
         if (isAlreadyExists(e)) {
-          // The record was dropped with the failed transaction; drop the ingest too.
-          await db.update(async (tx) => tx.del(keys.object(this.ns, 'ingest', this.ref)));
+          // The record was dropped with the failed transaction; drop the ingest too. As in
+          // containerd, the blob that exists joins the writer's lease all the same: the caller
+          // goes on using it, and the GC must not take it meanwhile.
+          await db.update(async (tx) => {
+            tx.del(keys.object(this.ns, 'ingest', this.ref));
+            await attachToLease(tx, this.ns, this.lease, { type: 'content', id: digest });
+          });
           await this.discard();
         }
         throw e;

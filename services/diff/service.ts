@@ -60,15 +60,23 @@ export function diffService(edge: Edge, content: ContentStore, snapshotDirs: str
       try {
         for await (const chunk of stream) await w.write(w.offset(), chunk as Buffer);
         const size = w.offset();
-        // The same changes committed twice (a rebuild without cache) give a blob that exists:
-        // that is the layer, as containerd's differ treats AlreadyExists.
-        const digest = await w.commit(0, '', req.labels).catch(async (err: unknown) => {
-          if (!isAlreadyExists(err)) throw err;
-          const existing = w.digest();
-          if (req.labels && Object.keys(req.labels).length > 0)
-            await content.update(ns, existing, req.labels, []).catch(() => undefined);
-          return existing;
-        });
+        let digest: string;
+        try {
+          digest = await w.commit(0, '', req.labels);
+        } catch (e) {
+          // The same layer is in the store already (another commit with the same changes, or
+          // one a crash cut short): it is the answer, as containerd's differ has it.
+          if (!isAlreadyExists(e)) throw e;
+          digest = w.digest();
+          const labels = Object.keys(req.labels);
+          if (labels.length > 0)
+            await content.update(
+              ns,
+              digest,
+              req.labels,
+              labels.map((k) => `labels.${k}`),
+            );
+        }
         return { diff: { mediaType, digest, size, annotations: {} } };
       } finally {
         await w.close();

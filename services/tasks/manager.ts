@@ -1,12 +1,18 @@
 // Tasks: one shim per container. The manager starts shims, forwards calls to them, and notices
 // when one dies (its ttrpc connection closes): the task then reads STOPPED with status 255, its
 // container is force-deleted and its mounts cleaned, and TaskExit is published.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Mount } from '../../api/gen/containerd/types/mount.js';
 import { Status } from '../../api/gen/containerd/types/task/task.js';
 import type { Any } from '../../api/gen/google/protobuf/any.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../api/errdefs.js';
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  isNotFound,
+  notFound,
+} from '../../api/errdefs.js';
 import type { ContainerStore } from '../containers/store.js';
 import type { Exchange } from '../events/exchange.js';
 import { nowNanos, toProto, type ProtoTimestamp } from '../metadata/time.js';
@@ -278,8 +284,19 @@ export class TaskManager {
       });
     } else {
       const conn = h.conn!;
-      const r = await conn.task.delete({ id, execId: '' });
-      result = { pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
+      try {
+        const r = await conn.task.delete({ id, execId: '' });
+        result = { pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ?? toProto(0n) };
+      } catch (e) {
+        // The shim deleted its task already: a delete that a kill of this daemon cut short before
+        // the shim was shut down and the bundle removed. Finish it, or shim and bundle stay forever.
+        if (!isNotFound(e)) throw e;
+        this.log.warn(
+          { namespace: ns, container: id },
+          'task already deleted in its shim; finishing the delete',
+        );
+        result = { pid: h.pid, exitStatus: 255, exitedAt: toProto(nowNanos()) };
+      }
       this.tasks.delete(k(ns, id));
       await conn.task.shutdown({ id, now: false }).catch(() => undefined);
       await conn.ttrpc.close().catch(() => undefined);
@@ -352,8 +369,19 @@ export class TaskManager {
         const { ns, id } = h;
         h.ready = (async () => {
           try {
-            const address = readFileSync(`${this.launcher.bundleDir(ns, id)}/address`, 'utf8').trim();
-            h.conn = await this.launcher.connect(address, 2000);
+            const file = `${this.launcher.bundleDir(ns, id)}/address`;
+            if (existsSync(file)) {
+              h.conn = await this.launcher.connect(readFileSync(file, 'utf8').trim(), 2000);
+            } else {
+              // Killed while this shim booted: it may still come up where shims listen.
+              const address = this.launcher.expectedAddress(ns, id);
+              for (let i = 0; !h.conn; i++) {
+                h.conn = await this.launcher.connect(address, 2000).catch((e: unknown) => {
+                  if (i >= 30) throw e;
+                  return new Promise<undefined>((r) => setTimeout(() => r(undefined), 100));
+                });
+              }
+            }
             const c = await h.conn.task.connect({ id }, { timeoutMs: 2000 });
             h.pid = c.taskPid;
             this.watch(h);
@@ -361,6 +389,8 @@ export class TaskManager {
           } catch {
             h.conn?.ttrpc.close().catch(() => undefined);
             h.conn = undefined;
+            // A shim that runs but cannot be reached would outlive its task forever.
+            this.launcher.killStray(ns, id);
             await this.onShimDied(h);
             dead++;
           }

@@ -2,7 +2,8 @@
 // container's spec, and whatever the shim keeps there (address, exit files, runc's log).
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { promises as fs, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TaskService } from '../../api/gen/containerd/runtime/task/v2/shim.js';
@@ -102,6 +103,7 @@ export class ShimLauncher {
         });
         io.on('error', reject);
         p.once('exit', () => reject(new Error('spare shim exited')));
+        if (p.pid) this.recordPid(bundle, p.pid);
         io.write(`${JSON.stringify({ namespace: ns, id, bundle })}\n`);
       });
     } catch {
@@ -109,6 +111,36 @@ export class ShimLauncher {
       return undefined;
     } finally {
       io.destroy();
+    }
+  }
+
+  /**
+   * The shim's pid in its bundle, written before it is ready: a daemon killed while a shim boots
+   * can still find (and stop) a shim that never told it where it listens.
+   */
+  private recordPid(bundle: string, pid: number): void {
+    try {
+      writeFileSync(path.join(bundle, 'shim.pid'), String(pid));
+    } catch {
+      // the bundle is gone: so is the task
+    }
+  }
+
+  /** Where the shim of a task listens (the shim derives it the same way, see shim/main.ts). */
+  expectedAddress(ns: string, id: string): string {
+    const hash = createHash('sha256').update(`${this.o.address}/${ns}/${id}`).digest('hex').slice(0, 32);
+    return `unix://${path.join(this.o.state, 's', hash)}`;
+  }
+
+  /** Kills the shim recorded in a bundle, if it still runs (a shim no daemon can reach). */
+  killStray(ns: string, id: string): void {
+    try {
+      const pid = Number(readFileSync(path.join(this.bundleDir(ns, id), 'shim.pid'), 'utf8'));
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((a) => a.endsWith('tsctr-shim.js')) && (cmd.includes(id) || cmd.includes('spare')))
+        process.kill(pid, 'SIGKILL');
+    } catch {
+      // no record, or gone
     }
   }
 
@@ -187,6 +219,7 @@ export class ShimLauncher {
           detached: true,
           stdio: ['ignore', log.fd, log.fd, 'pipe'],
         });
+        if (p.pid) this.recordPid(bundle, p.pid);
         let out = '';
         const timer = setTimeout(() => reject(new Error('shim did not become ready in 10 s')), 10_000);
         p.stdio[3]!.on('data', (b: Buffer) => {

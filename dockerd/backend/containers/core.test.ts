@@ -135,6 +135,19 @@ describe('the Docker core over the client', () => {
     expect(always.RestartCount).toBe(0);
   });
 
+  // Found by the chaos run: while tsctrd was down, every retry of the same restart counted again.
+  it('counts a restart once per exit when its start fails and is retried', async () => {
+    const rec = record('retried', { RestartPolicy: { Name: 'always' } });
+    await startContainer(e, rec);
+    await until(() => fake.tasks.get(rec.Id)?.status === 2 /* RUNNING */);
+    fake.failNextCreate = 'connection refused: tsctrd restarting';
+    fake.exit(rec.Id, 1);
+    await until(() => steps.filter((s) => s === 'started retried').length === 2, 10_000);
+    expect(rec.RestartCount).toBe(1);
+    expect(rec.State).toMatchObject({ Status: 'running', Running: true, Restarting: false });
+    await stopContainer(e, rec, 1);
+  });
+
   it('maps a runtime start error to the exit codes the CLI uses, and does not restart', async () => {
     const rec = record('bad', { RestartPolicy: { Name: 'always' } });
     fake.failNextCreate = 'exec: "nosuch": executable file not found in $PATH';

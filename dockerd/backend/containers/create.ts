@@ -57,7 +57,7 @@ export function mergeEnv(image: string[] | null | undefined, body: string[] | nu
   return out;
 }
 
-function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
+export function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   const h: HostConfig = { ...(hc ?? {}) };
   const rp = h.RestartPolicy ?? {};
   const name = rp.Name ?? '';
@@ -74,6 +74,9 @@ function normalizeHostConfig(hc: HostConfig | null | undefined): HostConfig {
   h.RestartPolicy = { Name: name || 'no', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
   if (h.AutoRemove && h.RestartPolicy.Name !== 'no')
     throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
+  // StrSlice fields: one string stands for a list of one.
+  if (typeof h.CapAdd === 'string') h.CapAdd = [h.CapAdd];
+  if (typeof h.CapDrop === 'string') h.CapDrop = [h.CapDrop];
   h.NetworkMode = h.NetworkMode || 'default';
   const logType = h.LogConfig?.Type || 'json-file';
   if (logType !== 'json-file' && logType !== 'none' && logType !== 'local') {
@@ -172,7 +175,7 @@ async function copyUp(root: string, mounts: MountPoint[]): Promise<void> {
 const NS_PER_MS = 1_000_000;
 
 /** What dockerd refuses in a create body's Config, with its texts (validation before any work). */
-function checkConfig(body: CreateBody): void {
+export function checkConfig(body: CreateBody): void {
   for (const kv of body.Env ?? []) {
     if (typeof kv !== 'string' || kv.startsWith('=') || kv === '')
       throw new InvalidParameter(`invalid environment variable: ${String(kv)}`);

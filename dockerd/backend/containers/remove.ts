@@ -61,15 +61,26 @@ export async function removeContainer(
     await e.lifecycle.removed(rec);
     e.containerEvent(rec, 'destroy');
     rt.emitter.emit('removed', rec.State.ExitCode);
-    void releaseTsctrd(e, rec.Id).catch((err: Error) =>
-      e.log.warn({ id: rec.Id, err: err.message }, 'releasing a removed container failed'),
-    );
+    releaseLater(e, rec.Id);
     e.forget(rec.Id);
+  });
+}
+
+/**
+ * Releases a removed container's tsctrd side in the background; when tsctrd cannot be reached
+ * (restarting), tries again for two minutes rather than leave it to the next daemon start.
+ */
+function releaseLater(e: Engine, id: string, attempt = 1): void {
+  void releaseTsctrd(e, id).catch((err: Error) => {
+    e.log.warn({ id, err: err.message, attempt }, 'releasing a removed container failed');
+    if (attempt < 60) setTimeout(() => releaseLater(e, id, attempt + 1), 2000).unref();
   });
 }
 
 /** Deletes the task, the tsctrd container, its rootfs snapshot and its FIFOs. */
 export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
+  // The FIFOs are ours, on this host: they go whatever tsctrd answers.
+  rmSync(e.fifoDir(id), { recursive: true, force: true });
   await e.c
     .task(id)
     .kill(9, { all: true })
@@ -96,7 +107,6 @@ export async function releaseTsctrd(e: Engine, id: string): Promise<void> {
     .catch((err) => {
       if (!isNotFound(err)) throw err;
     });
-  rmSync(e.fifoDir(id), { recursive: true, force: true });
 }
 
 /**
@@ -116,9 +126,17 @@ export async function sweepOrphans(e: Engine): Promise<number> {
   return orphans.length;
 }
 
-/** --rm: the container goes once it has exited (or failed to start). */
-export async function autoRemove(e: Engine, rec: ContainerRecord): Promise<void> {
-  await removeContainer(e, rec, { force: true, volumes: true }).catch((err: Error) =>
-    e.log.warn({ id: rec.Id, err: err.message }, 'auto-remove failed'),
-  );
+/**
+ * --rm: the container goes once it has exited (or failed to start). A removal that fails (tsctrd
+ * restarting, which is also why a start fails) is tried again for a while: the CLI waits for it,
+ * and nothing else would remove the container until tsctr-dockerd restarts.
+ */
+export async function autoRemove(e: Engine, rec: ContainerRecord, attempt = 1): Promise<void> {
+  await removeContainer(e, rec, { force: true, volumes: true }).catch((err: Error) => {
+    e.log.warn({ id: rec.Id, err: err.message, attempt }, 'auto-remove failed');
+    if (attempt >= 60 || !e.store.has(rec.Id)) return;
+    setTimeout(() => {
+      if (e.store.has(rec.Id)) void autoRemove(e, rec, attempt + 1);
+    }, 2000).unref();
+  });
 }

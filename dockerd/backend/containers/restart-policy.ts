@@ -23,14 +23,18 @@ export function shouldRestart(rec: ContainerRecord): boolean {
 
 const backoff = new Map<string, number>();
 
-function maybeRestart(e: Engine, rec: ContainerRecord, ranMs: number): void {
+/**
+ * `retry`: the restart of the same exit failed to start (tsctrd restarting, say) and is tried again
+ * after the back-off: the policy still applies once per exit, so RestartCount does not move.
+ */
+function maybeRestart(e: Engine, rec: ContainerRecord, ranMs: number, retry = false): void {
   const rt = e.runtime(rec.Id);
   if (rt.removing || !shouldRestart(rec)) return;
   let delay = ranMs > 10_000 ? 100 : Math.min(60_000, (backoff.get(rec.Id) ?? 50) * 2);
   backoff.set(rec.Id, delay);
   if (ranMs > 10_000) delay = 100;
   rec.State = { ...rec.State, Status: 'restarting', Restarting: true, Running: true };
-  rec.RestartCount++;
+  if (!retry) rec.RestartCount++;
   e.store.save(rec);
   rt.restartTimer = setTimeout(() => {
     rt.restartTimer = undefined;
@@ -41,7 +45,7 @@ function maybeRestart(e: Engine, rec: ContainerRecord, ranMs: number): void {
         e.log.warn({ id: rec.Id, err: err.message }, 'restart failed');
         rec.State = { ...rec.State, Status: 'exited', Restarting: false, Running: false };
         e.store.save(rec);
-        maybeRestart(e, rec, 0);
+        maybeRestart(e, rec, 0, true);
       });
   }, delay);
 }

@@ -4,12 +4,13 @@
 // The lifecycle hooks are told what was found (health checks resume, sandboxes of stopped containers
 // go, the restart policy applies).
 import { isNotFound } from '../../../api/errdefs.js';
+import { dropOrphanLeases } from '../../../client/images/owned-leases.js';
 import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
 import { RunIO, makeFifos } from '../run-io.js';
 import type { ContainerRecord } from '../types.js';
 import { handleExit, watchExit } from './exit.js';
-import { sweepOrphans } from './remove.js';
+import { autoRemove, sweepOrphans } from './remove.js';
 import { nowRfc3339, wireLogger } from './start.js';
 
 async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
@@ -74,6 +75,9 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
       .delete()
       .catch(() => undefined);
   await e.lifecycle.restored(rec, rec.State.Restarting ? 'restarting' : 'stopped');
+  // As dockerd's restore: an auto-remove container that is not running goes now (a `run --rm` cut
+  // short between its create and its start, or its removal cut short, would otherwise stay forever).
+  if (rec.HostConfig.AutoRemove && !rec.State.Restarting) await autoRemove(e, rec);
 }
 
 export async function restoreContainers(e: Engine): Promise<void> {
@@ -86,5 +90,8 @@ export async function restoreContainers(e: Engine): Promise<void> {
     ),
   );
   const swept = await sweepOrphans(e).catch(() => 0);
-  e.log.info({ containers: recs.length, swept }, 'containers restored');
+  // Leases a killed tsctr-dockerd held for a pull or commit would keep half-done content and
+  // snapshots until the next pull happened to sweep them: they go now.
+  const leases = await dropOrphanLeases(e.c).catch(() => 0);
+  e.log.info({ containers: recs.length, swept, leases }, 'containers restored');
 }

@@ -70,7 +70,7 @@ export async function startContainer(
     io.openOutput();
     wireLogger(rec, rt, io);
     // A task left from an earlier run (its exit not yet collected) goes first; a new container has none.
-    const [mounts] = await Promise.all([
+    const prepared = Promise.all([
       e.c.snapshotter().mounts(rec.Id),
       rec.HasBeenStarted
         ? e.c
@@ -79,6 +79,16 @@ export async function startContainer(
             .catch(() => undefined)
         : undefined,
     ]);
+    let mounts;
+    try {
+      [mounts] = await prepared;
+    } catch (err) {
+      // tsctrd unreachable (restarting): nothing was made; an auto-remove container still goes,
+      // as after any failed start (the CLI's `run --rm` waits for that).
+      io.close();
+      if (rec.HostConfig.AutoRemove) void autoRemove(e, rec);
+      throw err;
+    }
     lap('prepared');
     let pid: number;
     let sandboxReady = false;

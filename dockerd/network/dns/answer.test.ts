@@ -107,4 +107,21 @@ describe('encodeReply', () => {
     expect(d.flag_ra).toBe(true);
     expect(d.questions?.[0].name).toBe('x.example');
   });
+
+  // Found by the fuzzer (integration/fuzz, target dns): a question whose name dns-packet cannot write
+  // back as it read it (raw bytes, a label over 63 bytes once re-encoded) made a SERVFAIL no client
+  // could decode. The reply now leaves such a question out.
+  it('answers a query with an undecodable name with a reply that decodes', () => {
+    for (const label of [Buffer.from([0x37, 0xb9, 0x26, 0x70, 0xc2]), Buffer.alloc(40, 0xff)]) {
+      const head = Buffer.from([0x10, 0x92, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+      const name = Buffer.concat([Buffer.from([label.length]), label, Buffer.from([1, 0x61, 0])]);
+      const q = dnsPacket.decode(Buffer.concat([head, name, Buffer.from([0, 1, 0, 1])]));
+      const d = dnsPacket.decode(encodeReply(serverFailure(q), 512, true));
+      expect(d.id).toBe(0x1092);
+      expect(rcode(d)).toBe(2);
+      expect(d.questions).toEqual([]);
+    }
+    const ok = dnsPacket.decode(encodeReply(serverFailure(query('a.b.example', 'AAAA')), 512, true));
+    expect(ok.questions?.[0].name).toBe('a.b.example');
+  });
 });

@@ -28,14 +28,29 @@ export interface AskContext {
 
 export type Verdict = { kind: 'reply'; packet: Packet } | { kind: 'forward' };
 
-/** The reply skeleton: same id, opcode, RD and CD; QR and RA set; AA clear; the first question. */
+/**
+ * True when dns-packet writes `name` back as it read it: its decoder joins labels with "." without
+ * escaping and reads bytes as UTF-8, so a label with invalid UTF-8, a name whose labels outgrow 63
+ * bytes once re-encoded, or one over 255 bytes would go out as a reply no client can decode.
+ */
+function echoable(name: string): boolean {
+  const bare = name.replace(/^\.|\.$/g, '');
+  if (bare === '') return true;
+  if (name.includes('\ufffd') || Buffer.byteLength(bare) + 2 > 255) return false;
+  return bare.split('.').every((label) => label.length > 0 && Buffer.byteLength(label) <= 63);
+}
+
+/**
+ * The reply skeleton: same id, opcode, RD and CD; QR and RA set; AA clear; the first question (left
+ * out when it cannot be written back as it came, see `echoable`).
+ */
 export function replyTo(query: DecodedPacket, rcode = 0): Packet {
   const flags = (query.flags ?? 0) & (OPCODE_MASK | FLAG_RD | FLAG_CD);
   return {
     type: 'response',
     id: query.id,
     flags: flags | FLAG_RA | rcode,
-    questions: (query.questions ?? []).slice(0, 1),
+    questions: (query.questions ?? []).slice(0, 1).filter((q) => echoable(q.name)),
     answers: [],
   };
 }
