@@ -366,7 +366,7 @@ export class ShimTask {
         const spec = JSON.parse(readFileSync(path.join(this.c.bundle, 'config.json'), 'utf8')) as {
           linux?: { cgroupsPath?: string };
         };
-        return { stats: cgroupStats(spec.linux?.cgroupsPath ?? `/${this.c.namespace}/${this.c.id}`) };
+        return { stats: await cgroupStats(spec.linux?.cgroupsPath ?? `/${this.c.namespace}/${this.c.id}`) };
       },
 
       connect: async () => ({ shimPid: process.pid, taskPid: this.init?.pid ?? 0, version: 'tsctr-shim 1' }),
