@@ -61,11 +61,13 @@ export async function writeEntry(
   meta: EntryMeta,
   body: () => AsyncGenerator<Buffer>,
   linkTarget?: { fd: number; name: string },
+  /** The caller knows nothing is at `name` (it lstat-ed, or the directory is its own, new). */
+  absent = false,
 ): Promise<void> {
   const p = at(dirFd, name);
   switch (h.type) {
     case 'dir':
-      if (!lstatAt(dirFd, name)?.isDirectory()) mkdirSync(p, 0o700);
+      if (absent || !lstatAt(dirFd, name)?.isDirectory()) mkdirSync(p, 0o700);
       return withHandle(p, O_DIRECTORY, (st) => st.isDirectory(), meta, false);
     case 'file':
       return writeFile(p, meta, body);
