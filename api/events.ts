@@ -1,31 +1,11 @@
 // The event messages tsctrd publishes, by name, with their Any type URLs (bare proto names, no
 // type.googleapis.com prefix, as containerd sends them).
-import type { BinaryWriter, BinaryReader } from '@bufbuild/protobuf/wire';
 import { ContainerCreate, ContainerDelete, ContainerUpdate } from './gen/containerd/events/container.js';
 import { ContentDelete } from './gen/containerd/events/content.js';
 import { NamespaceCreate, NamespaceDelete, NamespaceUpdate } from './gen/containerd/events/namespace.js';
 import { SnapshotCommit, SnapshotPrepare, SnapshotRemove } from './gen/containerd/events/snapshot.js';
-import {
-  TaskCheckpointed,
-  TaskCreate,
-  TaskDelete,
-  TaskExecAdded,
-  TaskExecStarted,
-  TaskExit,
-  TaskOOM,
-  TaskPaused,
-  TaskResumed,
-  TaskStart,
-} from './gen/containerd/events/task.js';
+import { type Codec, codec, taskEvents } from './task-events.js';
 import { ImageCreate, ImageDelete, ImageUpdate } from './gen/containerd/services/images/v1/images.js';
-
-interface Codec<T> {
-  encode(m: T, w?: BinaryWriter): BinaryWriter;
-  decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromPartial(o: never): T;
-}
-
-const codec = <T>(typeUrl: string, fns: Codec<T>) => ({ typeUrl, fns });
 
 const registry = {
   ContainerCreate: codec('containerd.events.ContainerCreate', ContainerCreate),
@@ -38,16 +18,7 @@ const registry = {
   SnapshotPrepare: codec('containerd.events.SnapshotPrepare', SnapshotPrepare),
   SnapshotCommit: codec('containerd.events.SnapshotCommit', SnapshotCommit),
   SnapshotRemove: codec('containerd.events.SnapshotRemove', SnapshotRemove),
-  TaskCreate: codec('containerd.events.TaskCreate', TaskCreate),
-  TaskStart: codec('containerd.events.TaskStart', TaskStart),
-  TaskDelete: codec('containerd.events.TaskDelete', TaskDelete),
-  TaskExit: codec('containerd.events.TaskExit', TaskExit),
-  TaskOOM: codec('containerd.events.TaskOOM', TaskOOM),
-  TaskExecAdded: codec('containerd.events.TaskExecAdded', TaskExecAdded),
-  TaskExecStarted: codec('containerd.events.TaskExecStarted', TaskExecStarted),
-  TaskPaused: codec('containerd.events.TaskPaused', TaskPaused),
-  TaskResumed: codec('containerd.events.TaskResumed', TaskResumed),
-  TaskCheckpointed: codec('containerd.events.TaskCheckpointed', TaskCheckpointed),
+  ...taskEvents,
   ImageCreate: codec('containerd.services.images.v1.ImageCreate', ImageCreate),
   ImageUpdate: codec('containerd.services.images.v1.ImageUpdate', ImageUpdate),
   ImageDelete: codec('containerd.services.images.v1.ImageDelete', ImageDelete),

@@ -9,6 +9,7 @@ const Module = require('module');
 
 const bundle = path.join(__dirname, '__BUNDLE__');
 const cacheFile = `${bundle}.v8cache`;
+// The bundle is stored wrapped in the module function (build.mjs): compiled as read, one copy.
 const source = fs.readFileSync(bundle, 'utf8');
 let cachedData;
 try {
@@ -16,7 +17,7 @@ try {
 } catch {
   cachedData = undefined;
 }
-const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
+const script = new vm.Script(source, { filename: bundle, cachedData });
 const mod = new Module(bundle, module);
 mod.filename = bundle;
 mod.paths = Module._nodeModulePaths(path.dirname(bundle));

@@ -136,7 +136,9 @@ describe('ctr content', () => {
       }
       const writing = writeBlob(c, 'slow-ref', slow());
       let active = '';
-      for (let i = 0; i < 50 && !active.includes('slow-ref'); i++) {
+      // The ingest is listed from its first message on; its size once the first MiB has landed (on a
+      // loaded machine that can be a poll or two later).
+      for (let i = 0; i < 50 && !/slow-ref\s+1\.049MB/.test(active); i++) {
         await new Promise((r) => setTimeout(r, 50));
         active = (await d.ctr(['content', 'active'])).stdout;
       }

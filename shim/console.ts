@@ -1,11 +1,12 @@
 // Terminals: runc sends the pty master over a console socket (SCM_RIGHTS), which Node's net cannot
 // receive. We accept the connection paused (so libuv never reads and drops the descriptor) and take
 // the message with pkg/sys's recvmsg. pkg/sys's ioctl(TIOCSWINSZ) resizes.
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { receiveFd } from '../pkg/sys/fd-passing.js';
+
+let made = 0;
 
 export class ConsoleSocket {
   readonly path: string;
@@ -13,7 +14,8 @@ export class ConsoleSocket {
   private readonly master: Promise<number>;
 
   constructor(dir: string) {
-    this.path = path.join(dir, `c-${randomBytes(6).toString('hex')}.sock`);
+    // Unique in this shim's directory (root's, 0711): pid, a counter and the time, no node:crypto.
+    this.path = path.join(dir, `c-${process.pid}-${++made}-${Date.now().toString(36)}.sock`);
     let resolveMaster!: (fd: number) => void;
     let rejectMaster!: (e: Error) => void;
     this.master = new Promise((res, rej) => ((resolveMaster = res), (rejectMaster = rej)));

@@ -1,6 +1,6 @@
 // Task events to the daemon over ttrpc (containerd.services.events.ttrpc.v1.Events/Forward). Queued
 // in order and retried while the daemon is away (restarting, or killed), so no exit is lost.
-import { encodeEvent, type EventFields, type EventName } from '../api/events.js';
+import { encodeTaskEvent, type TaskEventFields, type TaskEventName } from '../api/task-events.js';
 import { EventsService } from '../api/gen/containerd/services/events/ttrpc/v1/events.js';
 import { TtrpcClient } from '../api/ttrpc/index.js';
 
@@ -20,8 +20,8 @@ export class EventForwarder {
     private readonly namespace: string,
   ) {}
 
-  publish<N extends EventName>(topic: string, name: N, fields: EventFields<N>): void {
-    this.queue.push({ topic, event: encodeEvent(name, fields), at: BigInt(Date.now()) * 1_000_000n });
+  publish<N extends TaskEventName>(topic: string, name: N, fields: TaskEventFields<N>): void {
+    this.queue.push({ topic, event: encodeTaskEvent(name, fields), at: BigInt(Date.now()) * 1_000_000n });
     void this.flush();
   }
 

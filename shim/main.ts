@@ -3,7 +3,6 @@
 //   serve   (internal) — the shim itself: subreaper, ttrpc Task service, reaps and reports exits
 //   delete  (run by the daemon when a shim died) — cleans up the container and reports it stopped
 import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -22,6 +21,7 @@ import { TtrpcServer } from '../api/ttrpc/index.js';
 import { EventForwarder } from './events.js';
 import { Runc } from './runc.js';
 import { ShimTask } from './service.js';
+import { sha256Hex } from './sha256.js';
 import { dup2, setSubreaper } from '../pkg/sys/process.js';
 
 export interface ShimArgs {
@@ -61,10 +61,7 @@ const socketDir = () => process.env.TSCTR_SHIM_SOCKET_DIR || '/run/tsctr/s';
 const runcRoot = (ns: string) => path.join(process.env.TSCTR_RUNC_ROOT || '/run/tsctr/runc', ns);
 
 function socketPath(a: ShimArgs): string {
-  return path.join(
-    socketDir(),
-    createHash('sha256').update(`${a.address}/${a.namespace}/${a.id}`).digest('hex').slice(0, 32),
-  );
+  return path.join(socketDir(), sha256Hex(`${a.address}/${a.namespace}/${a.id}`).slice(0, 32));
 }
 
 function answers(p: string): Promise<boolean> {

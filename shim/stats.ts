@@ -2,8 +2,6 @@
 // io.containerd.cgroups.v1/v2 Metrics messages ctr decodes.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Metrics as V1Metrics } from '../api/gen/io/containerd/cgroups/v1/metrics.js';
-import { Metrics as V2Metrics } from '../api/gen/io/containerd/cgroups/v2/metrics.js';
 
 const ROOT = '/sys/fs/cgroup';
 
@@ -30,9 +28,14 @@ function kv(file: string): Record<string, number> {
   return out;
 }
 
-export function cgroupStats(cgroupsPath: string): { typeUrl: string; value: Buffer } {
+/**
+ * The metrics message types are loaded on the first stats call: most shims never get one, and
+ * evaluating them at start-up cost every shim their objects and code.
+ */
+export async function cgroupStats(cgroupsPath: string): Promise<{ typeUrl: string; value: Buffer }> {
   const unified = existsSync(path.join(ROOT, 'cgroup.controllers'));
   if (unified) {
+    const { Metrics: V2Metrics } = await import('../api/gen/io/containerd/cgroups/v2/metrics.js');
     const d = path.join(ROOT, cgroupsPath);
     const cpu = kv(path.join(d, 'cpu.stat'));
     const mem = kv(path.join(d, 'memory.stat'));
@@ -48,6 +51,7 @@ export function cgroupStats(cgroupsPath: string): { typeUrl: string; value: Buff
     });
     return { typeUrl: 'io.containerd.cgroups.v2.Metrics', value: Buffer.from(V2Metrics.encode(m).finish()) };
   }
+  const { Metrics: V1Metrics } = await import('../api/gen/io/containerd/cgroups/v1/metrics.js');
   const c = (ctrl: string, f: string) => path.join(ROOT, ctrl, cgroupsPath, f);
   const stat = kv(c('memory', 'memory.stat'));
   const perCpu = (() => {

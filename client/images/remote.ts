@@ -14,7 +14,13 @@ export async function pullReference(
   const resolved = await reg.resolve(parsed);
   return pull(
     c,
-    { host: parsed.host, repository: parsed.path, fetch: (d, offset) => reg.fetch(parsed, d, { offset }) },
+    {
+      host: parsed.host,
+      repository: parsed.path,
+      // tsctrd checks each blob's digest when the write is committed (the expected digest is sent), so
+      // hashing the bytes here too would only cost the client CPU (~70 ms per 100 MB).
+      fetch: (d, offset) => reg.fetch(parsed, d, { offset, verify: false }),
+    },
     resolved.name,
     resolved.descriptor,
     opts,

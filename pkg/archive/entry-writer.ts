@@ -20,6 +20,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, mknod } from '../sys/mknod.js';
+import { openAt } from '../sys/openat.js';
 import { futimesNs, lutimesNs, utimesNs } from '../sys/utimes.js';
 import { fsetxattr, lsetxattr, setxattr } from '../sys/xattr.js';
 import { invalid, q } from './errors.js';
@@ -61,14 +62,16 @@ export async function writeEntry(
   meta: EntryMeta,
   body: () => AsyncGenerator<Buffer>,
   linkTarget?: { fd: number; name: string },
+  /** The caller knows nothing is at `name` (it lstat-ed, or the directory is its own, new). */
+  absent = false,
 ): Promise<void> {
   const p = at(dirFd, name);
   switch (h.type) {
     case 'dir':
-      if (!lstatAt(dirFd, name)?.isDirectory()) mkdirSync(p, 0o700);
+      if (absent || !lstatAt(dirFd, name)?.isDirectory()) mkdirSync(p, 0o700);
       return withHandle(p, O_DIRECTORY, (st) => st.isDirectory(), meta, false);
     case 'file':
-      return writeFile(p, meta, body);
+      return writeFile(dirFd, name, meta, body);
     case 'symlink':
       if (!h.linkname) throw invalid(`tar entry ${q(h.name)}: symlink without a target`);
       symlinkSync(h.linkname, p);
@@ -91,9 +94,15 @@ export async function writeEntry(
 }
 
 /** A regular file, its metadata applied through the open descriptor. */
-async function writeFile(p: string, meta: EntryMeta, body: () => AsyncGenerator<Buffer>): Promise<void> {
+async function writeFile(
+  dirFd: number,
+  name: string,
+  meta: EntryMeta,
+  body: () => AsyncGenerator<Buffer>,
+): Promise<void> {
+  const p = at(dirFd, name);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
-  const fd = openSync(p, flags, 0o600);
+  const fd = openAt(dirFd, name, flags, 0o600);
   try {
     for await (const chunk of body()) {
       let off = 0;

@@ -108,6 +108,26 @@ describe('applyLayer into an overlay upper dir', () => {
     expect(await fs.readdir(upper)).toEqual([]);
   });
 
+  it('replaces entries repeated in directories the layer itself created (no lstat shortcut there)', async () => {
+    const layer = await buildTar([
+      { name: 'new/', type: 'directory', mode: 0o755 },
+      { name: 'new/f', content: 'first' },
+      { name: 'new/f', content: 'second' },
+      { name: 'new/sub/', type: 'directory', mode: 0o755 },
+      { name: 'new/sub', content: 'now a file' },
+      { name: 'implied/deep/x', content: 'x1' },
+      { name: 'implied/deep/x', content: 'x2' },
+      // A whiteout inside a new directory, then the same name again.
+      { name: 'new/.wh.g' },
+      { name: 'new/g', content: 'g' },
+    ]);
+    await applyLayer(streamOf(layer), OCI_TAR, { root: upper, lowers: [lower], mode: 'overlay' });
+    expect(await fs.readFile(path.join(upper, 'new/f'), 'utf8')).toBe('second');
+    expect(await fs.readFile(path.join(upper, 'new/sub'), 'utf8')).toBe('now a file');
+    expect(await fs.readFile(path.join(upper, 'implied/deep/x'), 'utf8')).toBe('x2');
+    expect(await fs.readFile(path.join(upper, 'new/g'), 'utf8')).toBe('g');
+  });
+
   it('writes overlay whiteouts and copies parent metadata from the lower layer', async () => {
     await applyLayer(streamOf(await upperLayer()), OCI_TAR, {
       root: upper,

@@ -4,7 +4,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ContentService } from '../../api/gen/containerd/services/content/v1/content.js';
+import { ContentServiceDefinition } from '../content/write-codec.js';
 import { EventsService } from '../../api/gen/containerd/services/events/v1/events.js';
 import { IntrospectionService } from '../../api/gen/containerd/services/introspection/v1/introspection.js';
 import { LeasesService } from '../../api/gen/containerd/services/leases/v1/leases.js';
@@ -194,7 +194,10 @@ export async function startDaemon(
       afterDelete: async (sync) => void (sync ? await scheduler.runNow() : undefined),
     }),
   );
-  server.addService(ContentService, contentService(edge, content, { afterDelete: async () => undefined }));
+  server.addService(
+    ContentServiceDefinition,
+    contentService(edge, content, { afterDelete: async () => undefined }),
+  );
   const afterDelete = async (sync: boolean) => void (sync ? await scheduler.runNow() : undefined);
   server.addService(ImagesService, imagesService(edge, images, { afterDelete }));
   server.addService(

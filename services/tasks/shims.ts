@@ -9,6 +9,7 @@ import path from 'node:path';
 import { TaskService } from '../../api/gen/containerd/runtime/task/v2/shim.js';
 import { type ServiceClient, TtrpcClient } from '../../api/ttrpc/index.js';
 import { invalidArgument, unavailable } from '../../api/errdefs.js';
+import { MNT_DETACH, umount } from '../../pkg/sys/mount.js';
 
 export type ShimClient = ServiceClient<typeof TaskService>;
 
@@ -160,12 +161,23 @@ export class ShimLauncher {
 
   async removeBundle(ns: string, id: string): Promise<void> {
     const dir = this.bundleDir(ns, id);
-    // Never delete through a rootfs that is still mounted (a shim that died mid-way).
-    await new Promise<void>((resolve) => {
-      const p = spawn('umount', ['-l', path.join(dir, 'rootfs')], { stdio: 'ignore' });
-      p.on('close', () => resolve());
-      p.on('error', () => resolve());
-    });
+    // Never delete through a rootfs that is still mounted (a shim that died mid-way). umount2(2)
+    // first: it answers "not a mount point" (the usual case) without spawning umount(8).
+    const rootfs = path.join(dir, 'rootfs');
+    let done = false;
+    try {
+      umount(rootfs, MNT_DETACH);
+      done = true;
+    } catch {
+      // fall back to umount(8)
+    }
+    if (!done) {
+      await new Promise<void>((resolve) => {
+        const p = spawn('umount', ['-l', rootfs], { stdio: 'ignore' });
+        p.on('close', () => resolve());
+        p.on('error', () => resolve());
+      });
+    }
     await fs.rm(dir, { recursive: true, force: true });
   }
 
