@@ -11,8 +11,8 @@ import { InvalidParameter } from '../errdefs/index.js';
 import type { Filters } from '../wire/filters.js';
 import type { JsonMessage, JsonStreamWriter } from '../wire/jsonmessage.js';
 import { Build, StepError } from './build.js';
-import { BuildCache } from './cache.js';
-import { applyDockerignore, readDockerfile, receiveContext } from './context.js';
+import { BuildContext } from './build-context.js';
+import { BuildCache, SourceMemo } from './cache.js';
 import { short } from './image-state.js';
 import type { BuildOptions } from './options.js';
 import { BuildCancelled } from './run-step.js';
@@ -20,6 +20,7 @@ import { diskUsage } from './usage.js';
 
 export class BuildService {
   private readonly root: string;
+  private readonly sources = new SourceMemo();
 
   constructor(private readonly e: Engine) {
     this.root = path.join(e.opts.dataRoot, 'builder');
@@ -51,16 +52,18 @@ export class BuildService {
     mkdirSync(tmp, { mode: 0o700 });
     let out: JsonStreamWriter | undefined;
     const held: JsonMessage[] = [];
+    let ctx: BuildContext | undefined;
     try {
-      const got = await receiveContext(body, ctxDir);
-      const df = await readDockerfile(ctxDir, got.dockerfileOnly ?? o.dockerfile);
-      applyDockerignore(ctxDir);
-      const cache = new BuildCache(this.e);
+      const got = await BuildContext.receive(body, ctxDir, path.join(dir, 'context.tar'));
+      ctx = got.ctx;
+      const df = await ctx.readDockerfile(got.dockerfileOnly ?? o.dockerfile);
+      await ctx.applyDockerignore();
+      const cache = new BuildCache(this.e, this.sources);
       if (o.cacheFrom.length > 0) await cache.restrictTo(o.cacheFrom);
       const build = new Build(
         this.e,
         { ...o, dockerfile: df.rel },
-        { context: ctxDir, tmp, cacheMounts: path.join(this.root, 'cache-mounts') },
+        { context: ctx, tmp, cacheMounts: path.join(this.root, 'cache-mounts') },
         df.text,
         cache,
         {
@@ -110,6 +113,7 @@ export class BuildService {
       for (const t of tags) out.write({ stream: `Successfully tagged ${t.familiar}\n` });
     } finally {
       out?.end();
+      ctx?.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }
