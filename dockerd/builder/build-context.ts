@@ -21,6 +21,8 @@ import {
 import { type CtxNode, Spool, indexTar, lookup } from './context-index.js';
 import { GLOB, type Source, findSources, hashHeader, segmentRegExp } from './copy.js';
 
+const CHUNK = 1 << 20;
+
 const createIgnore = (dockerignore as unknown as { default: () => Ignore }).default;
 
 export class BuildContext {
@@ -189,14 +191,17 @@ export class BuildContext {
   private fileHash(n: CtxNode, name: string): string {
     const h = createHash('sha256');
     h.update(hashHeader(name, n.mode, n.dir ? 0 : n.size, n.dir ? '5' : '0', ''));
-    if (!n.dir) h.update(this.spool!.read(n.offset, n.size));
+    // Large files a piece at a time: a spooled context is never read into memory whole.
+    for (let off = 0; !n.dir && off < n.size; off += CHUNK)
+      h.update(this.spool!.read(n.offset + off, Math.min(CHUNK, n.size - off)));
     return h.digest('hex');
   }
 
   private treeHash(n: CtxNode, name: string): string {
     if (!n.dir) return this.fileHash(n, name);
     const parts = [this.fileHash(n, name)];
-    for (const e of [...n.children!.keys()].sort()) parts.push(this.treeHash(n.children!.get(e)!, `${name}/${e}`));
+    for (const e of [...n.children!.keys()].sort())
+      parts.push(this.treeHash(n.children!.get(e)!, `${name}/${e}`));
     return createHash('sha256').update(parts.join(',')).digest('hex');
   }
 

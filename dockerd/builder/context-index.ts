@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { entryTypeOf, isZeroBlock, padding, parseBlock, parsePax } from '../../pkg/archive/tar-format.js';
 
 /** Contexts up to this size stay in memory. */
-const MEMORY_LIMIT = 64 << 20;
+const MEMORY_LIMIT = 8 << 20;
 
 /** The received bytes, in memory or in a file of the build's private directory. */
 export class Spool {
@@ -95,7 +95,8 @@ const dirNode = (mode: number, implied: boolean): CtxNode => ({
 });
 
 /** PAX records that change nothing the extractor (xattrs off) or the index looks at. */
-const HARMLESS_PAX = /^(path|mtime|atime|ctime|uid|gid|uname|gname|comment|SCHILY\.xattr\..*|LIBARCHIVE\.xattr\..*)$/;
+const HARMLESS_PAX =
+  /^(path|mtime|atime|ctime|uid|gid|uname|gname|comment|SCHILY\.xattr\..*|LIBARCHIVE\.xattr\..*)$/;
 
 /** The index of a plain context tar, or undefined when the tar is anything but plain. */
 export function indexTar(spool: Spool): CtxNode | undefined {

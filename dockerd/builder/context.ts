@@ -3,12 +3,12 @@
 // pkg/archive's confined extractor when a step needs its files) filtered with .dockerignore
 // (@balena/dockerignore: Docker's matching).
 import { spawn } from 'node:child_process';
-import { lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
-import { extractInto, resolveInRoot } from '../archive/index.js';
+import { resolveInRoot } from '../archive/index.js';
 import { InvalidParameter, SystemError } from '../errdefs/index.js';
 
 /** The package is CommonJS with a `default` property; under NodeNext its default import is the module. */
