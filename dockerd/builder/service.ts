@@ -2,6 +2,7 @@
 // a private directory for its context under the data root, removed when it ends; RUN --mount cache
 // directories persist per id until `docker builder prune`.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseReference } from '../../client/remotes/reference.js';
@@ -114,7 +115,9 @@ export class BuildService {
     } finally {
       out?.end();
       ctx?.close();
-      rmSync(dir, { recursive: true, force: true });
+      // Off the event loop: an unpacked context of thousands of files takes a while to delete, and
+      // the client (done once the stream ends) may be sending the next build already.
+      await rm(dir, { recursive: true, force: true });
     }
   }
 
