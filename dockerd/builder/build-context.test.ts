@@ -53,11 +53,11 @@ function sample(): string {
   return src;
 }
 
-async function receive(tar: string): Promise<BuildContext> {
+async function receive(tar: string, unpack = false): Promise<BuildContext> {
   const base = tmp();
   const dir = path.join(base, 'context');
   mkdirSync(dir, { mode: 0o755 });
-  const { ctx } = await BuildContext.receive(createReadStream(tar), dir, path.join(base, 'spool'));
+  const { ctx } = await BuildContext.receive(createReadStream(tar), dir, path.join(base, 'spool'), unpack);
   contexts.push(ctx);
   return ctx;
 }
@@ -103,6 +103,19 @@ describe('the indexed build context', () => {
       expect(indexed[i]).toEqual(await findSources(dir, p, 'COPY', true));
     await expect(ctx.sources(['b.log'], 'COPY')).rejects.toThrow(/file not found in build context/);
     await expect(ctx.sources(['../x'], 'COPY')).rejects.toThrow(/outside the build context/);
+  });
+
+  it('unpacks while receiving for a --no-cache build, .dockerignore applied to the files', async () => {
+    const src = sample();
+    const tar = path.join(tmp(), 'ctx.tar');
+    execFileSync('tar', ['-cf', tar, '-C', src, '.']);
+    const ctx = await receive(tar, true);
+    expect(ctx.isUnpacked).toBe(true);
+    await ctx.applyDockerignore();
+    const dir = await ctx.directory();
+    expect(readdirSync(dir).sort()).toEqual(['.dockerignore', 'Dockerfile', 'a.txt', 'keep.log', 'src']);
+    for (const p of PATTERNS)
+      expect(await ctx.sources(p, 'COPY')).toEqual(await findSources(dir, p, 'COPY', true));
   });
 
   it('unpacks a tar with links at once, through the confined extractor', async () => {

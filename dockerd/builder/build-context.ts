@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
 import { extractInto } from '../archive/index.js';
 import { InvalidParameter, SystemError } from '../errdefs/index.js';
@@ -26,24 +26,28 @@ const CHUNK = 1 << 20;
 const createIgnore = (dockerignore as unknown as { default: () => Ignore }).default;
 
 export class BuildContext {
-  private unpacked: Promise<string> | undefined;
+  /** The unpacking, once started. */
+  private extracted: Promise<void> | undefined;
+  private ready: Promise<string> | undefined;
   private ignored = false;
 
   private constructor(
     /** Where the context is unpacked (exists, empty until then). */
     private readonly dir: string,
     private readonly spool: Spool | undefined,
-    private readonly index: CtxNode | undefined,
+    private index: CtxNode | undefined,
   ) {}
 
   /**
    * Receives the request body (a tar, plain or compressed, or a Dockerfile alone: its name is then
    * returned). `spoolFile` is where a large context is kept, in the build's private directory.
+   * `unpack`: unpack it while it arrives too (a --no-cache build needs every file it copies).
    */
   static async receive(
     body: Readable,
     dir: string,
     spoolFile: string,
+    unpack = false,
   ): Promise<{ ctx: BuildContext; dockerfileOnly?: string }> {
     const plain = await decompress(body);
     const { head, stream } = await peek(plain, 512);
@@ -52,42 +56,60 @@ export class BuildContext {
       for await (const c of stream) chunks.push(c as Buffer);
       writeFileSync(path.join(dir, 'Dockerfile'), Buffer.concat(chunks));
       const ctx = new BuildContext(dir, undefined, undefined);
-      ctx.unpacked = Promise.resolve(dir);
+      ctx.extracted = Promise.resolve();
       return { ctx, dockerfileOnly: 'Dockerfile' };
     }
     const spool = new Spool(spoolFile);
+    const ctx = new BuildContext(dir, spool, undefined);
+    const tee = unpack ? new PassThrough({ highWaterMark: 1 << 20 }) : undefined;
+    if (tee) {
+      ctx.extracted = ctx.extract(tee);
+      ctx.extracted.catch(() => undefined);
+    }
     try {
-      for await (const c of stream) spool.write(c as Buffer);
+      for await (const c of stream) {
+        spool.write(c as Buffer);
+        if (tee && !tee.destroyed && !tee.write(c)) await new Promise((res) => tee.once('drain', res));
+      }
     } catch (err) {
+      tee?.destroy();
+      await ctx.extracted?.catch(() => undefined);
       spool.close();
       throw new InvalidParameter(`failed to read the build context: ${(err as Error).message}`);
     }
+    tee?.end();
     const index = indexTar(spool);
     // The root is the directory made for the build (the extractor never changes its mode).
     if (index) index.mode = lstatSync(dir).mode & 0o7777;
-    const ctx = new BuildContext(dir, spool, index);
+    ctx.index = index;
     // Not a plain tar: unpacked now, its errors the request's as before.
-    if (!ctx.index) await ctx.directory();
+    if (!index) ctx.extracted ??= ctx.extract(spool.stream());
+    await ctx.extracted;
     return { ctx };
+  }
+
+  private async extract(tar: Readable): Promise<void> {
+    try {
+      await extractInto(this.dir, '/', terminated(tar));
+    } catch (err) {
+      throw new InvalidParameter(`failed to read the build context: ${(err as Error).message}`);
+    }
   }
 
   /** The unpacked context (unpacked on the first call, .dockerignore applied). */
   directory(): Promise<string> {
-    this.unpacked ??= (async () => {
-      try {
-        await extractInto(this.dir, '/', terminated(this.spool!.stream()));
-      } catch (err) {
-        throw new InvalidParameter(`failed to read the build context: ${(err as Error).message}`);
-      }
+    this.ready ??= (async () => {
+      this.extracted ??= this.extract(this.spool!.stream());
+      await this.extracted;
       if (this.ignored) applyDockerignore(this.dir);
       return this.dir;
     })();
-    return this.unpacked;
+    return this.ready;
   }
 
-  /** Whether the files are on disk already (tests, messages). */
+  /** Whether the files are (being) unpacked. */
   get isUnpacked(): boolean {
-    return this.unpacked !== undefined;
+    return this.extracted !== undefined;
   }
 
   private fileText(rel: string): string | undefined | null {

@@ -55,7 +55,9 @@ export class BuildService {
     const held: JsonMessage[] = [];
     let ctx: BuildContext | undefined;
     try {
-      const got = await BuildContext.receive(body, ctxDir, path.join(dir, 'context.tar'));
+      const t0 = performance.now();
+      const got = await BuildContext.receive(body, ctxDir, path.join(dir, 'context.tar'), o.noCache);
+      const received = performance.now();
       ctx = got.ctx;
       const df = await ctx.readDockerfile(got.dockerfileOnly ?? o.dockerfile);
       await ctx.applyDockerignore();
@@ -81,6 +83,14 @@ export class BuildService {
       let id: string;
       try {
         id = await build.run();
+        this.e.log.debug(
+          {
+            receiveMs: Math.round(received - t0),
+            stepsMs: Math.round(performance.now() - received),
+            unpacked: ctx.isUnpacked,
+          },
+          'build steps done',
+        );
       } catch (err) {
         if (err instanceof BuildCancelled || signal.aborted) {
           this.e.log.info({ err: (err as Error).message }, 'build cancelled');
