@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   symlinkSync,
@@ -12,6 +13,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BuildContext } from './build-context.js';
 import { findSources } from './copy.js';
@@ -53,13 +55,20 @@ function sample(): string {
   return src;
 }
 
-async function receive(tar: string, unpack = false): Promise<BuildContext> {
+async function receive(tar: string, unpack = false, piece = 0): Promise<BuildContext> {
   const base = tmp();
   const dir = path.join(base, 'context');
   mkdirSync(dir, { mode: 0o755 });
-  const { ctx } = await BuildContext.receive(createReadStream(tar), dir, path.join(base, 'spool'), unpack);
+  const body = piece ? Readable.from(pieces(readFileSync(tar), piece)) : createReadStream(tar);
+  const { ctx } = await BuildContext.receive(body, dir, path.join(base, 'spool'), unpack);
   contexts.push(ctx);
   return ctx;
+}
+
+function pieces(b: Buffer, n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < b.length; i += n) out.push(b.subarray(i, i + n));
+  return out;
 }
 
 const PATTERNS = [
@@ -103,6 +112,18 @@ describe('the indexed build context', () => {
       expect(indexed[i]).toEqual(await findSources(dir, p, 'COPY', true));
     await expect(ctx.sources(['b.log'], 'COPY')).rejects.toThrow(/file not found in build context/);
     await expect(ctx.sources(['../x'], 'COPY')).rejects.toThrow(/outside the build context/);
+  });
+
+  it('indexes the tar as it arrives, in pieces of any size', async () => {
+    const src = sample();
+    const tar = path.join(tmp(), 'ctx.tar');
+    execFileSync('tar', ['-cf', tar, '-C', src, '.']);
+    const whole = await receive(tar);
+    for (const piece of [7, 333, 512, 4096]) {
+      const ctx = await receive(tar, false, piece);
+      expect(ctx.isUnpacked).toBe(false);
+      for (const p of PATTERNS) expect(await ctx.sources(p, 'COPY')).toEqual(await whole.sources(p, 'COPY'));
+    }
   });
 
   it('unpacks while receiving for a --no-cache build, .dockerignore applied to the files', async () => {

@@ -18,7 +18,7 @@ import {
   readIgnorePatterns,
   terminated,
 } from './context.js';
-import { type CtxNode, Spool, indexTar, lookup } from './context-index.js';
+import { type CtxNode, Spool, TarIndexer, lookup } from './context-index.js';
 import { GLOB, type Source, findSources, hashHeader, segmentRegExp } from './copy.js';
 
 const CHUNK = 1 << 20;
@@ -60,6 +60,7 @@ export class BuildContext {
       return { ctx, dockerfileOnly: 'Dockerfile' };
     }
     const spool = new Spool(spoolFile);
+    const indexer = new TarIndexer(spool);
     const ctx = new BuildContext(dir, spool, undefined);
     const tee = unpack ? new PassThrough({ highWaterMark: 1 << 20 }) : undefined;
     if (tee) {
@@ -69,6 +70,7 @@ export class BuildContext {
     try {
       for await (const c of stream) {
         spool.write(c as Buffer);
+        indexer.advance();
         if (tee && !tee.destroyed && !tee.write(c)) await new Promise((res) => tee.once('drain', res));
       }
     } catch (err) {
@@ -78,7 +80,7 @@ export class BuildContext {
       throw new InvalidParameter(`failed to read the build context: ${(err as Error).message}`);
     }
     tee?.end();
-    const index = indexTar(spool);
+    const index = indexer.finish();
     // The root is the directory made for the build (the extractor never changes its mode).
     if (index) index.mode = lstatSync(dir).mode & 0o7777;
     ctx.index = index;

@@ -13,7 +13,8 @@ const MEMORY_LIMIT = 8 << 20;
 /** The received bytes, in memory or in a file of the build's private directory. */
 export class Spool {
   private chunks: Buffer[] = [];
-  private joined: Buffer | undefined;
+  /** Where each in-memory chunk starts. */
+  private starts: number[] = [];
   private fd: number | undefined;
   size = 0;
 
@@ -28,27 +29,46 @@ export class Spool {
   }
 
   write(b: Buffer): void {
+    if (b.length === 0) return;
     if (this.fd === undefined && this.size + b.length > this.memoryLimit) {
       this.fd = openSync(this.file, 'w+', 0o600);
       for (const c of this.chunks) this.writeAll(c);
       this.chunks = [];
+      this.starts = [];
     }
     if (this.fd !== undefined) this.writeAll(b);
-    else this.chunks.push(b);
-    this.joined = undefined;
+    else {
+      this.chunks.push(b);
+      this.starts.push(this.size);
+    }
     this.size += b.length;
   }
 
   /** `len` bytes at `off` (fewer at the end). */
   read(off: number, len: number): Buffer {
+    len = Math.max(0, Math.min(len, this.size - off));
     if (this.fd === undefined) {
-      if (!this.joined) {
-        this.joined = Buffer.concat(this.chunks);
-        this.chunks = [this.joined];
+      // The chunk holding `off` (binary search), then as many as the range spans.
+      let lo = 0;
+      let hi = this.starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (this.starts[mid] <= off) lo = mid;
+        else hi = mid - 1;
       }
-      return this.joined.subarray(off, off + len);
+      const first = this.chunks[lo];
+      const at = off - (this.starts[lo] ?? 0);
+      if (!first || at + len <= first.length) return (first ?? Buffer.alloc(0)).subarray(at, at + len);
+      const parts = [first.subarray(at)];
+      let got = parts[0].length;
+      for (let i = lo + 1; got < len; i++) {
+        const piece = this.chunks[i].subarray(0, len - got);
+        parts.push(piece);
+        got += piece.length;
+      }
+      return Buffer.concat(parts, len);
     }
-    const out = Buffer.allocUnsafe(Math.max(0, Math.min(len, this.size - off)));
+    const out = Buffer.allocUnsafe(len);
     let got = 0;
     while (got < out.length) {
       const n = readSync(this.fd, out, got, out.length - got, off + got);
@@ -68,7 +88,7 @@ export class Spool {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.chunks = [];
-    this.joined = undefined;
+    this.starts = [];
     rmSync(this.file, { force: true });
   }
 }
@@ -98,72 +118,111 @@ const dirNode = (mode: number, implied: boolean): CtxNode => ({
 const HARMLESS_PAX =
   /^(path|mtime|atime|ctime|uid|gid|uname|gname|comment|SCHILY\.xattr\..*|LIBARCHIVE\.xattr\..*)$/;
 
-/** The index of a plain context tar, or undefined when the tar is anything but plain. */
-export function indexTar(spool: Spool): CtxNode | undefined {
-  const root = dirNode(0o755, false);
-  let off = 0;
-  let pax: Map<string, Buffer> | undefined;
-  let longName: string | undefined;
-  try {
-    while (off + 512 <= spool.size) {
-      const block = spool.read(off, 512);
-      if (isZeroBlock(block)) return root;
-      const raw = parseBlock(block);
-      off += 512;
-      if (raw.typeflag === 'x' || raw.typeflag === 'L' || raw.typeflag === 'g') {
-        if (raw.size > 1 << 20 || off + raw.size > spool.size) return undefined;
-        const data = spool.read(off, raw.size);
-        off += raw.size + padding(raw.size);
-        if (raw.typeflag === 'x') {
-          pax = parsePax(data);
-          if ([...pax.keys()].some((k) => !HARMLESS_PAX.test(k))) return undefined;
-        } else if (raw.typeflag === 'L') {
-          const nul = data.indexOf(0);
-          longName = (nul < 0 ? data : data.subarray(0, nul)).toString('utf8');
-        }
-        continue;
-      }
-      const name = pax?.get('path')?.toString('utf8') ?? longName ?? raw.name;
-      pax = undefined;
-      longName = undefined;
-      const type = entryTypeOf(raw.typeflag, name);
-      if (type !== 'file' && type !== 'dir') return undefined;
-      const size = type === 'file' ? raw.size : 0;
-      if (off + size > spool.size || name.includes('\0')) return undefined;
-      const comps = name.split('/').filter((c) => c !== '' && c !== '.');
-      if (comps.includes('..')) return undefined;
-      const dataAt = off;
-      off += size + padding(size);
-      if (comps.length === 0) continue; // the context root: the extractor leaves it as it is
-      let parent = root;
-      for (const c of comps.slice(0, -1)) {
-        let n = parent.children!.get(c);
-        if (!n) {
-          n = dirNode(0o755, true);
-          parent.children!.set(c, n);
-        } else if (!n.dir) return undefined;
-        parent = n;
-      }
-      const base = comps[comps.length - 1];
-      const existing = parent.children!.get(base);
-      const mode = raw.mode & 0o7777;
-      if (existing) {
-        // A directory listed after its entries: the extractor applies its mode to the one it made.
-        if (!(existing.dir && existing.implied && type === 'dir')) return undefined;
-        existing.mode = mode;
-        existing.implied = false;
-        continue;
-      }
-      parent.children!.set(
-        base,
-        type === 'dir' ? dirNode(mode, false) : { dir: false, mode, size, offset: dataAt },
-      );
+/**
+ * Indexes a context tar as it arrives: `advance` after each write to the spool (entries whose
+ * header and data have come are indexed), `finish` once it has all come: the index, or undefined
+ * when the tar is anything but plain.
+ */
+export class TarIndexer {
+  private readonly root = dirNode(0o755, false);
+  private off = 0;
+  private pax: Map<string, Buffer> | undefined;
+  private longName: string | undefined;
+  /** undefined: going on; false: not plain; true: end marker seen. */
+  private state: boolean | undefined;
+
+  constructor(private readonly spool: Spool) {}
+
+  advance(): void {
+    try {
+      while (this.state === undefined && this.step());
+    } catch {
+      this.state = false;
     }
-    // The CLI's `-f -` context ends right after the last file's data, without an end marker.
-    return off >= spool.size ? root : undefined;
-  } catch {
-    return undefined;
   }
+
+  finish(): CtxNode | undefined {
+    this.advance();
+    if (this.state === false) return undefined;
+    // The CLI's `-f -` context ends right after the last file's data, without an end marker.
+    if (this.state === undefined && this.off < this.spool.size) return undefined;
+    return this.root;
+  }
+
+  /** Indexes one record if it has fully arrived; false to wait for more. */
+  private step(): boolean {
+    const spool = this.spool;
+    let off = this.off;
+    if (off + 512 > spool.size) return false;
+    const block = spool.read(off, 512);
+    if (isZeroBlock(block)) {
+      this.state = true;
+      return false;
+    }
+    const raw = parseBlock(block);
+    off += 512;
+    if (raw.typeflag === 'x' || raw.typeflag === 'L' || raw.typeflag === 'g') {
+      if (raw.size > 1 << 20) return this.notPlain();
+      if (off + raw.size > spool.size) return false;
+      const data = spool.read(off, raw.size);
+      this.off = off + raw.size + padding(raw.size);
+      if (raw.typeflag === 'x') {
+        this.pax = parsePax(data);
+        if ([...this.pax.keys()].some((k) => !HARMLESS_PAX.test(k))) return this.notPlain();
+      } else if (raw.typeflag === 'L') {
+        const nul = data.indexOf(0);
+        this.longName = (nul < 0 ? data : data.subarray(0, nul)).toString('utf8');
+      }
+      return true;
+    }
+    const name = this.pax?.get('path')?.toString('utf8') ?? this.longName ?? raw.name;
+    const type = entryTypeOf(raw.typeflag, name);
+    if (type !== 'file' && type !== 'dir') return this.notPlain();
+    const size = type === 'file' ? raw.size : 0;
+    // The data must have come (its padding may be missing at the very end).
+    if (off + size > spool.size) return false;
+    this.pax = undefined;
+    this.longName = undefined;
+    this.off = off + size + padding(size);
+    if (name.includes('\0')) return this.notPlain();
+    const comps = name.split('/').filter((c) => c !== '' && c !== '.');
+    if (comps.includes('..')) return this.notPlain();
+    if (comps.length === 0) return true; // the context root: the extractor leaves it as it is
+    let parent = this.root;
+    for (const c of comps.slice(0, -1)) {
+      let n = parent.children!.get(c);
+      if (!n) {
+        n = dirNode(0o755, true);
+        parent.children!.set(c, n);
+      } else if (!n.dir) return this.notPlain();
+      parent = n;
+    }
+    const base = comps[comps.length - 1];
+    const existing = parent.children!.get(base);
+    const mode = raw.mode & 0o7777;
+    if (existing) {
+      // A directory listed after its entries: the extractor applies its mode to the one it made.
+      if (!(existing.dir && existing.implied && type === 'dir')) return this.notPlain();
+      existing.mode = mode;
+      existing.implied = false;
+      return true;
+    }
+    parent.children!.set(
+      base,
+      type === 'dir' ? dirNode(mode, false) : { dir: false, mode, size, offset: off },
+    );
+    return true;
+  }
+
+  private notPlain(): false {
+    this.state = false;
+    return false;
+  }
+}
+
+/** The index of a whole spooled tar (see TarIndexer). */
+export function indexTar(spool: Spool): CtxNode | undefined {
+  return new TarIndexer(spool).finish();
 }
 
 /** The node at `rel` (moby's path rules: `..` stops at the root); null when the path goes through a file. */
