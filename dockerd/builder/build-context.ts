@@ -157,6 +157,8 @@ export class BuildContext {
       }
     };
     walk(this.index, '');
+    // Unpacked already (a Dockerfile the index could not answer for): the files go too.
+    if (this.ready) applyDockerignore(await this.ready);
   }
 
   /** COPY/ADD sources from the context with their checksums (copy.ts's findSources on the context). */
