@@ -16,6 +16,7 @@ import type { HostConfig } from '../backend/types.js';
 import { resolveInRoot } from '../archive/index.js';
 import { InvalidParameter, NotFound } from '../errdefs/index.js';
 import type { JsonMessage } from '../wire/jsonmessage.js';
+import type { BuildContext } from './build-context.js';
 import type { BuildCache } from './cache.js';
 import { type Source, copyInto, findSources, resolveChown, sourcesHash } from './copy.js';
 import {
@@ -61,7 +62,8 @@ export interface BuildIO {
 }
 
 export interface BuildDirs {
-  context: string;
+  /** The context, unpacked on demand. */
+  context: BuildContext;
   /** Scratch space of this build (heredoc files, downloads), removed with it. */
   tmp: string;
   /** Where RUN --mount=type=cache directories live, per id, across builds. */
@@ -698,8 +700,9 @@ class StageRun {
         const src = kv.get('source') ?? kv.get('src') ?? '.';
         const rw = kv.get('rw') === 'true' || kv.get('readwrite') === 'true';
         const from = kv.get('from');
-        let root = this.b.buildDirs.context;
-        if (from !== undefined) {
+        let root = '';
+        if (from === undefined) root = await this.b.buildDirs.context.directory();
+        else {
           const img = await this.b.sourceImage(from, this.stageIndex, this.io);
           const holder = mkdtempSync(path.join(this.b.buildDirs.tmp, 'from-'));
           await new Promise<void>((ready, fail) => {
@@ -878,7 +881,40 @@ class StageRun {
     }
     const from = flag(ins, 'from');
     const chownSpec = flag(ins, 'chown');
-    const doCopy = async (srcRoot: string, fromContext: boolean): Promise<void> => {
+    /** The step's cache config for these sources (moby: the checksums in the command). */
+    const configOf = (sources: Source[]): RunConfig => {
+      const comment = `${what} ${chownSpec ? `--chown=${chownSpec} ` : ''}${sourcesHash(sources)} in ${dest} `;
+      return { ...this.rc, Cmd: [...this.shell, `#(nop) ${comment}`] };
+    };
+    /** Copies `sources` from `root` into a new layer (the cache missed). */
+    const commitCopy = async (
+      cc: RunConfig,
+      root: string,
+      sources: Source[],
+      isContext: boolean,
+    ): Promise<void> => {
+      await this.commit(
+        cc,
+        this.rc,
+        newContainerId(),
+        this.layerFn(async (dst) => {
+          const chown = await resolveChown(dst, chownSpec);
+          await copyInto(dst, {
+            srcRoot: root,
+            sources,
+            dest,
+            chown,
+            extractArchives: what === 'ADD' && isContext,
+            what,
+          });
+        }),
+        undefined,
+        true,
+      );
+      this.write(` ---> ${short(this.state.id)}\n`);
+    };
+    /** `srcRoot` undefined: the build context (its files unpacked only when the cache misses). */
+    const doCopy = async (srcRoot: string | undefined, fromContext: boolean): Promise<Source[]> => {
       let root = srcRoot;
       let patterns = expanded;
       if (ins.heredocs.length > 0) {
@@ -914,36 +950,30 @@ class StageRun {
           fromContext = false;
         }
       }
-      const sources: Source[] = await findSources(root, patterns, what, fromContext);
-      const hash = sourcesHash(sources);
-      const comment = `${what} ${chownSpec ? `--chown=${chownSpec} ` : ''}${hash} in ${dest} `;
-      const cc: RunConfig = { ...this.rc, Cmd: [...this.shell, `#(nop) ${comment}`] };
-      if (await this.probe(cc)) return;
-      await this.commit(
-        cc,
-        this.rc,
-        newContainerId(),
-        this.layerFn(async (dst) => {
-          const chown = await resolveChown(dst, chownSpec);
-          await copyInto(dst, {
-            srcRoot: root,
-            sources,
-            dest,
-            chown,
-            extractArchives: what === 'ADD' && root === this.b.buildDirs.context,
-            what,
-          });
-        }),
-        undefined,
-        true,
-      );
-      this.write(` ---> ${short(this.state.id)}\n`);
+      const ctx = root === undefined ? this.b.buildDirs.context : undefined;
+      const sources: Source[] = ctx
+        ? await ctx.sources(patterns, what)
+        : await findSources(root!, patterns, what, fromContext);
+      const cc = configOf(sources);
+      if (await this.probe(cc)) return sources;
+      await commitCopy(cc, root ?? (await ctx!.directory()), sources, ctx !== undefined);
+      return sources;
     };
     if (from !== undefined) {
       const img = await this.b.sourceImage(this.word(from), this.stageIndex, this.io);
-      await withImageRoot(this.b.engine, img, (root) => doCopy(root, false));
+      // An image's files never change: the checksums found once for these sources stand, and a
+      // cache hit then needs no view of the image at all.
+      const memo = this.b.buildCache.sources;
+      const plain = ins.heredocs.length === 0 && !expanded.some((p) => /^https?:\/\//.test(p));
+      const key = plain && img.id ? `${img.id}\n${what}\n${JSON.stringify(expanded)}` : '';
+      const known = key ? memo.get(key) : undefined;
+      if (known && (await this.probe(configOf(known)))) return;
+      await withImageRoot(this.b.engine, img, async (root) => {
+        const sources = await doCopy(root, false);
+        if (key) memo.set(key, sources);
+      });
     } else {
-      await doCopy(this.b.buildDirs.context, true);
+      await doCopy(undefined, true);
     }
   }
 }

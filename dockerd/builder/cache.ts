@@ -5,6 +5,7 @@
 // store and survives restarts; `cachefrom` images add themselves and their ancestors as sources.
 import type { Engine } from '../backend/engine.js';
 import { PARENT_LABEL, type ResolvedImage } from '../backend/images.js';
+import type { Source } from './copy.js';
 import type { RunConfig } from './image-state.js';
 
 /** What moby's compare looks at, in a canonical form. */
@@ -37,12 +38,32 @@ function parentOf(img: ResolvedImage): string | undefined {
   return undefined;
 }
 
+/** COPY --from checksums per image and sources, kept across builds (an image's files never change). */
+export class SourceMemo {
+  private readonly m = new Map<string, Source[]>();
+
+  constructor(private readonly max = 512) {}
+
+  get(key: string): Source[] | undefined {
+    return this.m.get(key);
+  }
+
+  set(key: string, sources: Source[]): void {
+    this.m.delete(key);
+    this.m.set(key, sources);
+    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value!);
+  }
+}
+
 export class BuildCache {
   private images: ResolvedImage[] | undefined;
   /** Image IDs that `cachefrom` allows (undefined: every local image). */
   private allowed: Set<string> | undefined;
 
-  constructor(private readonly e: Engine) {}
+  constructor(
+    private readonly e: Engine,
+    readonly sources = new SourceMemo(),
+  ) {}
 
   /** Restricts the sources to `refs` and their ancestors (as dockerd with --cache-from). */
   async restrictTo(refs: string[]): Promise<void> {

@@ -1,13 +1,14 @@
-// The build context: the request body (a tar, plain or gzip/bzip2/xz compressed, or a Dockerfile
-// alone) unpacked as it arrives into a private directory, never writing outside it (pkg/archive's
-// confined extractor), then filtered with .dockerignore (@balena/dockerignore: Docker's matching).
+// The build context's pieces: the request body (a tar, plain or gzip/bzip2/xz compressed, or a
+// Dockerfile alone) decompressed and recognised; on disk (build-context.ts unpacks it with
+// pkg/archive's confined extractor when a step needs its files) filtered with .dockerignore
+// (@balena/dockerignore: Docker's matching).
 import { spawn } from 'node:child_process';
-import { lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
-import { extractInto, resolveInRoot } from '../archive/index.js';
+import { resolveInRoot } from '../archive/index.js';
 import { InvalidParameter, SystemError } from '../errdefs/index.js';
 
 /** The package is CommonJS with a `default` property; under NodeNext its default import is the module. */
@@ -96,7 +97,7 @@ export function looksLikeTar(head: Buffer): boolean {
  * (its Dockerfile added by a tar rewriter that is never closed) stops right after the last file's
  * data. Zeros after a real end marker are ignored by the reader.
  */
-function terminated(tar: Readable): Readable {
+export function terminated(tar: Readable): Readable {
   let size = 0;
   return tar.pipe(
     new Transform({
@@ -109,27 +110,6 @@ function terminated(tar: Readable): Readable {
       },
     }),
   );
-}
-
-/**
- * Receives the context into `dir` (which exists and is empty). A body that is not a tar is taken as
- * the Dockerfile itself (`docker build - < Dockerfile`); its name is then returned.
- */
-export async function receiveContext(body: Readable, dir: string): Promise<{ dockerfileOnly?: string }> {
-  const plain = await decompress(body);
-  const { head, stream } = await peek(plain, 512);
-  if (!looksLikeTar(head)) {
-    const chunks: Buffer[] = [];
-    for await (const c of stream) chunks.push(c as Buffer);
-    writeFileSync(path.join(dir, 'Dockerfile'), Buffer.concat(chunks));
-    return { dockerfileOnly: 'Dockerfile' };
-  }
-  try {
-    await extractInto(dir, '/', terminated(stream));
-  } catch (err) {
-    throw new InvalidParameter(`failed to read the build context: ${(err as Error).message}`);
-  }
-  return {};
 }
 
 /** moby's dockerignore.ReadAll: lines, comments and blanks skipped, trimmed, cleaned. */

@@ -30,7 +30,7 @@ export interface Source {
   hash: string;
 }
 
-const GLOB = /[*?[]/;
+export const GLOB = /[*?[]/;
 
 /** Go's filepath.Match for one path segment, as a RegExp. */
 export function segmentRegExp(pattern: string): RegExp {
@@ -79,13 +79,16 @@ function glob(root: string, pattern: string): string[] {
 
 const SMALL = 4 << 20;
 
+/** What a checksum covers besides the content (tarsum-like; never the mtime nor the owner). */
+export function hashHeader(name: string, mode: number, size: number, type: string, link: string): string {
+  return `name${name}mode${(mode & 0o7777).toString(8)}uid0gid0size${size}typeflag${type}linkname${link}uname gname devmajor0devminor0`;
+}
+
 async function fileHash(abs: string, name: string, st: Stats): Promise<string> {
   const h = createHash('sha256');
   const type = st.isSymbolicLink() ? '2' : st.isDirectory() ? '5' : '0';
   const link = st.isSymbolicLink() ? readlinkSync(abs) : '';
-  h.update(
-    `name${name}mode${(st.mode & 0o7777).toString(8)}uid0gid0size${st.isFile() ? st.size : 0}typeflag${type}linkname${link}uname gname devmajor0devminor0`,
-  );
+  h.update(hashHeader(name, st.mode, st.isFile() ? st.size : 0, type, link));
   if (st.isFile()) {
     // Small files (most of a context) in one read: a stream per file costs more than the hashing.
     if (st.size <= SMALL) h.update(readFileSync(abs));

@@ -2,6 +2,7 @@
 // a private directory for its context under the data root, removed when it ends; RUN --mount cache
 // directories persist per id until `docker builder prune`.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseReference } from '../../client/remotes/reference.js';
@@ -11,8 +12,8 @@ import { InvalidParameter } from '../errdefs/index.js';
 import type { Filters } from '../wire/filters.js';
 import type { JsonMessage, JsonStreamWriter } from '../wire/jsonmessage.js';
 import { Build, StepError } from './build.js';
-import { BuildCache } from './cache.js';
-import { applyDockerignore, readDockerfile, receiveContext } from './context.js';
+import { BuildContext } from './build-context.js';
+import { BuildCache, SourceMemo } from './cache.js';
 import { short } from './image-state.js';
 import type { BuildOptions } from './options.js';
 import { BuildCancelled } from './run-step.js';
@@ -20,6 +21,7 @@ import { diskUsage } from './usage.js';
 
 export class BuildService {
   private readonly root: string;
+  private readonly sources = new SourceMemo();
 
   constructor(private readonly e: Engine) {
     this.root = path.join(e.opts.dataRoot, 'builder');
@@ -51,16 +53,20 @@ export class BuildService {
     mkdirSync(tmp, { mode: 0o700 });
     let out: JsonStreamWriter | undefined;
     const held: JsonMessage[] = [];
+    let ctx: BuildContext | undefined;
     try {
-      const got = await receiveContext(body, ctxDir);
-      const df = await readDockerfile(ctxDir, got.dockerfileOnly ?? o.dockerfile);
-      applyDockerignore(ctxDir);
-      const cache = new BuildCache(this.e);
+      const t0 = performance.now();
+      const got = await BuildContext.receive(body, ctxDir, path.join(dir, 'context.tar'), o.noCache);
+      const received = performance.now();
+      ctx = got.ctx;
+      const df = await ctx.readDockerfile(got.dockerfileOnly ?? o.dockerfile);
+      await ctx.applyDockerignore();
+      const cache = new BuildCache(this.e, this.sources);
       if (o.cacheFrom.length > 0) await cache.restrictTo(o.cacheFrom);
       const build = new Build(
         this.e,
         { ...o, dockerfile: df.rel },
-        { context: ctxDir, tmp, cacheMounts: path.join(this.root, 'cache-mounts') },
+        { context: ctx, tmp, cacheMounts: path.join(this.root, 'cache-mounts') },
         df.text,
         cache,
         {
@@ -77,6 +83,14 @@ export class BuildService {
       let id: string;
       try {
         id = await build.run();
+        this.e.log.debug(
+          {
+            receiveMs: Math.round(received - t0),
+            stepsMs: Math.round(performance.now() - received),
+            unpacked: ctx.isUnpacked,
+          },
+          'build steps done',
+        );
       } catch (err) {
         if (err instanceof BuildCancelled || signal.aborted) {
           this.e.log.info({ err: (err as Error).message }, 'build cancelled');
@@ -110,7 +124,10 @@ export class BuildService {
       for (const t of tags) out.write({ stream: `Successfully tagged ${t.familiar}\n` });
     } finally {
       out?.end();
-      rmSync(dir, { recursive: true, force: true });
+      ctx?.close();
+      // Off the event loop: an unpacked context of thousands of files takes a while to delete, and
+      // the client (done once the stream ends) may be sending the next build already.
+      await rm(dir, { recursive: true, force: true });
     }
   }
 
