@@ -2,23 +2,7 @@
 // set of this process (what containerd's `WithAllCurrentCapabilities` gives a privileged container).
 import { readFile } from 'node:fs/promises';
 
-/** The capabilities a default container gets in its bounding, effective and permitted sets (containerd 1.6). */
-export const DEFAULT_UNIX_CAPS: readonly string[] = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+export { DEFAULT_UNIX_CAPS } from '../../pkg/oci/defaults.js';
 
 /** Every capability by its number (bit) up to kernel 5.9; the index is the capability number. */
 export const KNOWN_CAPS: readonly string[] = [

@@ -1,7 +1,7 @@
 // The default Linux spec a container starts from: what containerd 1.6 builds in `populateDefaultUnixSpec`,
 // followed by `WithDefaultUnixDevices` (ctr always applies both, first).
 import path from 'node:path';
-import { DEFAULT_UNIX_CAPS } from './caps.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_UNIX_CAPS } from '../../pkg/oci/defaults.js';
 import { OCI_VERSION, type LinuxDeviceCgroup, type LinuxNamespace, type Mount, type Spec } from './types.js';
 
 /** The PATH a process gets when the image sets no environment at all. */
@@ -46,27 +46,7 @@ export function defaultMounts(): Mount[] {
   ];
 }
 
-/** Proc and sys entries hidden from the container (a bind of /dev/null or an empty tmpfs over them). */
-export const DEFAULT_MASKED_PATHS: readonly string[] = [
-  '/proc/acpi',
-  '/proc/asound',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/sys/firmware',
-  '/proc/scsi',
-];
-
-export const DEFAULT_READONLY_PATHS: readonly string[] = [
-  '/proc/bus',
-  '/proc/fs',
-  '/proc/irq',
-  '/proc/sys',
-  '/proc/sysrq-trigger',
-];
+export { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../pkg/oci/defaults.js';
 
 /** New namespaces of these kinds; a new network namespace has only a loopback until something sets it up. */
 export function defaultNamespaces(): LinuxNamespace[] {

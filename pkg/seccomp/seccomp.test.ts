@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_UNIX_CAPS } from '../oci/defaults.js';
 import {
   SeccompProfileError,
   defaultSeccompProfile,
@@ -8,22 +9,7 @@ import {
   type LinuxSeccomp,
 } from './index.js';
 
-const DOCKER_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+const DOCKER_CAPS = DEFAULT_UNIX_CAPS;
 
 /** The rules naming `name`. */
 const rulesFor = (p: LinuxSeccomp, name: string) => (p.syscalls ?? []).filter((r) => r.names.includes(name));

@@ -15,6 +15,7 @@ import {
 } from '../../api/gen/runtime/v1/api.js';
 import { defaultSeccompProfile, parseProfile, resolveProfile } from '../../pkg/seccomp/index.js';
 import type { ImageConfigJson } from './images.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_UNIX_CAPS } from '../../pkg/oci/defaults.js';
 
 export interface OciMount {
   destination: string;
@@ -55,22 +56,7 @@ export interface OciSpec {
   };
 }
 
-export const DEFAULT_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+export const DEFAULT_CAPS = DEFAULT_UNIX_CAPS;
 
 /**
  * Every capability tsctrd itself holds in its bounding set (what a privileged container can get: on a
@@ -130,19 +116,8 @@ function allCaps(): string[] {
   return names.filter((_, i) => (bnd >> BigInt(i)) & 1n).map((n) => `CAP_${n}`);
 }
 
-const MASKED = [
-  '/proc/acpi',
-  '/proc/asound',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/sys/firmware',
-  '/proc/scsi',
-];
-const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+const MASKED = [...DEFAULT_MASKED_PATHS];
+const READONLY = [...DEFAULT_READONLY_PATHS];
 
 function baseMounts(privileged: boolean): OciMount[] {
   const nne = ['nosuid', 'noexec', 'nodev'];
