@@ -16,6 +16,7 @@ import { defaultSeccompProfile, resolveProfile } from '../../pkg/seccomp/index.j
 import { InvalidParameter } from '../errdefs/index.js';
 import { type SecurityDefaults, parseSecurityOpt } from './security.js';
 import type { HostConfig } from './types.js';
+import { DEFAULT_READONLY_PATHS } from '../../pkg/oci/defaults.js';
 
 /** Seccomp and no_new_privs; run after the capabilities are final (the profile depends on them). */
 export function withDockerSecurity(hc: HostConfig, defaults: SecurityDefaults): SpecOpt {
@@ -50,13 +51,7 @@ export const DOCKER_MASKED_PATHS: readonly string[] = [
   '/proc/scsi',
   '/sys/firmware',
 ];
-export const DOCKER_READONLY_PATHS: readonly string[] = [
-  '/proc/bus',
-  '/proc/fs',
-  '/proc/irq',
-  '/proc/sys',
-  '/proc/sysrq-trigger',
-];
+export const DOCKER_READONLY_PATHS: readonly string[] = DEFAULT_READONLY_PATHS;
 
 /** HostConfig.MaskedPaths / ReadonlyPaths, when given (even empty), replace the defaults. */
 export function withSystemPaths(hc: HostConfig): SpecOpt {
