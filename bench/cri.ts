@@ -9,7 +9,7 @@ import { CRICTL, removeCniLeftovers } from '../integration/cri-harness.js';
 import { freeTestBip } from '../integration/network-cleanup.js';
 import { pushTestImage } from '../integration/registry.js';
 import { buildImage, busybox, busyboxEntries } from '../integration/testimages.js';
-import { type Daemon, REPO, type Row, daemonEnv, stopProc, waitSocket } from './lib.js';
+import { type Daemon, type Row, stopProc, tsctrd, waitSocket } from './lib.js';
 
 interface CriSide {
   d: Daemon;
@@ -69,34 +69,7 @@ async function tsctrdCri(dir: string, reg: RunningRegistry, pause: string): Prom
     cfg,
     `[cri]\nsandbox_image = "${pause}"\nrestrict_oom_score_adj = true\n[cri.cni]\nbin_dir = "/usr/lib/cni"\nconf_dir = "${net.confDir}"\n[cri.registry]\nconfig_path = "${await hostsDir(dir, reg)}"\n`,
   );
-  const d: Daemon = {
-    name: 'tsctrd',
-    address: path.join(dir, 'tsctrd.sock'),
-    root: path.join(dir, 'root'),
-    async start() {
-      d.proc = spawn(
-        process.execPath,
-        [
-          path.join(REPO, 'dist/tsctrd.js'),
-          '--config',
-          cfg,
-          '--address',
-          d.address,
-          '--root',
-          d.root,
-          '--state',
-          path.join(dir, 'state'),
-          '--log-level',
-          'warn',
-        ],
-        { stdio: 'ignore', env: daemonEnv() },
-      );
-      await waitSocket(d.address, d.proc);
-    },
-    async stop() {
-      await stopProc(d.proc);
-    },
-  };
+  const d = tsctrd(dir, ['--config', cfg]);
   return { d, ...net };
 }
 

@@ -54,7 +54,8 @@ export function daemonEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function tsctrd(dir: string): Daemon {
+/** tsctrd on its own socket, root and state under `dir`; `extraArgs` go after those (e.g. `--config`). */
+export function tsctrd(dir: string, extraArgs: string[] = []): Daemon {
   const d: Daemon = {
     name: 'tsctrd',
     address: path.join(dir, 'tsctrd.sock'),
@@ -72,6 +73,7 @@ export function tsctrd(dir: string): Daemon {
           path.join(dir, 'state'),
           '--log-level',
           'warn',
+          ...extraArgs,
         ],
         { stdio: 'ignore', env: daemonEnv() },
       );

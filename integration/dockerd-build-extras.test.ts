@@ -3,33 +3,21 @@
 // cache options (--cache-from, builder prune), compressed contexts over the raw API.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DockerFixture, dockerFixture } from './dockerd-harness.js';
-import { REPO, type RunResult, run } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useBuildFixture } from './dockerd-build-fixture.js';
+import { REPO, run } from './harness.js';
 import { tarOf } from './testimages.js';
 
-let fx: DockerFixture;
-let work: string;
-
-function ctx(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(work, 'ctx-'));
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), content);
-  }
-  return dir;
-}
-
-function build(args: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> {
-  return fx.d.docker(['build', ...args], { ...opts, timeoutMs: 120_000 });
-}
+const bf = useBuildFixture('tsctr-build-x-');
+const { ctx } = bf;
+const build = bf.build.bind(bf);
 
 /** The JSON lines of a raw POST /build answer. */
 function lines(body: string): Array<Record<string, unknown>> {
@@ -38,19 +26,6 @@ function lines(body: string): Array<Record<string, unknown>> {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
-
-beforeAll(async () => {
-  process.env.DOCKER_BUILDKIT = '0';
-  fx = await dockerFixture();
-  const t = await fx.d.docker(['tag', fx.ref, 'busybox:latest']);
-  expect(t.code, t.stderr).toBe(0);
-  work = mkdtempSync(path.join(os.tmpdir(), 'tsctr-build-x-'));
-}, 120_000);
-
-afterAll(async () => {
-  await fx?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 describe('docker build: BuildKit-like features on the classic builder', () => {
   it('runs heredocs (RUN and COPY) and ignores # syntax=', async () => {
@@ -73,7 +48,7 @@ describe('docker build: BuildKit-like features on the classic builder', () => {
     });
     const r = await build(['-t', 'heredoc', dir]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    const run = await fx.d.docker([
+    const run = await bf.fx.d.docker([
       'run',
       '--rm',
       'heredoc',
@@ -98,17 +73,17 @@ describe('docker build: BuildKit-like features on the classic builder', () => {
     writeFileSync(path.join(dir, 'Dockerfile'), df('second'));
     const b = await build(['-t', 'cm', dir]);
     expect(b.code, b.stderr + b.stdout).toBe(0);
-    const run = await fx.d.docker(['run', '--rm', 'cm', 'cat', '/seen.txt', '/bound.txt']);
+    const run = await bf.fx.d.docker(['run', '--rm', 'cm', 'cat', '/seen.txt', '/bound.txt']);
     expect(run.stdout).toBe('first\nsecond\nbound\n');
     // The cache directory is not part of the image.
-    expect((await fx.d.docker(['run', '--rm', 'cm', 'ls', '/cache'])).stdout).toBe('');
+    expect((await bf.fx.d.docker(['run', '--rm', 'cm', 'ls', '/cache'])).stdout).toBe('');
     // A changed bound file busts the cache of that step.
     writeFileSync(path.join(dir, 'data/v.txt'), 'changed\n');
     const c = await build(['-t', 'cm', dir]);
     expect(c.code).toBe(0);
-    expect((await fx.d.docker(['run', '--rm', 'cm', 'cat', '/bound.txt'])).stdout).toBe('changed\n');
+    expect((await bf.fx.d.docker(['run', '--rm', 'cm', 'cat', '/bound.txt'])).stdout).toBe('changed\n');
     // docker builder prune drops the cache directories and says how much space that gave back.
-    const prune = await fx.d.docker(['builder', 'prune', '-f']);
+    const prune = await bf.fx.d.docker(['builder', 'prune', '-f']);
     expect(prune.code, prune.stderr).toBe(0);
     expect(prune.stdout).toMatch(/Total reclaimed space: [1-9][0-9.]*k?B/);
   }, 180_000);
@@ -137,7 +112,7 @@ describe('docker build: parallel stages', () => {
     expect(r.stdout.match(/"aux"|Successfully built/g)?.length).toBe(1);
     // One after the other: 8 s of sleeps plus the steps' own time; side by side about 4 s plus it.
     expect(ms).toBeLessThan(7800);
-    expect((await fx.d.docker(['run', '--rm', 'par'])).stdout).toBe('a\nb\n');
+    expect((await bf.fx.d.docker(['run', '--rm', 'par'])).stdout).toBe('a\nb\n');
   }, 120_000);
 });
 
@@ -145,7 +120,7 @@ describe('docker build: cancellation and bad input', () => {
   it('a client that goes away stops the RUN step and leaves no container', async () => {
     const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
     const child: ChildProcess = spawn('docker', ['build', '-t', 'cancelled', dir], {
-      env: { ...process.env, ...fx.d.env },
+      env: { ...process.env, ...bf.fx.d.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -159,16 +134,16 @@ describe('docker build: cancellation and bad input', () => {
         }
       });
     });
-    const ps1 = await fx.d.docker(['ps', '-q']);
+    const ps1 = await bf.fx.d.docker(['ps', '-q']);
     expect(ps1.stdout.trim()).not.toBe('');
     child.kill('SIGINT');
     let left = 'x';
     for (let i = 0; i < 100 && left !== ''; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      left = (await fx.d.docker(['ps', '-aq'])).stdout.trim();
+      left = (await bf.fx.d.docker(['ps', '-aq'])).stdout.trim();
     }
     expect(left).toBe('');
-    expect((await fx.d.docker(['image', 'inspect', 'cancelled'])).code).not.toBe(0);
+    expect((await bf.fx.d.docker(['image', 'inspect', 'cancelled'])).code).not.toBe(0);
   }, 120_000);
 
   it('refuses COPY outside the context, missing FROM, unknown instructions and empty Dockerfiles as dockerd', async () => {
@@ -189,7 +164,7 @@ describe('docker build: cancellation and bad input', () => {
     const empty = await build([ctx({ Dockerfile: '' })]);
     expect(empty.code).not.toBe(0);
     expect(empty.stderr).toContain('the Dockerfile (Dockerfile) cannot be empty');
-    const squash = await fx.d.request('POST', '/v1.41/build?squash=1');
+    const squash = await bf.fx.d.request('POST', '/v1.41/build?squash=1');
     expect(squash.status).toBe(400);
     expect(squash.body).toContain('squash is only supported with experimental mode');
   }, 120_000);
@@ -201,7 +176,7 @@ describe('docker build: cancellation and bad input', () => {
       { name: 'Dockerfile', data: 'FROM busybox\nCOPY . /ctx/\n' },
       { name: `../../../../../../..${victim}`, data: 'evil' },
     ]);
-    const r1 = await fx.d.request('POST', '/v1.41/build', dotdot, { 'Content-Type': 'application/x-tar' });
+    const r1 = await bf.fx.d.request('POST', '/v1.41/build', dotdot, { 'Content-Type': 'application/x-tar' });
     expect(r1.status).toBe(400);
     expect(existsSync(victim)).toBe(false);
     const symlinked = await tarOf([
@@ -209,7 +184,7 @@ describe('docker build: cancellation and bad input', () => {
       { name: 'l', type: 'symlink', linkname: os.tmpdir() },
       { name: `l/tsctr-evil-${tag}`, data: 'evil' },
     ]);
-    const r2 = await fx.d.request('POST', '/v1.41/build?t=sym', symlinked, {
+    const r2 = await bf.fx.d.request('POST', '/v1.41/build?t=sym', symlinked, {
       'Content-Type': 'application/x-tar',
     });
     expect(existsSync(victim)).toBe(false);
@@ -222,7 +197,7 @@ describe('docker build: cancellation and bad input', () => {
       { name: 'Dockerfile', data: 'FROM busybox\nCOPY f /f\n' },
       { name: 'f', data: 'compressed\n' },
     ]);
-    const tmp = path.join(work, 'ctx.tar');
+    const tmp = path.join(bf.work, 'ctx.tar');
     writeFileSync(tmp, tar);
     const bodies: Array<[string, Buffer]> = [
       ['gzip', gzipSync(tar)],
@@ -230,13 +205,13 @@ describe('docker build: cancellation and bad input', () => {
       ['xz', execFileSync('xz', ['-c', tmp])],
     ];
     for (const [name, body] of bodies) {
-      const r = await fx.d.request('POST', `/v1.41/build?t=comp-${name}`, body, {
+      const r = await bf.fx.d.request('POST', `/v1.41/build?t=comp-${name}`, body, {
         'Content-Type': 'application/x-tar',
       });
       expect(r.status, r.body).toBe(200);
       expect(r.body).toContain(`Successfully tagged comp-${name}:latest`);
     }
-    const alone = await fx.d.request(
+    const alone = await bf.fx.d.request(
       'POST',
       '/v1.41/build?t=alone',
       gzipSync('FROM busybox\nRUN echo alone\n'),
@@ -258,7 +233,7 @@ describe('docker build: cancellation and bad input', () => {
       const dir = ctx({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/file.txt /dl/\n` });
       const a = await build(['-t', 'addurl', dir]);
       expect(a.code, a.stderr + a.stdout).toBe(0);
-      expect((await fx.d.docker(['run', '--rm', 'addurl', 'cat', '/dl/file.txt'])).stdout).toBe(
+      expect((await bf.fx.d.docker(['run', '--rm', 'addurl', 'cat', '/dl/file.txt'])).stdout).toBe(
         'downloaded\n',
       );
       const missing = await build([
@@ -266,18 +241,18 @@ describe('docker build: cancellation and bad input', () => {
       ]);
       expect(missing.code).not.toBe(0);
       expect(missing.stderr).toContain('404');
-      const remote = await fx.d.request(
+      const remote = await bf.fx.d.request(
         'POST',
         `/v1.41/build?t=remote&remote=${encodeURIComponent(`http://127.0.0.1:${port}/ctx.tar`)}`,
       );
       expect(remote.status, remote.body).toBe(200);
       expect(remote.body).toContain('Successfully tagged remote:latest');
-      const git = await fx.d.request(
+      const git = await bf.fx.d.request(
         'POST',
         `/v1.41/build?remote=${encodeURIComponent('git://127.0.0.1/x.git')}`,
       );
       expect(git.status).toBe(400);
-      const plat = await fx.d.request('POST', '/v1.41/build?platform=linux/s390x');
+      const plat = await bf.fx.d.request('POST', '/v1.41/build?platform=linux/s390x');
       expect(plat.status).toBe(400);
     } finally {
       server.close();
@@ -299,7 +274,7 @@ describe('docker build: cancellation and bad input', () => {
 describe('docker build from docker-py and compose', () => {
   it("docker-py's images.build: path, fileobj, custom context, buildargs, labels, target, extra_hosts", async () => {
     const r = await run('python3', [path.join(REPO, 'integration/clients/dockerpy_build.py')], {
-      env: fx.d.env,
+      env: bf.fx.d.env,
       timeoutMs: 120_000,
     });
     expect(r.code, r.stderr).toBe(0);
@@ -335,7 +310,7 @@ describe('docker build from docker-py and compose', () => {
         'docker-compose',
         ['--ansi', 'never', '-p', 'bproj', '-f', path.join(p, 'docker-compose.yml'), ...args],
         {
-          env: { ...fx.d.env, ...extra },
+          env: { ...bf.fx.d.env, ...extra },
           timeoutMs: 120_000,
         },
       );
@@ -343,7 +318,7 @@ describe('docker build from docker-py and compose', () => {
       const up = await compose(['up', '--build', '--no-color'], { DOCKER_BUILDKIT: '0' });
       expect(up.code, up.stderr + up.stdout).toBe(0);
       expect(up.stdout).toContain('v=2');
-      const img = await fx.d.docker([
+      const img = await bf.fx.d.docker([
         'image',
         'inspect',
         '--format',

@@ -1,27 +1,13 @@
 // docker build through the classic builder (POST /build), driven by the real docker CLI 28
 // (DOCKER_BUILDKIT=0), against tsctr-dockerd on a real tsctrd.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DockerFixture, dockerFixture } from './dockerd-harness.js';
-import type { RunResult } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useBuildFixture } from './dockerd-build-fixture.js';
 
-let fx: DockerFixture;
-let work: string;
-
-function ctx(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(work, 'ctx-'));
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), content);
-  }
-  return dir;
-}
-
-function build(args: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> {
-  return fx.d.docker(['build', ...args], { ...opts, timeoutMs: 120_000 });
-}
+const bf = useBuildFixture('tsctr-build-');
+const { ctx } = bf;
+const build = bf.build.bind(bf);
 
 interface ImageInspect {
   Id: string;
@@ -44,23 +30,10 @@ interface ImageInspect {
 }
 
 async function inspect(ref: string): Promise<ImageInspect> {
-  const r = await fx.d.docker(['image', 'inspect', ref]);
+  const r = await bf.fx.d.docker(['image', 'inspect', ref]);
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as ImageInspect[])[0];
 }
-
-beforeAll(async () => {
-  process.env.DOCKER_BUILDKIT = '0';
-  fx = await dockerFixture();
-  const t = await fx.d.docker(['tag', fx.ref, 'busybox:latest']);
-  expect(t.code, t.stderr).toBe(0);
-  work = mkdtempSync(path.join(os.tmpdir(), 'tsctr-build-'));
-}, 120_000);
-
-afterAll(async () => {
-  await fx?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 describe('docker build (classic builder)', () => {
   it('builds FROM/RUN/COPY/ENV/CMD with the docker CLI, and the image runs', async () => {
@@ -83,21 +56,21 @@ describe('docker build (classic builder)', () => {
     );
     expect(r.stdout).toMatch(/Removing intermediate container [0-9a-f]{12}\n ---> [0-9a-f]{12}\n/);
     expect(r.stdout).toMatch(/Successfully built [0-9a-f]{12}\nSuccessfully tagged b1:latest\n/);
-    const run = await fx.d.docker(['run', '--rm', 'b1']);
+    const run = await bf.fx.d.docker(['run', '--rm', 'b1']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('hi there\nhello from run\n');
     const img = await inspect('b1');
     expect(img.Config.Env).toContain('GREETING=hello');
     expect(img.Config.WorkingDir).toBe('/app');
     expect(img.Config.Cmd).toEqual(['cat', '/app/hello.txt', '/app/run.txt']);
-    const h = await fx.d.docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'b1']);
+    const h = await bf.fx.d.docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'b1']);
     expect(h.stdout.split('\n')[0]).toBe(
       'CMD ["cat" "/app/hello.txt" "/app/run.txt"]'.replace(/^/, '/bin/sh -c #(nop)  '),
     );
     expect(h.stdout).toContain('/bin/sh -c echo "$GREETING from run" > run.txt && echo to-stderr >&2');
     expect(h.stdout).toMatch(/\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \/app\/ /);
     // Every step of a local build names its image in the history, as dockerd's does.
-    const ids = await fx.d.docker(['history', '--format', '{{.ID}}', 'b1']);
+    const ids = await bf.fx.d.docker(['history', '--format', '{{.ID}}', 'b1']);
     expect(
       ids.stdout
         .split('\n')
@@ -134,14 +107,14 @@ describe('docker build (classic builder)', () => {
     expect(bust.code, bust.stderr).toBe(0);
     expect(bust.stdout).not.toContain('Using cache');
     expect((await inspect('cache1')).Id).not.toBe(id1);
-    const run = await fx.d.docker(['run', '--rm', 'cache1', 'cat', '/b.txt']);
+    const run = await bf.fx.d.docker(['run', '--rm', 'cache1', 'cat', '/b.txt']);
     expect(run.stdout).toBe('two\n');
     const nocache = await build(['--no-cache', '-t', 'cache1', dir]);
     expect(nocache.code, nocache.stderr + nocache.stdout).toBe(0);
     expect(nocache.stdout).not.toContain('Using cache');
     // The cache survives a daemon restart.
-    await fx.d.stop();
-    await fx.d.start();
+    await bf.fx.d.stop();
+    await bf.fx.d.start();
     const after = await build(['-t', 'cache2', dir]);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout.match(/ ---> Using cache\n/g)?.length).toBe(4);
@@ -155,14 +128,14 @@ describe('docker build (classic builder)', () => {
     expect(r.stdout).toContain('before\n');
     expect(r.stderr).toContain("The command '/bin/sh -c echo before && exit 3' returned a non-zero code: 3");
     const ok = ctx({ Dockerfile: 'FROM busybox\nRUN echo quiet-output\n' });
-    const q = await build(['-q', '--iidfile', path.join(work, 'iid'), ok]);
+    const q = await build(['-q', '--iidfile', path.join(bf.work, 'iid'), ok]);
     expect(q.code, q.stderr).toBe(0);
     expect(q.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     // With -q the CLI takes the ID from the stream line, newline included (as with dockerd).
-    expect(readFileSync(path.join(work, 'iid'), 'utf8').trim()).toBe(q.stdout.trim());
-    const aux = await build(['--iidfile', path.join(work, 'iid2'), '-t', 'iid2', ok]);
+    expect(readFileSync(path.join(bf.work, 'iid'), 'utf8').trim()).toBe(q.stdout.trim());
+    const aux = await build(['--iidfile', path.join(bf.work, 'iid2'), '-t', 'iid2', ok]);
     expect(aux.code, aux.stderr).toBe(0);
-    expect(readFileSync(path.join(work, 'iid2'), 'utf8')).toBe((await inspect('iid2')).Id);
+    expect(readFileSync(path.join(bf.work, 'iid2'), 'utf8')).toBe((await inspect('iid2')).Id);
   }, 180_000);
 
   it('applies .dockerignore with **, ! and directories', async () => {
@@ -177,7 +150,7 @@ describe('docker build (classic builder)', () => {
     });
     const r = await build(['-t', 'ign', dir]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    const run = await fx.d.docker(['run', '--rm', 'ign']);
+    const run = await bf.fx.d.docker(['run', '--rm', 'ign']);
     expect(run.stdout.split('\n').filter(Boolean)).toEqual([
       '.',
       // As with dockerd: .dockerignore stays in the context unless it names itself.
@@ -209,11 +182,13 @@ describe('docker build (classic builder)', () => {
     expect(t.code, t.stderr + t.stdout).toBe(0);
     expect(t.stdout).not.toContain('unused');
     expect(t.stdout).toContain('Step 1/8 : ARG BASE=busybox');
-    const run = await fx.d.docker(['run', '--rm', 'ms:build', 'cat', '/built.txt']);
+    const run = await bf.fx.d.docker(['run', '--rm', 'ms:build', 'cat', '/built.txt']);
     expect(run.stdout).toBe('deps\ndeps\n');
     const full = await build(['-t', 'ms:final', dir]);
     expect(full.code, full.stderr).toBe(0);
-    expect((await fx.d.docker(['run', '--rm', 'ms:final', 'cat', '/final.txt'])).stdout).toBe('deps\ndeps\n');
+    expect((await bf.fx.d.docker(['run', '--rm', 'ms:final', 'cat', '/final.txt'])).stdout).toBe(
+      'deps\ndeps\n',
+    );
     const bad = await build(['--target', 'nope', dir]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('failed to reach build target nope in Dockerfile');
@@ -223,13 +198,13 @@ describe('docker build (classic builder)', () => {
     const dir = ctx({ 'sub/Dockerfile.x': 'FROM busybox\nCOPY f.txt /f.txt\n', 'f.txt': 'f\n' });
     const sub = await build(['-f', path.join(dir, 'sub/Dockerfile.x'), '-t', 'fsub', dir]);
     expect(sub.code, sub.stderr).toBe(0);
-    expect((await fx.d.docker(['run', '--rm', 'fsub', 'cat', '/f.txt'])).stdout).toBe('f\n');
+    expect((await bf.fx.d.docker(['run', '--rm', 'fsub', 'cat', '/f.txt'])).stdout).toBe('f\n');
     const dash = await build(['-f', '-', '-t', 'fdash', dir], { input: 'FROM busybox\nCOPY f.txt /g.txt\n' });
     expect(dash.code, dash.stderr).toBe(0);
-    expect((await fx.d.docker(['run', '--rm', 'fdash', 'cat', '/g.txt'])).stdout).toBe('f\n');
+    expect((await bf.fx.d.docker(['run', '--rm', 'fdash', 'cat', '/g.txt'])).stdout).toBe('f\n');
     const stdin = await build(['-t', 'fstdin', '-'], { input: 'FROM busybox\nRUN echo stdin > /s.txt\n' });
     expect(stdin.code, stdin.stderr).toBe(0);
-    expect((await fx.d.docker(['run', '--rm', 'fstdin', 'cat', '/s.txt'])).stdout).toBe('stdin\n');
+    expect((await bf.fx.d.docker(['run', '--rm', 'fstdin', 'cat', '/s.txt'])).stdout).toBe('stdin\n');
   }, 180_000);
 
   it('applies every instruction as dockerd does (inspect fields, ONBUILD in a child, ARG rules)', async () => {
@@ -262,7 +237,7 @@ describe('docker build (classic builder)', () => {
       'files/a.txt': 'file a\n',
     });
     // A local tar for ADD (extracted, not copied).
-    const tarDir = mkdtempSync(path.join(work, 'tar-'));
+    const tarDir = mkdtempSync(path.join(bf.work, 'tar-'));
     writeFileSync(path.join(tarDir, 'inner.txt'), 'from the tar\n');
     const { execFileSync } = await import('node:child_process');
     execFileSync('tar', ['-cf', path.join(dir, 'layer.tar'), '-C', tarDir, 'inner.txt']);
@@ -305,10 +280,10 @@ describe('docker build (classic builder)', () => {
     ]);
     expect(img.Parent).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(r.stdout).toContain('1000\n');
-    const run = await fx.d.docker(['run', '--rm', 'every']);
+    const run = await bf.fx.d.docker(['run', '--rm', 'every']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('hello cli dflt set\nhttp://127.0.0.1:9\nfile a\nfrom the tar\n');
-    const own = await fx.d.docker([
+    const own = await bf.fx.d.docker([
       'run',
       '--rm',
       '--entrypoint',
@@ -320,7 +295,7 @@ describe('docker build (classic builder)', () => {
     ]);
     expect(own.stdout).toBe('1000:1000\n');
     // The proxy arg is not in the history; the declared build arg is (moby's |N prefix).
-    const h = await fx.d.docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'every']);
+    const h = await bf.fx.d.docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'every']);
     expect(h.stdout).toContain('|2 FROM_CLI=cli GREETING=hello /bin/sh -c echo');
     expect(h.stdout).not.toContain('127.0.0.1:9');
     expect(h.stdout).toContain('/bin/sh -c #(nop)  ENV APP_HOME=/srv STAGE=two words');
@@ -339,23 +314,23 @@ describe('docker build (classic builder)', () => {
     const r = await build(['--no-cache', dir]);
     expect(r.code, r.stderr).toBe(0);
     const id = /Successfully built ([0-9a-f]{12})/.exec(r.stdout)![1];
-    const list = await fx.d.docker(['images', '--format', '{{.ID}} {{.Repository}}']);
+    const list = await bf.fx.d.docker(['images', '--format', '{{.ID}} {{.Repository}}']);
     expect(list.stdout).toContain(`${id} <none>`);
-    const all = await fx.d.docker(['images', '-a', '-q']);
+    const all = await bf.fx.d.docker(['images', '-a', '-q']);
     expect(all.stdout.split('\n').filter(Boolean).length).toBeGreaterThan(
       list.stdout.split('\n').filter(Boolean).length,
     );
-    const prune = await fx.d.docker(['image', 'prune', '-f']);
+    const prune = await bf.fx.d.docker(['image', 'prune', '-f']);
     expect(prune.code, prune.stderr).toBe(0);
     expect(prune.stdout).toContain(`deleted: sha256:${id}`);
     expect(prune.stdout.match(/deleted: sha256:/g)?.length).toBeGreaterThanOrEqual(2);
-    expect((await fx.d.docker(['image', 'inspect', id])).code).not.toBe(0);
+    expect((await bf.fx.d.docker(['image', 'inspect', id])).code).not.toBe(0);
     const t = await build(['--no-cache', '-t', 'gone:1', dir]);
     expect(t.code).toBe(0);
-    const rmi = await fx.d.docker(['rmi', 'gone:1']);
+    const rmi = await bf.fx.d.docker(['rmi', 'gone:1']);
     expect(rmi.code, rmi.stderr).toBe(0);
     expect(rmi.stdout).toContain('Deleted: sha256:');
-    expect((await fx.d.docker(['images', '--format', '{{.Repository}}'])).stdout).not.toContain('<none>');
+    expect((await bf.fx.d.docker(['images', '--format', '{{.Repository}}'])).stdout).not.toContain('<none>');
   }, 180_000);
 
   it('runs RUN on the default bridge (or --network), applies resource options, and keeps rm/forcerm semantics', async () => {
@@ -368,26 +343,26 @@ describe('docker build (classic builder)', () => {
     });
     const r = await build(['--shm-size', '32m', '-t', 'netb', dir]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect((await fx.d.docker(['run', '--rm', 'netb', 'cat', '/net.txt'])).stdout).toBe('1\n');
-    expect((await fx.d.docker(['run', '--rm', 'netb', 'cat', '/shm.txt'])).stdout).toMatch(/\s32768\s/);
+    expect((await bf.fx.d.docker(['run', '--rm', 'netb', 'cat', '/net.txt'])).stdout).toBe('1\n');
+    expect((await bf.fx.d.docker(['run', '--rm', 'netb', 'cat', '/shm.txt'])).stdout).toMatch(/\s32768\s/);
     const none = await build(['--network', 'none', '--no-cache', '-t', 'netn', dir]);
     expect(none.code, none.stderr).toBe(0);
-    expect((await fx.d.docker(['run', '--rm', 'netn', 'cat', '/net.txt'])).stdout).toBe('none\n');
+    expect((await bf.fx.d.docker(['run', '--rm', 'netn', 'cat', '/net.txt'])).stdout).toBe('none\n');
     // --rm=false keeps the step containers; a failed step keeps its container unless --force-rm.
     // (The failing-RUN test above left its step container, as dockerd does without --force-rm.)
-    await fx.d.docker(['container', 'prune', '-f']);
-    expect((await fx.d.docker(['ps', '-aq'])).stdout.trim()).toBe('');
+    await bf.fx.d.docker(['container', 'prune', '-f']);
+    expect((await bf.fx.d.docker(['ps', '-aq'])).stdout.trim()).toBe('');
     const keep = await build(['--rm=false', '--no-cache', dir]);
     expect(keep.code).toBe(0);
     expect(keep.stdout).not.toContain('Removing intermediate container');
-    expect((await fx.d.docker(['ps', '-aq'])).stdout.trim().split('\n').length).toBe(2);
-    await fx.d.docker(['container', 'prune', '-f']);
+    expect((await bf.fx.d.docker(['ps', '-aq'])).stdout.trim().split('\n').length).toBe(2);
+    await bf.fx.d.docker(['container', 'prune', '-f']);
     const failing = ctx({ Dockerfile: 'FROM busybox\nRUN false\n' });
     expect((await build([failing])).code).toBe(1);
-    expect((await fx.d.docker(['ps', '-aq'])).stdout.trim().split('\n').length).toBe(1);
-    await fx.d.docker(['container', 'prune', '-f']);
+    expect((await bf.fx.d.docker(['ps', '-aq'])).stdout.trim().split('\n').length).toBe(1);
+    await bf.fx.d.docker(['container', 'prune', '-f']);
     expect((await build(['--force-rm', failing])).code).toBe(1);
-    expect((await fx.d.docker(['ps', '-aq'])).stdout.trim()).toBe('');
+    expect((await bf.fx.d.docker(['ps', '-aq'])).stdout.trim()).toBe('');
   }, 180_000);
 
   it('streams a 100 MiB context without holding it in memory', async () => {
@@ -400,7 +375,7 @@ describe('docker build (classic builder)', () => {
       writeSync(fd, chunk);
     }
     closeSync(fd);
-    const pid = fx.d.proc!.pid!;
+    const pid = bf.fx.d.proc!.pid!;
     const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
     const base = hwm();
     const r = await build(['-t', 'big', dir]);
@@ -410,6 +385,6 @@ describe('docker build (classic builder)', () => {
     const grew = hwm() - base;
     // (garbage not yet collected counts too: buffering the context would add at least 100 MiB).
     expect(grew).toBeLessThan(80 * 1024 * 1024);
-    await fx.d.docker(['rmi', 'big']);
+    await bf.fx.d.docker(['rmi', 'big']);
   }, 240_000);
 });
