@@ -1,6 +1,7 @@
 // The OCI runtime spec (runtime-spec v1.0.2, `config.json`) as TypeScript types: the Linux parts a container
 // engine needs. Field names are the JSON names. A field that Go marks `omitempty` is optional here, and code that
 // builds a spec leaves it out (never `undefined` on purpose in output, never empty) so the JSON equals Go's.
+import type { LinuxSeccomp } from '../../pkg/seccomp/types.js';
 
 /** The version containerd 1.6 writes (runtime-spec v1.0.2 on its development branch). */
 export const OCI_VERSION = '1.0.2-dev';
@@ -191,47 +192,11 @@ export interface LinuxDevice {
   gid?: number;
 }
 
-export type LinuxSeccompAction =
-  | 'SCMP_ACT_KILL'
-  | 'SCMP_ACT_KILL_PROCESS'
-  | 'SCMP_ACT_KILL_THREAD'
-  | 'SCMP_ACT_TRAP'
-  | 'SCMP_ACT_ERRNO'
-  | 'SCMP_ACT_TRACE'
-  | 'SCMP_ACT_ALLOW'
-  | 'SCMP_ACT_LOG'
-  | 'SCMP_ACT_NOTIFY';
-
-export type LinuxSeccompOperator =
-  | 'SCMP_CMP_NE'
-  | 'SCMP_CMP_LT'
-  | 'SCMP_CMP_LE'
-  | 'SCMP_CMP_EQ'
-  | 'SCMP_CMP_GE'
-  | 'SCMP_CMP_GT'
-  | 'SCMP_CMP_MASKED_EQ';
-
-export interface LinuxSeccomp {
-  defaultAction: LinuxSeccompAction;
-  defaultErrnoRet?: number;
-  /** e.g. `SCMP_ARCH_X86_64` */
-  architectures?: string[];
-  flags?: string[];
-  listenerPath?: string;
-  listenerMetadata?: string;
-  syscalls?: LinuxSyscall[];
-}
-
-export interface LinuxSyscall {
-  names: string[];
-  action: LinuxSeccompAction;
-  errnoRet?: number;
-  args?: LinuxSeccompArg[];
-}
-
-export interface LinuxSeccompArg {
-  index: number;
-  value: number;
-  valueTwo?: number;
-  op: LinuxSeccompOperator;
-}
+// The seccomp shapes are pkg/seccomp's (the profile code there builds them).
+export type {
+  LinuxSeccomp,
+  LinuxSyscall,
+  SeccompAction as LinuxSeccompAction,
+  SeccompArg as LinuxSeccompArg,
+  SeccompOperator as LinuxSeccompOperator,
+} from '../../pkg/seccomp/types.js';
