@@ -99,6 +99,10 @@ describe('the Docker core over the client', () => {
     const rec = record('web');
     await startContainer(e, rec);
     expect(rec.State).toMatchObject({ Status: 'running', Running: true });
+    // The exit code is on disk before the task that holds it is deleted (a kill in between must not
+    // leave a running record whose task is gone: restore would report 255).
+    let onDiskAtDelete: unknown;
+    fake.beforeTaskDelete = (id) => (onDiskAtDelete = e.store.load().find((r) => r.Id === id)?.State);
     expect(rec.State.Pid).toBe(fake.tasks.get(rec.Id)!.pid);
     const exited = new Promise<number>((r) => e.runtime(rec.Id).emitter.once('exit', r));
     fake.exit(rec.Id, 3);
@@ -111,6 +115,7 @@ describe('the Docker core over the client', () => {
     expect(line).toMatchObject({ log: `run of ${rec.Id}\n`, stream: 'stdout' });
     // The task was deleted once its exit was recorded.
     expect(fake.tasks.has(rec.Id)).toBe(false);
+    expect(onDiskAtDelete).toMatchObject({ Status: 'exited', Running: false, ExitCode: 3 });
   });
 
   it('applies on-failure:2 once per exit, and never after a clean exit or a stop', async () => {

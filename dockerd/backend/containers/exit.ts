@@ -53,14 +53,15 @@ export async function handleExit(
     run.close();
     rt.run = undefined;
   }
-  // With --rm the removal deletes the task, off the path of the client waiting for `removed`.
-  const d = rec.HostConfig.AutoRemove
-    ? undefined
-    : await e.c
-        .task(rec.Id)
-        .delete()
-        .catch(() => undefined);
-  const code = d && d.exitStatus !== undefined && status === 255 && !exitedAt ? d.exitStatus : status;
+  // An exit that came without its status (a shim gone): the task's own record may have it.
+  let code = status;
+  if (status === 255 && !exitedAt) {
+    const st = await e.c
+      .task(rec.Id)
+      .get()
+      .catch(() => undefined);
+    if (st && st.exitStatus !== undefined) code = st.exitStatus;
+  }
   rec.State = {
     ...rec.State,
     Status: 'exited',
@@ -72,7 +73,15 @@ export async function handleExit(
     FinishedAt: exitedAt ? nanosToRfc3339(exitedAt.seconds, exitedAt.nanos) : new Date().toISOString(),
   };
   const ranMs = Date.now() - Date.parse(rec.State.StartedAt);
+  // The exit code is on disk before the task that holds it goes: killed in between, restore finds a
+  // stopped record and a leftover task (which it deletes), never a running record without its task.
   e.store.save(rec);
+  // With --rm the removal deletes the task, off the path of the client waiting for `removed`.
+  if (!rec.HostConfig.AutoRemove)
+    await e.c
+      .task(rec.Id)
+      .delete()
+      .catch(() => undefined);
   // As dockerd's Cleanup before SetStopped: the network is released before stop/wait/rm -f hear of the
   // exit, so `docker stop a && docker run -p <a's port>` finds the port free. A new start or a removal
   // waits for these hooks too.

@@ -7,6 +7,7 @@ import { isNotFound } from '../../../api/errdefs.js';
 import { dropOrphanLeases } from '../../../client/images/owned-leases.js';
 import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
+import { clearCommitPause, commitPaused } from '../images/commit-pause.js';
 import { RunIO, makeFifos } from '../run-io.js';
 import type { ContainerRecord } from '../types.js';
 import { handleExit, watchExit } from './exit.js';
@@ -29,6 +30,14 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
     proc = await e.c.task(rec.Id).get();
   } catch (err) {
     if (!isNotFound(err)) throw err;
+  }
+  // A commit cut short left the task paused: it is resumed, not reported as a user's pause.
+  if (commitPaused(e, rec.Id)) {
+    if (proc?.status === Status.PAUSED) {
+      await e.c.task(rec.Id).resume();
+      proc = await e.c.task(rec.Id).get();
+    }
+    clearCommitPause(e, rec.Id);
   }
   const rt = e.runtime(rec.Id);
   const alive =

@@ -9,6 +9,7 @@ import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerConfig, ContainerRecord } from '../types.js';
+import { clearCommitPause, commitPaused, markCommitPause, resumeAfterCommit } from './commit-pause.js';
 import { applyChanges } from './import.js';
 import { storeImage, withLease } from './store-image.js';
 
@@ -31,10 +32,12 @@ export interface CommitOptions {
  */
 async function pauseIfRunning(e: Engine, id: string): Promise<boolean> {
   const task = e.c.task(id);
+  markCommitPause(e, id);
   try {
     await task.pause();
     return true;
   } catch (err) {
+    clearCommitPause(e, id);
     const state = await task.get().catch(() => undefined);
     if (state?.status === Status.RUNNING || state?.status === Status.PAUSING) throw err;
     return false;
@@ -56,11 +59,7 @@ export async function commitContainer(e: Engine, rec: ContainerRecord, o: Commit
     return await withLease(e.c, async (c) => {
       const mounts = await c.snapshotter().mounts(rec.Id);
       const layer = await diffMounts(c, [], mounts, { mediaType: LAYER_TAR });
-      if (pause)
-        await e.c
-          .task(rec.Id)
-          .resume()
-          .catch(() => undefined);
+      if (pause) await resumeAfterCommit(e, rec.Id);
       const pc = parent.config;
       const created = new Date().toISOString();
       const cfg = { ...rec.Config, ...(o.config ?? {}), ...applyChanges(o.changes) };
@@ -102,10 +101,6 @@ export async function commitContainer(e: Engine, rec: ContainerRecord, o: Commit
       return id;
     });
   } finally {
-    if (pause)
-      await e.c
-        .task(rec.Id)
-        .resume()
-        .catch(() => undefined);
+    if (pause && commitPaused(e, rec.Id)) await resumeAfterCommit(e, rec.Id);
   }
 }

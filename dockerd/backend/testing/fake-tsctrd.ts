@@ -24,6 +24,8 @@ export class FakeTsctrd {
   readonly containers = new Set<string>();
   /** Make the next task create fail with this message (as runc's would). */
   failNextCreate: string | undefined;
+  /** Called when a task is about to be deleted (a test looks at what was recorded by then). */
+  beforeTaskDelete: ((id: string) => void) | undefined;
   private nextPid = 1000;
   readonly server: FakeServer;
 
@@ -77,6 +79,7 @@ export class FakeTsctrd {
           },
           delete: (r: Req) => {
             const t = task(r);
+            this.beforeTaskDelete?.(String(r.containerId));
             if (t.status === Status.RUNNING)
               throw new StatusError(status.FAILED_PRECONDITION, 'task must be stopped before deletion');
             this.tasks.delete(String(r.containerId));

@@ -1,0 +1,56 @@
+// A commit pauses the container's task while its snapshot is diffed. The pause is marked on disk
+// (under the exec root) before it is made, so that a resume which cannot happen at once — tsctrd away
+// mid-commit, or this daemon killed — still happens: retried here in the background, and at restore.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Status } from '../../../api/gen/containerd/types/task/task.js';
+import type { Engine } from '../engine.js';
+
+const RETRY_MS = 500;
+const GIVE_UP_MS = 120_000;
+
+function marker(e: Engine, id: string): string {
+  return path.join(e.opts.execRoot, 'commit-paused', id);
+}
+
+/** Records that a commit is about to pause `id`. */
+export function markCommitPause(e: Engine, id: string): void {
+  mkdirSync(path.dirname(marker(e, id)), { recursive: true });
+  writeFileSync(marker(e, id), '');
+}
+
+/** Whether a commit paused `id` and did not resume it. */
+export function commitPaused(e: Engine, id: string): boolean {
+  return existsSync(marker(e, id));
+}
+
+export function clearCommitPause(e: Engine, id: string): void {
+  rmSync(marker(e, id), { force: true });
+}
+
+/** Resumes a task a commit paused; keeps trying in the background while tsctrd cannot be reached. */
+export async function resumeAfterCommit(e: Engine, id: string): Promise<void> {
+  const task = e.c.task(id);
+  const tryOnce = async (): Promise<boolean> => {
+    try {
+      await task.resume();
+      return true;
+    } catch {
+      const state = await task.get().catch(() => undefined);
+      if (state === undefined) return false; // tsctrd away (or the task is gone): ask again later
+      return state.status !== Status.PAUSED && state.status !== Status.PAUSING;
+    }
+  };
+  if (await tryOnce()) return clearCommitPause(e, id);
+  const until = Date.now() + GIVE_UP_MS;
+  const again = async (): Promise<void> => {
+    if (!commitPaused(e, id)) return; // restore (or a user's unpause) took it over
+    if ((await tryOnce()) || Date.now() > until) {
+      if (Date.now() > until) e.log.warn({ container: id }, 'could not resume after an interrupted commit');
+      clearCommitPause(e, id);
+      return;
+    }
+    setTimeout(() => void again(), RETRY_MS).unref();
+  };
+  setTimeout(() => void again(), RETRY_MS).unref();
+}
