@@ -76,16 +76,18 @@ export async function handleExit(
   // The exit code is on disk before the task that holds it goes: killed in between, restore finds a
   // stopped record and a leftover task (which it deletes), never a running record without its task.
   e.store.save(rec);
-  // With --rm the removal deletes the task, off the path of the client waiting for `removed`.
-  if (!rec.HostConfig.AutoRemove)
-    await e.c
-      .task(rec.Id)
-      .delete()
-      .catch(() => undefined);
-  // As dockerd's Cleanup before SetStopped: the network is released before stop/wait/rm -f hear of the
-  // exit, so `docker stop a && docker run -p <a's port>` finds the port free. A new start or a removal
-  // waits for these hooks too.
-  rt.exitHooks = e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
+  // A new start or a removal waits for what follows (set before any await: the record already says
+  // exited). The task goes first — with --rm the removal deletes it, off the path of the client waiting
+  // for `removed`. Then, as dockerd's Cleanup before SetStopped, the network is released before
+  // stop/wait/rm -f hear of the exit, so `docker stop a && docker run -p <a's port>` finds the port free.
+  rt.exitHooks = (async () => {
+    if (!rec.HostConfig.AutoRemove)
+      await e.c
+        .task(rec.Id)
+        .delete()
+        .catch(() => undefined);
+    await e.lifecycle.exited(rec, { code, ranMs, startFailed: false });
+  })();
   await rt.exitHooks;
   e.containerEvent(rec, 'die', { exitCode: String(code) });
   rt.emitter.emit('exit', code);

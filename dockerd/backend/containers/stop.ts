@@ -22,8 +22,10 @@ export function parseSignal(s: string | undefined, fallback: number): number {
 }
 
 function exitOf(e: Engine, rec: ContainerRecord, timeoutMs: number): Promise<boolean> {
-  if (!rec.State.Running) return Promise.resolve(true);
   const rt = e.runtime(rec.Id);
+  // Already recorded as exited: the exit's work (task delete, network release) may still be going on,
+  // and a stop answers only once it is done, as dockerd's does.
+  if (!rec.State.Running) return rt.exitHooks.then(() => true);
   return new Promise((resolve) => {
     const t = setTimeout(() => {
       rt.emitter.off('exit', done);
