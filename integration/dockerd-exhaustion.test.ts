@@ -1,11 +1,17 @@
 // Resource exhaustion at tsctr-dockerd's edge: idle and slowloris connections do not block another
 // client; clients that go away in the middle of a stream (logs -f, events, attach, build, pull) leave
-// no descriptor behind; a container logging as fast as it can does not starve another's logs.
+// no descriptor behind; a container logging as fast as it can does not starve another's logs; a pull
+// onto a full root fails clearly, leaves no corrupt blob, and works once there is room.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
-import { tarOf } from './testimages.js';
+import { type DockerFixture, Dockerd, dockerFixture } from './dockerd-harness.js';
+import { run, Tsctrd } from './harness.js';
+import { pushTestImage, startRegistry } from './registry.js';
+import { buildImage, busyboxEntries, tarOf } from './testimages.js';
 
 let fx: DockerFixture;
 let d: Dockerd;
@@ -147,4 +153,55 @@ describe('tsctr-dockerd under exhaustion', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
     await d.docker(['rm', '-f', noisy.stdout.trim(), quiet.stdout.trim()]);
   }, 90_000);
+});
+
+/** Every file in a blobs/sha256 directory below `dir`, with its name and the sha256 of its content. */
+function blobsUnder(dir: string): Array<{ name: string; sum: string }> {
+  const out: Array<{ name: string; sum: string }> = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && path.basename(d) === 'sha256' && path.basename(path.dirname(d)) === 'blobs')
+        out.push({ name: e.name, sum: createHash('sha256').update(readFileSync(p)).digest('hex') });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('a pull onto a full root', () => {
+  it('fails with a clear error, leaves no corrupt blob, and works after space is freed', async () => {
+    const reg = await startRegistry();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsctr-it-'));
+    const t = new Tsctrd(dir);
+    const d = new Dockerd(t);
+    try {
+      // 24 MiB that do not compress, onto a 16 MiB root.
+      const img = await buildImage([busyboxEntries(), [{ name: 'big', data: randomBytes(24 << 20) }]]);
+      const big = await pushTestImage(reg, 'big:latest', img);
+      mkdirSync(t.root, { recursive: true });
+      const m = await run('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', t.root]);
+      expect(m.code, m.stderr).toBe(0);
+      await t.start();
+      await d.start();
+      const p = await d.docker(['pull', big], { timeoutMs: 60_000 });
+      expect(p.code).not.toBe(0);
+      expect(p.stderr).toMatch(/no space left on device/i);
+      for (const b of blobsUnder(t.root)) expect(b.sum, `blob ${b.name}`).toBe(b.name);
+      const imgs = await d.docker(['images', '-q', big]);
+      expect(imgs.stdout.trim()).toBe('');
+      // Room again: the same pull works, and the image runs.
+      const r = await run('mount', ['-o', 'remount,size=128m', t.root]);
+      expect(r.code, r.stderr).toBe(0);
+      const again = await d.docker(['pull', big], { timeoutMs: 60_000 });
+      expect(again.code, again.stderr).toBe(0);
+      const wc = await d.docker(['run', '--rm', big, 'wc', '-c', '/big'], { timeoutMs: 60_000 });
+      expect(wc.stdout.trim()).toBe(`${24 << 20} /big`);
+      for (const b of blobsUnder(t.root)) expect(b.sum, `blob ${b.name}`).toBe(b.name);
+    } finally {
+      await d.cleanup();
+      await reg.stop();
+    }
+  }, 180_000);
 });
