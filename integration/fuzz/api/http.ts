@@ -22,8 +22,17 @@ export function exchange(socket: string, head: string, body: Buffer, timeoutMs: 
       clearTimeout(t);
       s.destroy();
       const text = Buffer.concat(chunks).toString('latin1');
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      const i = text.indexOf('\r\n\r\n');
+      // Past any interim answer (100 Continue) to the final one.
+      let at = 0;
+      let m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      while (m && m[1].startsWith('1')) {
+        at = text.indexOf('\r\n\r\n', at) + 4;
+        if (at < 4) break;
+        const next = /^HTTP\/1\.[01] (\d{3})/.exec(text.slice(at));
+        if (!next) break;
+        m = next;
+      }
+      const i = text.indexOf('\r\n\r\n', at);
       resolve({
         status: m ? Number(m[1]) : timedOut ? -1 : 0,
         body: i >= 0 ? text.slice(i + 4, i + 4 + 2000) : '',

@@ -32,6 +32,8 @@ export interface ApiReport {
   grpcCalls: number;
   grpcByCode: Record<string, number>;
   faults: ApiFault[];
+  /** Requests (well framed) the daemon closed without an answer: a few, to look at. */
+  closedSamples: string[];
   rssKb: { dockerdStart: number; dockerdEnd: number; tsctrdStart: number; tsctrdEnd: number };
   pools: Record<string, number>;
 }
@@ -73,6 +75,7 @@ export async function runApiFuzz(seconds: number, seed: number): Promise<ApiRepo
     grpcCalls: 0,
     grpcByCode: {},
     faults: [],
+    closedSamples: [],
     rssKb: { dockerdStart: 0, dockerdEnd: 0, tsctrdStart: 0, tsctrdEnd: 0 },
     pools: {},
   };
@@ -91,6 +94,8 @@ export async function runApiFuzz(seconds: number, seed: number): Promise<ApiRepo
       const cls = res.status > 0 ? `${Math.floor(res.status / 100)}xx` : res.timedOut ? 'timeout' : 'closed';
       report.byClass[cls] = (report.byClass[cls] ?? 0) + 1;
       const line = r.head.split('\r\n')[0];
+      if (res.status === 0 && !r.brokenFraming && report.closedSamples.length < 10)
+        report.closedSamples.push(`${line} ${r.body.toString('utf8').slice(0, 200)}`);
       if (res.status >= 500) {
         if (r.ep.allow5xx?.includes(res.status)) report.allowed5xx++;
         else if (report.faults.length < 50)
