@@ -17,6 +17,7 @@ describe('API fuzz', () => {
           `${r.allowed5xx} documented 5xx, ${r.grpcCalls} gRPC calls ${JSON.stringify(r.grpcByCode)}, ` +
           `RSS ${JSON.stringify(r.rssKb)}, objects ${JSON.stringify(r.pools)}`,
       );
+      if (r.closedSamples.length) console.log(`closed without an answer: ${r.closedSamples.join('\n')}`);
       expect(r.faults, `seed ${seed}`).toEqual([]);
       expect(r.requests).toBeGreaterThan(100);
       expect(r.grpcCalls).toBeGreaterThan(100);
