@@ -41,7 +41,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: 'HEAD', path: '/_ping', query: {} },
   { method: 'GET', path: '/version', query: {} },
   { method: 'GET', path: '/info', query: {} },
-  { method: 'GET', path: '/system/df', query: { type: 'string' } },
+  { method: 'GET', path: '/system/df', query: {} },
   {
     method: 'GET',
     path: '/events',
@@ -94,11 +94,11 @@ export const ENDPOINTS: readonly Endpoint[] = [
     ids: 'container',
     allow5xx: [500],
   },
-  { method: 'POST', path: '/containers/{id}/stop', query: { t: 'int', signal: 'signal' }, ids: 'container' },
+  { method: 'POST', path: '/containers/{id}/stop', query: { t: 'int' }, ids: 'container' },
   {
     method: 'POST',
     path: '/containers/{id}/restart',
-    query: { t: 'int', signal: 'signal' },
+    query: { t: 'int' },
     ids: 'container',
     allow5xx: [500],
   },
