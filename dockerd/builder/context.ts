@@ -8,7 +8,7 @@ import { PassThrough, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
 import { extractInto, resolveInRoot } from '../archive/index.js';
-import { InvalidParameter, SystemError } from '../errdefs/index.js';
+import { InvalidParameter } from '../errdefs/index.js';
 
 /** The package is CommonJS with a `default` property; under NodeNext its default import is the module. */
 const createIgnore = (dockerignore as unknown as { default: () => Ignore }).default;
@@ -194,7 +194,8 @@ export async function readDockerfile(dir: string, name: string): Promise<{ text:
     text = await tryRead('dockerfile');
     rel = 'dockerfile';
   }
-  if (text === undefined) throw new SystemError(`Cannot locate specified Dockerfile: ${name}`);
+  // The request names a file the context lacks: its fault, a 400 (classic moby answered 500).
+  if (text === undefined) throw new InvalidParameter(`Cannot locate specified Dockerfile: ${name}`);
   return { text, rel: path.posix.normalize(rel).replace(/^\/+/, '') };
 }
 

@@ -95,7 +95,7 @@ export async function runApiFuzz(seconds: number, seed: number): Promise<ApiRepo
       report.byClass[cls] = (report.byClass[cls] ?? 0) + 1;
       const line = r.head.split('\r\n')[0];
       if (res.status === 0 && !r.brokenFraming && report.closedSamples.length < 10)
-        report.closedSamples.push(`${line} ${r.body.toString('utf8').slice(0, 200)}`);
+        report.closedSamples.push(`${r.head.slice(0, 300)} ${r.body.toString('utf8').slice(0, 200)}`);
       if (res.status >= 500) {
         if (r.ep.allow5xx?.includes(res.status)) report.allowed5xx++;
         else if (report.faults.length < 50)
@@ -144,7 +144,7 @@ export async function runApiFuzz(seconds: number, seed: number): Promise<ApiRepo
       report.grpcCalls++;
       const k = String(res.code);
       report.grpcByCode[k] = (report.grpcByCode[k] ?? 0) + 1;
-      if (grpcServerFault(res.code) && report.faults.length < 50)
+      if (grpcServerFault(res.code, res.details) && report.faults.length < 50)
         report.faults.push({
           kind: 'grpc-fault',
           request: res.method,
