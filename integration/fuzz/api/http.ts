@@ -46,7 +46,8 @@ export function exchange(socket: string, head: string, body: Buffer, timeoutMs: 
       if (size < 64 * 1024) chunks.push(d);
       size += d.length;
     });
-    s.write(head);
-    if (body.length > 0) s.write(body);
+    // One write: a daemon answering before it reads the body (and closing) would otherwise make the
+    // body's write fail with EPIPE, and the answer be lost with the socket.
+    s.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
   });
 }

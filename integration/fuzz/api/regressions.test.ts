@@ -27,6 +27,30 @@ describe('API fuzz regressions', () => {
     });
   });
 
+  it('top with ps_args that ps refuses, or without a PID column, is a 400, not a 500', async () => {
+    const run = await fx.d.docker(['run', '-d', fx.ref, 'sleep', '30']);
+    expect(run.code, run.stderr).toBe(0);
+    const id = run.stdout.trim();
+    const bad = await fx.d.request('GET', `/v1.41/containers/${id}/top?ps_args=aaaa`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('Error running ps');
+    const noPid = await fx.d.request('GET', `/v1.41/containers/${id}/top?ps_args=-o%20comm`);
+    expect(noPid.status).toBe(400);
+    expect(noPid.body).toContain("Couldn't find PID field in ps output");
+    await fx.d.docker(['rm', '-f', id]);
+  });
+
+  it('logs with a since that does not parse is a 400, not a 500', async () => {
+    const run = await fx.d.docker(['create', fx.ref, 'true']);
+    const r = await fx.d.request(
+      'GET',
+      `/v1.41/containers/${run.stdout.trim()}/logs?stdout=1&since=linux/amd64`,
+    );
+    expect(r.status).toBe(400);
+    expect(r.body).toContain('invalid syntax');
+    await fx.d.docker(['rm', '-f', run.stdout.trim()]);
+  });
+
   it('build naming a Dockerfile the context lacks is a 400, not a 500', async () => {
     const ctx = await tarOf([{ name: 'Dockerfile', data: `FROM ${fx.ref}\n` }]);
     const r = await fx.d.request('POST', '/v1.41/build?dockerfile=-1', ctx, {
