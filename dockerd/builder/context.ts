@@ -180,8 +180,9 @@ export function applyDockerignore(dir: string): void {
 /** The Dockerfile's text: `name` inside the context (falling back to `dockerfile` for the default). */
 export async function readDockerfile(dir: string, name: string): Promise<{ text: string; rel: string }> {
   const tryRead = async (n: string): Promise<string | undefined> => {
-    const p = await resolveInRoot(dir, n);
     try {
+      // A name the filesystem refuses (ENAMETOOLONG…) is a missing Dockerfile too (a 500 before).
+      const p = await resolveInRoot(dir, n);
       if (!lstatSync(p).isFile()) return undefined;
       return readFileSync(p, 'utf8');
     } catch {

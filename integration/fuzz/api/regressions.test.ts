@@ -58,5 +58,9 @@ describe('API fuzz regressions', () => {
     });
     expect(r.status).toBe(400);
     expect(r.body).toContain('Cannot locate specified Dockerfile: -1');
+    const long = await fx.d.request('POST', `/v1.41/build?dockerfile=${'x'.repeat(5000)}`, ctx, {
+      'Content-Type': 'application/x-tar',
+    });
+    expect(long.status).toBe(400);
   });
 });

@@ -182,6 +182,19 @@ export async function runApiFuzz(seconds: number, seed: number): Promise<ApiRepo
       for (const id of pools.container) await del(`/containers/${id}?force=1&v=1`);
       for (const id of pools.network) await del(`/networks/${id}`);
       for (const id of pools.volume) await del(`/volumes/${encodeURIComponent(id)}?force=1`);
+      // Networks made by a request whose answer we did not see: every user network here is ours.
+      const list = await exchange(
+        fx.d.socket,
+        'GET /networks HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n',
+        Buffer.alloc(0),
+        20_000,
+      );
+      try {
+        for (const n of JSON.parse(list.body) as Array<{ Id: string; Name: string }>)
+          if (!['bridge', 'host', 'none'].includes(n.Name)) await del(`/networks/${n.Id}`);
+      } catch {
+        // not JSON: nothing more to remove
+      }
     }
   } finally {
     grpc.close();
