@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
 import { extractInto } from '../archive/index.js';
-import { InvalidParameter, SystemError } from '../errdefs/index.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import {
   applyDockerignore,
   decompress,
@@ -131,7 +131,8 @@ export class BuildContext {
       rel = 'dockerfile';
     }
     if (text === null) return readDockerfile(await this.directory(), name);
-    if (text === undefined) throw new SystemError(`Cannot locate specified Dockerfile: ${name}`);
+    // The request names a file the context lacks: its fault, a 400 (classic moby answered 500).
+    if (text === undefined) throw new InvalidParameter(`Cannot locate specified Dockerfile: ${name}`);
     return { text, rel: path.posix.normalize(rel).replace(/^\/+/, '') };
   }
 

@@ -9,7 +9,7 @@ import { PassThrough, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
 import { resolveInRoot } from '../archive/index.js';
-import { InvalidParameter, SystemError } from '../errdefs/index.js';
+import { InvalidParameter } from '../errdefs/index.js';
 
 /** The package is CommonJS with a `default` property; under NodeNext its default import is the module. */
 const createIgnore = (dockerignore as unknown as { default: () => Ignore }).default;
@@ -160,8 +160,9 @@ export function applyDockerignore(dir: string): void {
 /** The Dockerfile's text: `name` inside the context (falling back to `dockerfile` for the default). */
 export async function readDockerfile(dir: string, name: string): Promise<{ text: string; rel: string }> {
   const tryRead = async (n: string): Promise<string | undefined> => {
-    const p = await resolveInRoot(dir, n);
     try {
+      // A name the filesystem refuses (ENAMETOOLONG…) is a missing Dockerfile too (a 500 before).
+      const p = await resolveInRoot(dir, n);
       if (!lstatSync(p).isFile()) return undefined;
       return readFileSync(p, 'utf8');
     } catch {
@@ -174,7 +175,8 @@ export async function readDockerfile(dir: string, name: string): Promise<{ text:
     text = await tryRead('dockerfile');
     rel = 'dockerfile';
   }
-  if (text === undefined) throw new SystemError(`Cannot locate specified Dockerfile: ${name}`);
+  // The request names a file the context lacks: its fault, a 400 (classic moby answered 500).
+  if (text === undefined) throw new InvalidParameter(`Cannot locate specified Dockerfile: ${name}`);
   return { text, rel: path.posix.normalize(rel).replace(/^\/+/, '') };
 }
 

@@ -48,6 +48,9 @@ describe('metadata instructions', () => {
       '8002/tcp',
     ]);
     expect(() => exposedPorts(['x'])).toThrow('invalid containerPort: x');
+    // Found by the dockerfile fuzz target: a 32-bit range was expanded port by port (a hang).
+    expect(() => exposedPorts(['1-4294967295'])).toThrow('invalid containerPort: 1-4294967295');
+    expect(() => exposedPorts(['65536'])).toThrow('invalid containerPort');
   });
 });
 

@@ -54,6 +54,8 @@ export function exposedPorts(words: string[]): string[] {
     if (!m) throw new InvalidParameter(`invalid containerPort: ${ports}`);
     const a = Number(m[1]);
     const b = m[2] ? Number(m[2]) : a;
+    // Ports are 16-bit (Go's ParseUint(p, 10, 16)): `1-4294967295` is refused, not expanded.
+    if (a > 65535 || b > 65535) throw new InvalidParameter(`invalid containerPort: ${ports}`);
     if (b < a) throw new InvalidParameter(`invalid range specified for containerPort: ${ports}`);
     for (let p = a; p <= b; p++) out.push(`${p}/${proto.toLowerCase()}`);
   }

@@ -37,6 +37,12 @@ describe('parseDockerfile', () => {
     expect(after.original).toBe('RUN echo after');
   });
 
+  it('counts a lone CR as a line break, as dockerfile-ast does (found by the fuzzer: a TypeError)', () => {
+    expect(() => parseDockerfile('FROM \r\0')).toThrow('line 2: unknown instruction');
+    const df = parseDockerfile('FROM a\rRUN echo x\r\nCMD y\n');
+    expect(df.stages[0].commands.map((c) => c.original)).toEqual(['RUN echo x', 'CMD y']);
+  });
+
   it("gives dockerd's errors", () => {
     expect(() => parseDockerfile('')).toThrow('the Dockerfile (Dockerfile) cannot be empty');
     expect(() => parseDockerfile('# only a comment\n')).toThrow('file with no instructions');

@@ -140,7 +140,8 @@ function heredocsOf(first: string, body: string[]): { heredocs: Heredoc[]; consu
 export function parseDockerfile(text: string, name = 'Dockerfile'): Dockerfile {
   if (text.length === 0) throw new InvalidParameter(`the Dockerfile (${name}) cannot be empty`);
   const escape = escapeOf(text);
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // Lines as dockerfile-ast counts them (a lone CR ends a line too), so its ranges index them.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   const doc = DockerfileParser.parse(text);
   const all: Instruction[] = [];
   for (const ins of doc.getInstructions()) {

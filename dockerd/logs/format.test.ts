@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidParameter } from '../errdefs/index.js';
 import { formatRFC3339Nano, formatTimestamp, nowNs, parseDockerTime, parseRFC3339 } from './format.js';
 
 const S = 1_000_000_000n;
@@ -67,6 +68,8 @@ describe('parseDockerTime', () => {
 
   it('rejects garbage with a Go-like message', () => {
     expect(() => parseDockerTime('abc')).toThrow(/invalid syntax/);
+    // A 400, not a 500 (the API fuzzer's `logs?since=linux/amd64`).
+    expect(() => parseDockerTime('linux/amd64')).toThrow(InvalidParameter);
     expect(() => parseDockerTime('12.')).toThrow(/invalid syntax/);
     expect(() => parseDockerTime('2020-13-01')).toThrow(/month/);
   });

@@ -8,6 +8,7 @@
  * - `formatRFC3339Nano` is what the json-file driver stores in the `time` field: Go's `time.RFC3339Nano`
  *   layout, where trailing zeros of the fraction are trimmed (and the dot too when the fraction is 0).
  */
+import { InvalidParameter } from '../errdefs/index.js';
 
 const NS_PER_SEC = 1_000_000_000n;
 const NS_PER_MS = 1_000_000n;
@@ -115,6 +116,15 @@ const LOOSE_TIME_RE =
  * Throws an Error with a Go-like message otherwise.
  */
 export function parseDockerTime(s: string): bigint {
+  try {
+    return parseTime(s);
+  } catch (err) {
+    // A request's since/until/filter value: its fault, a 400 (found by the API fuzzer as a 500).
+    throw new InvalidParameter((err as Error).message);
+  }
+}
+
+function parseTime(s: string): bigint {
   const v = s.trim();
   if (v === '') return 0n;
   const num = /^([+-]?\d+)(?:\.(\d*))?$/.exec(v);

@@ -140,7 +140,13 @@ export class LocalContentStore {
   }
 
   async removeIngestDir(name: string): Promise<void> {
-    await fs.rm(path.join(this.ingestDir, name), { recursive: true, force: true });
+    // A write still landing in the dir makes rmdir fail with ENOTEMPTY: retried (found by the API fuzzer).
+    await fs.rm(path.join(this.ingestDir, name), {
+      recursive: true,
+      force: true,
+      maxRetries: 5,
+      retryDelay: 20,
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 // docker cp and docker export: the archive endpoints over a container's root filesystem — the live
 // view of a running one (/proc/PID/root, which includes its volumes), a temporary mount of its
 // snapshot otherwise — with every path confined by dockerd/archive.
-import { lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -22,7 +22,9 @@ export async function withRoot<T>(
   rec: ContainerRecord,
   fn: (root: string) => Promise<T>,
 ): Promise<T> {
-  if (rec.State.Running && rec.State.Pid) return fn(`/proc/${rec.State.Pid}/root`);
+  // A process that just exited (its exit not yet recorded) has no /proc root: the snapshot then.
+  if (rec.State.Running && rec.State.Pid && existsSync(`/proc/${rec.State.Pid}/root`))
+    return fn(`/proc/${rec.State.Pid}/root`);
   return e.c.snapshotter().withTempMount(rec.Id, (root) => withMountPoints(rec, root, fn), {
     prefix: 'tsctr-cp-',
   });

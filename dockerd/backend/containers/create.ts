@@ -371,7 +371,14 @@ export async function createContainer(
             return cfg.User || namedGroups ? readUserDb(root) : {};
           })
         : {};
-    const spec = await buildSpec({ rec, image: ic, users, security: e.opts.security });
+    // A user or group the image does not have is the request's fault: 400, not a 500.
+    const spec = await buildSpec({ rec, image: ic, users, security: e.opts.security }).catch(
+      (err: unknown) => {
+        if (err instanceof Error && /^unable to find (user|group)/.test(err.message))
+          throw new InvalidParameter(err.message);
+        throw err;
+      },
+    );
     await e.lifecycle.configureSpec({ rec, spec, dir });
     await e.c.container(id).create({
       labels: { 'com.docker/engine.bundle.path': dir, ...(cfg.Labels ?? {}) },

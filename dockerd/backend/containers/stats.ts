@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Metrics as V1 } from '../../../api/gen/io/containerd/cgroups/v1/metrics.js';
 import { Metrics as V2 } from '../../../api/gen/io/containerd/cgroups/v2/metrics.js';
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
 
@@ -177,13 +178,14 @@ export async function top(
   const args = psArgs ? psArgs.split(/\s+/).filter(Boolean) : ['-ef'];
   const text = await new Promise<string>((resolve, reject) =>
     execFile('ps', args, { maxBuffer: 16 << 20 }, (err, out) =>
-      err ? reject(new Error(`Error running ps: ${err.message}`)) : resolve(out),
+      // ps refusing the request's ps_args is the request's fault: 400 (found by the API fuzzer).
+      err ? reject(new InvalidParameter(`Error running ps: ${err.message}`)) : resolve(out),
     ),
   );
   const lines = text.split('\n').filter((l) => l.trim());
-  const titles = lines[0].trim().split(/\s+/);
+  const titles = (lines[0] ?? '').trim().split(/\s+/);
   const pidCol = titles.indexOf('PID');
-  if (pidCol < 0) throw new Error(`Couldn't find PID field in ps output`);
+  if (pidCol < 0) throw new InvalidParameter(`Couldn't find PID field in ps output`);
   const rows = lines.slice(1).map((l) => {
     const f = l.trim().split(/\s+/);
     return [...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(' ')];
