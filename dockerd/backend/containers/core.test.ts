@@ -201,4 +201,20 @@ describe('the Docker core over the client', () => {
     expect(steps).toContain('exited died 2');
     await until(() => e.store.get(died.Id).RestartCount === 1);
   });
+
+  it('after a restart, starts an always container whose exit was recorded but never restarted (killed in between)', async () => {
+    const rec = record('always', { RestartPolicy: { Name: 'always' } });
+    await startContainer(e, rec);
+    // As if the daemon died right after saving the exit: stopped on disk, no restart scheduled.
+    e.runtime(rec.Id).emitter.removeAllListeners();
+    const saved = e.store.get(rec.Id);
+    saved.State = { ...saved.State, Status: 'exited', Running: false, Pid: 0, ExitCode: 0 };
+    e.store.save(saved);
+    fake.tasks.delete(rec.Id);
+    steps = [];
+    e = engine();
+    await restoreContainers(e);
+    expect(steps).toContain('restored always stopped');
+    await until(() => e.store.get(rec.Id).State.Running && e.store.get(rec.Id).RestartCount === 1);
+  });
 });

@@ -58,6 +58,12 @@ export function restartPolicyHook(e: Engine): LifecycleHooks {
       maybeRestart(e, rec, info.ranMs);
     },
     restored(rec: ContainerRecord, state: RestoredState): void {
+      // An exit recorded just before a kill of this daemon, whose restart was never scheduled: as
+      // dockerd at start, a container that ran and whose policy says so is restarted now.
+      if (state === 'stopped') {
+        if (rec.HasBeenStarted && !rec.State.Running && !rec.HostConfig.AutoRemove) maybeRestart(e, rec, 0);
+        return;
+      }
       if (state !== 'restarting') return;
       rec.State = { ...rec.State, Restarting: false, Running: false, Status: 'exited' };
       rec.RestartCount = Math.max(0, rec.RestartCount - 1);
