@@ -76,6 +76,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
     },
     ids: 'container',
     stream: true,
+    // dockerd's documented answer for a container whose log driver keeps nothing to read (`none`).
+    allow5xx: [501],
   },
   { method: 'GET', path: '/containers/{id}/changes', query: {}, ids: 'container' },
   { method: 'GET', path: '/containers/{id}/export', query: {}, ids: 'container' },
