@@ -45,12 +45,28 @@ function failed(
     );
 }
 
-function steadyDocker(w: World): string | undefined {
-  // Not one a commit has paused (an exec or a second pause would be refused, as by dockerd).
+function steadyDocker(w: World, idle = false): string | undefined {
+  // Not one a commit has paused (an exec or a second pause would be refused, as by dockerd); for a
+  // removal, not one another operation is using (exec into a container being removed fails, rightly).
   const names = [...w.steady.values()]
     .filter((s) => s.kind === 'docker' && !s.shimKilled && !w.committing.has(s.name))
+    .filter((s) => !idle || !w.inUse.has(s.name))
     .map((s) => s.name);
   return names.length ? w.rng.pick(names) : undefined;
+}
+
+/** Runs `use` on a steady docker container, which no removal picks meanwhile. */
+async function withSteady(w: World, use: (name: string) => Promise<void>): Promise<void> {
+  const name = steadyDocker(w);
+  if (!name) return;
+  w.inUse.set(name, (w.inUse.get(name) ?? 0) + 1);
+  try {
+    await use(name);
+  } finally {
+    const n = (w.inUse.get(name) ?? 1) - 1;
+    if (n > 0) w.inUse.set(name, n);
+    else w.inUse.delete(name);
+  }
 }
 
 const runSteady: Op = async (w, ok) => {
@@ -66,7 +82,7 @@ const runSteady: Op = async (w, ok) => {
 };
 
 const rmSteady: Op = async (w, ok) => {
-  const name = steadyDocker(w);
+  const name = steadyDocker(w, true);
   if (!name || w.rng.next() < 0.5) return;
   w.steady.delete(name);
   w.uncertain.add(name);
@@ -87,38 +103,36 @@ const runRm: Op = async (w, ok) => {
     w.violate('run --rm prints its output', `${name}: got ${JSON.stringify(r.stdout)}`);
 };
 
-const exec: Op = async (w, ok) => {
-  const name = steadyDocker(w);
-  if (!name) return;
-  const token = randomBytes(4).toString('hex');
-  const r = await docker(w, ['exec', name, 'echo', token]);
-  if (!ok()) return;
-  if (r.code !== 0) return failed(w, ok, `exec ${name}`, r);
-  if (r.stdout !== `${token}\n`)
-    w.violate('exec prints its output', `${name}: got ${JSON.stringify(r.stdout)}`);
-};
-
-const logsFollow: Op = async (w, ok) => {
-  const name = steadyDocker(w);
-  if (!name) return;
-  const out = await new Promise<string>((resolve) => {
-    const child = spawn('docker', ['logs', '-f', '--tail', '2', name], {
-      env: { ...process.env, ...w.d.env },
-    });
-    let text = '';
-    child.stdout.on('data', (b: Buffer) => (text += b.toString()));
-    child.on('error', () => resolve(text));
-    setTimeout(() => child.kill('SIGKILL'), 1500);
-    child.on('close', () => resolve(text));
+const exec: Op = (w, ok) =>
+  withSteady(w, async (name) => {
+    const token = randomBytes(4).toString('hex');
+    const r = await docker(w, ['exec', name, 'echo', token]);
+    if (!ok()) return;
+    if (r.code !== 0) return failed(w, ok, `exec ${name}`, r);
+    if (r.stdout !== `${token}\n`)
+      w.violate('exec prints its output', `${name}: got ${JSON.stringify(r.stdout)}`);
   });
-  if (!ok()) return;
-  const ticks = out
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => Number(l.replace('tick', '')));
-  if (ticks.length < 1 || ticks.some((t, i) => i > 0 && t !== ticks[i - 1] + 1))
-    w.violate('logs -f follows the output in order', `${name}: ${JSON.stringify(out.slice(0, 200))}`);
-};
+
+const logsFollow: Op = (w, ok) =>
+  withSteady(w, async (name) => {
+    const out = await new Promise<string>((resolve) => {
+      const child = spawn('docker', ['logs', '-f', '--tail', '2', name], {
+        env: { ...process.env, ...w.d.env },
+      });
+      let text = '';
+      child.stdout.on('data', (b: Buffer) => (text += b.toString()));
+      child.on('error', () => resolve(text));
+      setTimeout(() => child.kill('SIGKILL'), 1500);
+      child.on('close', () => resolve(text));
+    });
+    if (!ok()) return;
+    const ticks = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => Number(l.replace('tick', '')));
+    if (ticks.length < 1 || ticks.some((t, i) => i > 0 && t !== ticks[i - 1] + 1))
+      w.violate('logs -f follows the output in order', `${name}: ${JSON.stringify(out.slice(0, 200))}`);
+  });
 
 const pull: Op = async (w, ok) => {
   await docker(w, ['rmi', w.pullRef]);
@@ -126,18 +140,17 @@ const pull: Op = async (w, ok) => {
   if (r.code !== 0) return failed(w, ok, `pull ${w.pullRef}`, r);
 };
 
-const commit: Op = async (w, ok) => {
-  const name = steadyDocker(w);
-  if (!name) return;
-  const tag = `chaos-commit:${w.name('c')}`;
-  // docker commit pauses the container: a kill in the middle leaves it paused (as with dockerd).
-  w.committing.add(name);
-  const r = await docker(w, ['commit', name, tag], 60_000);
-  if (ok()) w.committing.delete(name);
-  if (r.code !== 0) return failed(w, ok, `commit ${name}`, r);
-  const rm = await docker(w, ['rmi', tag]);
-  if (rm.code !== 0) failed(w, ok, `rmi ${tag}`, rm);
-};
+const commit: Op = (w, ok) =>
+  withSteady(w, async (name) => {
+    const tag = `chaos-commit:${w.name('c')}`;
+    // docker commit pauses the container: a kill in the middle leaves it paused (as with dockerd).
+    w.committing.add(name);
+    const r = await docker(w, ['commit', name, tag], 60_000);
+    if (ok()) w.committing.delete(name);
+    if (r.code !== 0) return failed(w, ok, `commit ${name}`, r);
+    const rm = await docker(w, ['rmi', tag]);
+    if (rm.code !== 0) failed(w, ok, `rmi ${tag}`, rm);
+  });
 
 const volumeWrite: Op = async (w, ok) => {
   const token = randomBytes(6).toString('hex');

@@ -53,6 +53,8 @@ export class World {
   readonly autoRemove = new Set<string>();
   /** Containers a commit (which pauses them) was under way for when a kill came. */
   readonly committing = new Set<string>();
+  /** Steady containers an operation (exec, logs, commit) is using: no removal picks them meanwhile. */
+  readonly inUse = new Map<string, number>();
   /** Tokens written to the shared volume by runs that succeeded. */
   readonly volumeTokens: string[] = [];
   readonly violations: Violation[] = [];

@@ -2,7 +2,7 @@
 // regressions, then fuzzes for TSCTR_FUZZ_SECONDS (default 10) in its own process. Long runs:
 // `TSCTR_FUZZ_SECONDS=600 npx vitest run integration/fuzz` or `node --import tsx
 // integration/fuzz/run.ts --seconds 600 --save <target>` (see README, "Fuzzing").
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { REPO, type FuzzReport } from './engine.js';
 import { TARGETS } from './targets/index.js';
@@ -10,13 +10,29 @@ import { TARGETS } from './targets/index.js';
 const seconds = Number(process.env.TSCTR_FUZZ_SECONDS ?? 10);
 const seed = Number(process.env.TSCTR_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
+function runFuzzer(args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: REPO });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr });
+    });
+  });
+}
+
 describe('fuzz', () => {
   for (const name of Object.keys(TARGETS)) {
     it(
       name,
-      () => {
-        const r = spawnSync(
-          process.execPath,
+      async () => {
+        // Asynchronous on purpose: a worker blocked in spawnSync for a minute misses vitest's own
+        // RPC deadline ("Timeout calling onTaskUpdate"), which fails the whole run.
+        const r = await runFuzzer(
           [
             '--import',
             'tsx',
@@ -27,7 +43,7 @@ describe('fuzz', () => {
             String(seed),
             name,
           ],
-          { cwd: REPO, encoding: 'utf8', timeout: (seconds + 120) * 1000 },
+          (seconds + 120) * 1000,
         );
         const line = r.stdout.split('\n').find((l) => l.startsWith('FUZZ '));
         expect(line, `fuzzer output: ${r.stdout}\n${r.stderr}`).toBeDefined();

@@ -247,7 +247,7 @@ describe('TaskManager with real shims and runc', () => {
     process.kill(await shimPid(gone.id), 'SIGKILL');
 
     const restarted = newManager(new Exchange());
-    expect(await restarted.recover()).toEqual({ live: 1, dead: 1 });
+    expect(await restarted.recover()).toEqual({ live: 1, dead: 1, gone: 0 });
     expect(await restarted.state(NS, live.id, '')).toMatchObject({ pid: livePid, status: Status.RUNNING });
     expect((await restarted.pids(NS, live.id)).map((p) => p.pid)).toEqual([livePid]);
     expect(await restarted.state(NS, gone.id, '')).toMatchObject({ status: Status.STOPPED, exitStatus: 255 });
@@ -256,5 +256,27 @@ describe('TaskManager with real shims and runc', () => {
     await restarted.delete(NS, live.id);
     await restarted.delete(NS, gone.id);
     expect(existsSync(bundle(live.id)) || existsSync(bundle(gone.id))).toBe(false);
+  }, 30_000);
+
+  it('after a restart, removes a shim whose task was deleted by a delete the kill cut short', async () => {
+    const { id, stdout } = await container(['true']);
+    await createTask(manager, id, stdout);
+    await manager.start(NS, id, '');
+    expect((await manager.wait(NS, id, '')).exitStatus).toBe(0);
+    // The shim's half of a delete, as if "tsctrd" was killed right after it answered.
+    const shim = await shimPid(id);
+    const conn = await launcher.connect(readFileSync(path.join(bundle(id), 'address'), 'utf8').trim(), 2000);
+    await conn.task.delete({ id, execId: '' });
+    await conn.ttrpc.close();
+
+    const restarted = newManager(new Exchange());
+    expect(await restarted.recover()).toEqual({ live: 0, dead: 0, gone: 1 });
+    expect(restarted.has(NS, id)).toBe(false);
+    await expect(restarted.delete(NS, id)).rejects.toMatchObject({ kind: 'NotFound' });
+    expect((await restarted.list(NS)).map((t) => t.id)).not.toContain(id);
+    expect(existsSync(bundle(id))).toBe(false);
+    expect(rootfsMounted(id)).toBe(false);
+    for (let i = 0; i < 50 && existsSync(`/proc/${shim}`); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(`/proc/${shim}`)).toBe(false);
   }, 30_000);
 });

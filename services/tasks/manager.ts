@@ -80,7 +80,11 @@ export class TaskManager {
   /** The task's handle once its shim has been found again (tasks are known before their shims answer). */
   private async settled(ns: string, id: string): Promise<TaskHandle> {
     const h = this.handle(ns, id);
-    if (h.ready) await h.ready;
+    if (h.ready) {
+      await h.ready;
+      // Found without a task when its shim answered, and removed.
+      if (this.tasks.get(k(ns, id)) !== h) throw notFound(`task ${id} not found`);
+    }
     return h;
   }
 
@@ -356,9 +360,10 @@ export class TaskManager {
    * Shims that do not answer are treated as dead (tombstone STOPPED 255, cleaned up). The tasks are
    * registered before this returns its promise, so calls made meanwhile wait for their own shim only.
    */
-  async recover(): Promise<{ live: number; dead: number }> {
+  async recover(): Promise<{ live: number; dead: number; gone: number }> {
     let live = 0;
     let dead = 0;
+    let gone = 0;
     const found = this.launcher.bundles().map(({ ns, id }) => {
       const h: TaskHandle = { ns, id, pid: 0 };
       this.tasks.set(k(ns, id), h);
@@ -383,6 +388,13 @@ export class TaskManager {
               }
             }
             const c = await h.conn.task.connect({ id }, { timeoutMs: 2000 });
+            if (c.taskPid === 0) {
+              // The shim holds no task: a delete that a kill cut short after the shim deleted it,
+              // or a create cut short before runc made it. Nobody can use this shim: finish it.
+              await this.discardTaskless(h);
+              gone++;
+              return;
+            }
             h.pid = c.taskPid;
             this.watch(h);
             live++;
@@ -398,6 +410,19 @@ export class TaskManager {
         return h.ready;
       }),
     );
-    return { live, dead };
+    return { live, dead, gone };
+  }
+
+  /** A reconnected shim without a task: shut it down, undo whatever runc left, drop the bundle. */
+  private async discardTaskless(h: TaskHandle): Promise<void> {
+    const conn = h.conn;
+    h.conn = undefined;
+    this.tasks.delete(k(h.ns, h.id));
+    this.log.warn({ namespace: h.ns, container: h.id }, 'shim without a task after a restart; removed');
+    await conn?.task.shutdown({ id: h.id, now: true }).catch(() => undefined);
+    await conn?.ttrpc.close().catch(() => undefined);
+    this.launcher.killStray(h.ns, h.id);
+    await this.launcher.cleanupDead(h.ns, h.id);
+    await this.launcher.removeBundle(h.ns, h.id);
   }
 }
