@@ -254,7 +254,7 @@ export async function startDaemon(
   await fs.chmod(cfg.address, 0o660);
   scheduler.start();
   const recovered = await recovering;
-  if (recovered.live + recovered.dead > 0) log.info(recovered, 'reconnected to shims');
+  if (recovered.live + recovered.dead + recovered.gone > 0) log.info(recovered, 'reconnected to shims');
   await cri.recover();
   log.info(
     { address: cfg.address, root: cfg.root, state: cfg.state, ms: Math.round(performance.now() - started) },

@@ -258,6 +258,48 @@ describe('TaskManager with real shims and runc', () => {
     expect(existsSync(bundle(live.id)) || existsSync(bundle(gone.id))).toBe(false);
   }, 30_000);
 
+  it('right after a restart, lists tasks from what their bundles record, as their shims then answer', async () => {
+    const running = await container(['sleep', '100']);
+    const created = await container(['sleep', '100']);
+    const paused = await container(['sleep', '100']);
+    const exited = await container(['sh', '-c', 'exit 3']);
+    const pids = new Map<string, number>();
+    for (const c of [running, created, paused, exited])
+      pids.set(c.id, await createTask(manager, c.id, c.stdout));
+    await manager.start(NS, running.id, '');
+    await manager.start(NS, paused.id, '');
+    await manager.pause(NS, paused.id);
+    await manager.start(NS, exited.id, '');
+    expect((await manager.wait(NS, exited.id, '')).exitStatus).toBe(3);
+    const view = (list: Awaited<ReturnType<TaskManager['list']>>) =>
+      new Map(list.map((t) => [t.id, { pid: t.pid, status: t.status, exitStatus: t.exitStatus }]));
+    const expected = new Map([
+      [running.id, { pid: pids.get(running.id), status: Status.RUNNING, exitStatus: 0 }],
+      [created.id, { pid: pids.get(created.id), status: Status.CREATED, exitStatus: 0 }],
+      [paused.id, { pid: pids.get(paused.id), status: Status.PAUSED, exitStatus: 0 }],
+      [exited.id, { pid: pids.get(exited.id), status: Status.STOPPED, exitStatus: 3 }],
+    ]);
+
+    const restarted = newManager(new Exchange());
+    let reconnected = false;
+    const recovering = restarted.recover().then(() => (reconnected = true));
+    // Asked before any shim could answer: the records, without waiting for the shims.
+    const early = view(await restarted.list(NS));
+    expect(reconnected).toBe(false);
+    await recovering;
+    const late = view(await restarted.list(NS));
+    for (const [id, want] of expected) {
+      expect(early.get(id), 'from the record').toEqual(want);
+      expect(late.get(id), 'from the shim').toEqual(want);
+    }
+    await restarted.resume(NS, paused.id);
+    for (const c of [running, created, paused]) {
+      await restarted.kill(NS, c.id, '', 9, false);
+      await restarted.wait(NS, c.id, '');
+    }
+    for (const c of [running, created, paused, exited]) await restarted.delete(NS, c.id);
+  }, 30_000);
+
   it('after a restart, removes a shim whose task was deleted by a delete the kill cut short', async () => {
     const { id, stdout } = await container(['true']);
     await createTask(manager, id, stdout);

@@ -17,6 +17,7 @@ import type { ContainerStore } from '../containers/store.js';
 import type { Exchange } from '../events/exchange.js';
 import { nowNanos, toProto, type ProtoTimestamp } from '../metadata/time.js';
 import * as validate from '../validate/validate.js';
+import { recordedState } from './recorded.js';
 import type { ShimConnection, ShimLauncher } from './shims.js';
 
 export interface ProcessState {
@@ -41,6 +42,8 @@ interface TaskHandle {
   cleanup?: Promise<void>;
   /** After a restart: settles once the shim is reconnected (or found dead). */
   ready?: Promise<void>;
+  /** True until `ready` settles. */
+  reconnecting?: boolean;
   pid: number;
 }
 
@@ -199,18 +202,36 @@ export class TaskManager {
 
   async list(ns: string): Promise<ProcessState[]> {
     validate.identifier('namespace', ns);
-    // Every shim asked at once: one round trip for the whole list, not one per task.
+    // Every shim asked at once: one round trip for the whole list, not one per task. Right after a
+    // restart, a task whose shim is still being reconnected answers from what its bundle records.
     const states = await Promise.all(
       [...this.tasks.values()]
         .filter((h) => h.ns === ns)
         .map((h) =>
-          this.state(ns, h.id, '').catch((e: unknown) => {
+          (this.fromRecord(h) ?? this.state(ns, h.id, '')).catch((e: unknown) => {
             this.log.warn({ err: e, namespace: ns, container: h.id }, 'task state unavailable');
             return undefined;
           }),
         ),
     );
     return states.filter((st): st is ProcessState => st !== undefined);
+  }
+
+  private fromRecord(h: TaskHandle): Promise<ProcessState> | undefined {
+    if (!h.reconnecting) return undefined;
+    const r = recordedState(this.launcher.bundleDir(h.ns, h.id));
+    if (!r) return undefined;
+    return Promise.resolve({
+      id: h.id,
+      pid: r.pid,
+      status: r.status,
+      stdin: '',
+      stdout: '',
+      stderr: '',
+      terminal: false,
+      exitStatus: r.exitStatus,
+      exitedAt: toProto(r.exitedAt),
+    });
   }
 
   async start(ns: string, id: string, execId: string): Promise<number> {
@@ -365,7 +386,7 @@ export class TaskManager {
     let dead = 0;
     let gone = 0;
     const found = this.launcher.bundles().map(({ ns, id }) => {
-      const h: TaskHandle = { ns, id, pid: 0 };
+      const h: TaskHandle = { ns, id, pid: 0, reconnecting: true };
       this.tasks.set(k(ns, id), h);
       return h;
     });
@@ -405,6 +426,8 @@ export class TaskManager {
             this.launcher.killStray(ns, id);
             await this.onShimDied(h);
             dead++;
+          } finally {
+            h.reconnecting = false;
           }
         })();
         return h.ready;
