@@ -139,6 +139,25 @@ describe('archive of a container that is not running', () => {
       rmSync(host, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('a path the filesystem refuses (too long, through a file) is a 400 with its reason, not a 500', async () => {
+    await ok(['create', '--name', 'ar-badpath', ref, 'true']);
+    try {
+      const long = `/${'x'.repeat(5000)}`;
+      const head = await d.request('HEAD', `/v1.41/containers/ar-badpath/archive?path=${long}`);
+      expect(head.status).toBe(400);
+      const get = await d.request('GET', `/v1.41/containers/ar-badpath/archive?path=${long}`);
+      expect(get.status).toBe(400);
+      expect(JSON.parse(get.body).message).toMatch(/name too long/i);
+      const through = await d.request('GET', '/v1.41/containers/ar-badpath/archive?path=/bin/busybox/x');
+      expect(through.status).toBe(400);
+      const cp = await d.docker(['cp', `ar-badpath:${long}`, '-']);
+      expect(cp.code).toBe(1);
+      expect(cp.stderr).toMatch(/name too long/i);
+    } finally {
+      await d.docker(['rm', '-f', 'ar-badpath']);
+    }
+  });
 });
 
 describe('docker cp path rules', () => {

@@ -106,13 +106,27 @@ export async function statPath(e: Engine, rec: ContainerRecord, p: string): Prom
   return withRoot(e, rec, async (root) => archive.encodeStatHeader(await statIn(rec, root, p)));
 }
 
+/** What the filesystem says of a client's path, as the client's error: 404 missing, 400 unusable. */
+function pathError(e: unknown, rec: ContainerRecord, p: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT')
+    return new NotFound(`Could not find the file ${p} in container ${rec.Name.slice(1)}`);
+  if (
+    code === 'ENAMETOOLONG' ||
+    code === 'ELOOP' ||
+    code === 'ENOTDIR' ||
+    code === 'EINVAL' ||
+    code === 'EEXIST'
+  )
+    return new InvalidParameter((e as Error).message);
+  return e;
+}
+
 async function statIn(rec: ContainerRecord, root: string, p: string): Promise<archive.PathStat> {
   try {
     return await archive.statPath(root, p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new NotFound(`Could not find the file ${p} in container ${rec.Name.slice(1)}`);
-    throw e;
+    throw pathError(e, rec, p);
   }
 }
 
@@ -153,12 +167,7 @@ export async function putArchive(
     try {
       await archive.extractInto(root, p, body, o);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT')
-        throw new NotFound(`Could not find the file ${p} in container ${rec.Name.slice(1)}`);
-      if (err.code === 'EINVAL' || err.code === 'ENOTDIR' || err.code === 'EEXIST')
-        throw new InvalidParameter(err.message);
-      throw e;
+      throw pathError(e, rec, p);
     }
   });
 }
