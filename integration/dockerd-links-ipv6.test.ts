@@ -1,7 +1,8 @@
 // Legacy --link (env and hosts on the default bridge, DNS aliases on user networks, docker rm --link)
 // and IPv6 user networks, driven by the docker CLI.
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DockerFixture, type Dockerd, dockerFixture } from './dockerd-harness.js';
+import { type DockerFixture, Dockerd, dockerFixture } from './dockerd-harness.js';
 
 let fx: DockerFixture;
 let d: Dockerd;
@@ -80,6 +81,52 @@ describe('legacy links', () => {
     await ok(['rm', '-f', 'aa', 'bb']);
     await ok(['network', 'rm', 'ln1']);
   });
+});
+
+describe('legacy links with --icc=false', () => {
+  it("open only the target's exposed port to the linking container, both ways, until it stops", async () => {
+    const icc = await Dockerd.start(['--icc=false']);
+    try {
+      const run = async (args: string[]) => {
+        const r = await icc.docker(args, { timeoutMs: 60_000 });
+        expect(r.code, `docker ${args.join(' ')}: ${r.stderr}`).toBe(0);
+        return r.stdout.trim();
+      };
+      await run(['pull', ref]);
+      const serve = 'mkdir /www && echo linked > /www/index.html && httpd -f -p 8080 -h /www';
+      await run(['run', '-d', '--name', 'web', '--expose', '8080', ref, 'sh', '-c', serve]);
+      const webIp = await run(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web']);
+      // No link: inter-container traffic on the bridge is dropped.
+      // (busybox's `wget -T` crashes: `timeout` bounds it; 143 = still waiting, its SYN dropped.)
+      const probe = (port: number) => `timeout 2 wget -qO- http://${webIp}:${port}/; echo rc=$?`;
+      expect(await run(['run', '--rm', ref, 'sh', '-c', probe(8080)])).toBe('rc=143');
+      await run(['run', '-d', '--name', 'client', '--link', 'web:w', ref, 'sleep', '600']);
+      const clientIp = await run(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'client']);
+      // (By address: the static busybox's wget cannot use the hosts file; the alias is tested above.)
+      expect(await run(['exec', 'client', 'timeout', '5', 'wget', '-qO-', `http://${webIp}:8080/`])).toBe(
+        'linked',
+      );
+      const docker = () =>
+        execFileSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' })
+          .split('\n')
+          .filter((l) => l.startsWith(`-A ${icc.chainPrefix} `) && l.includes(clientIp));
+      const m = `-i ${icc.bridge} -o ${icc.bridge} -p tcp -m tcp`;
+      expect(docker()).toEqual([
+        `-A ${icc.chainPrefix} -s ${clientIp}/32 -d ${webIp}/32 ${m} --dport 8080 -j ACCEPT`,
+        `-A ${icc.chainPrefix} -s ${webIp}/32 -d ${clientIp}/32 ${m} --sport 8080 -j ACCEPT`,
+      ]);
+      // Only the exposed port: another one on the target stays closed to the linking container.
+      await run(['exec', '-d', 'web', 'httpd', '-p', '8081', '-h', '/www']);
+      expect(await run(['exec', 'client', 'sh', '-c', probe(8081)])).toBe('rc=143');
+      // ...while the target itself serves it.
+      expect(await run(['exec', 'web', 'wget', '-qO-', 'http://127.0.0.1:8081/'])).toBe('linked');
+      await run(['rm', '-f', 'client']);
+      expect(docker()).toEqual([]);
+      await run(['rm', '-f', 'web']);
+    } finally {
+      await icc.cleanup();
+    }
+  }, 120_000);
 });
 
 describe('IPv6 user networks', () => {

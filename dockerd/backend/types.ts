@@ -226,6 +226,14 @@ export interface MountPoint {
 }
 
 /** What tsctr-dockerd persists per container (one JSON file, replaced atomically). */
+export interface LinkRuleRecord {
+  bridge: string;
+  parentIp: string;
+  childIp: string;
+  proto: 'tcp' | 'udp';
+  port: number;
+}
+
 export interface ContainerRecord {
   Id: string;
   Name: string;
@@ -247,6 +255,8 @@ export interface ContainerRecord {
   HostnamePath: string;
   HostsPath: string;
   ResolvConfPath: string;
+  /** The `--icc=false` link rules this run added (removed at its end, even after a daemon restart). */
+  LinkRules?: LinkRuleRecord[];
   /** Absent in records written before networking existed: read them through `networkState()`. */
   NetworkSettings?: ContainerNetworkState;
 }

@@ -134,6 +134,7 @@ export class NetworkController implements LifecycleHooks {
     st.SandboxID = randomBytes(32).toString('hex');
     try {
       await this.attachAll(rec, file, links);
+      await this.linkRules(rec, links);
       const env = links.flatMap((l) => l.env);
       if (env.length > 0)
         editSpec((spec) => ({
@@ -303,6 +304,32 @@ export class NetworkController implements LifecycleHooks {
     if (user) await this.startDns(rec, file, false);
   }
 
+  /**
+   * Without inter-container communication on the default bridge (`--icc=false`), a link opens the
+   * target's exposed ports to the linking container, both ways, as dockerd's bridge driver does.
+   */
+  private async linkRules(
+    rec: ContainerRecord,
+    links: Array<{ ip: string; ports: Array<{ port: number; proto: string }> }>,
+  ): Promise<void> {
+    const target = this.publishTarget(rec);
+    if (this.n.cfg.icc || !target || links.length === 0) return;
+    const rules = links.flatMap((l) =>
+      l.ports
+        .filter((p) => p.proto === 'tcp' || p.proto === 'udp')
+        .map((p) => ({
+          bridge: target.bridge,
+          parentIp: target.containerIp,
+          childIp: l.ip,
+          proto: p.proto as 'tcp' | 'udp',
+          port: p.port,
+        })),
+    );
+    if (rules.length === 0) return;
+    rec.LinkRules = rules;
+    await this.n.firewall.link(rules);
+  }
+
   /** Where the ports of a container lead: its first bridge network with an address. */
   private publishTarget(rec: ContainerRecord): PublishTarget | undefined {
     for (const [name, ep] of Object.entries(networkState(rec).Networks)) {
@@ -381,6 +408,12 @@ export class NetworkController implements LifecycleHooks {
       const target = this.publishTarget(rec);
       const published = publishedOf(st.Ports);
       if (target && published.length > 0) await this.n.firewall.unpublish(portRules(published, target));
+    }
+    if (rec.LinkRules?.length) {
+      await this.n.firewall
+        .unlink(rec.LinkRules)
+        .catch((err: Error) => this.log.warn({ id: rec.Id, err: err.message }, 'removing link rules failed'));
+      rec.LinkRules = undefined;
     }
     for (const [name, ep] of Object.entries(st.Networks)) {
       if (!ep.EndpointID) continue;

@@ -103,7 +103,7 @@ export function configureLinks(
 export function linkTargets(
   rec: ContainerRecord,
   containers: Containers,
-): Array<{ env: string[]; names: string; ip: string }> {
+): Array<{ env: string[]; names: string; ip: string; ports: Array<{ port: number; proto: string }> }> {
   return (rec.HostConfig.Links ?? []).map((text) => {
     const l = parseLink(text);
     const t = containers.find(l.target);
@@ -116,6 +116,7 @@ export function linkTargets(
       env: linkEnv(l, rec.Name.slice(1), { ip, exposedPorts: t.Config.ExposedPorts, env: t.Config.Env }),
       names: line.split('\t')[1],
       ip,
+      ports: sortedPorts(t.Config.ExposedPorts),
     };
   });
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import {
   type BridgeRules,
   type ChainNames,
+  type LinkRule,
   type PortRule,
   type RuleMode,
   type Step,
@@ -16,6 +17,8 @@ import {
   bridgeRemovalSteps,
   bridgeSteps,
   chainNames,
+  linkRemovalSteps,
+  linkSteps,
   mentionsBridge,
   portRemovalSteps,
   portSteps,
@@ -82,6 +85,16 @@ export class Firewall {
     return this.apply(portRemovalSteps(this.mode, ports), false);
   }
 
+  /** Start of a container with links on a bridge without icc: ACCEPT both ways per exposed port. */
+  link(links: LinkRule[]): Promise<void> {
+    return this.apply(linkSteps(this.mode, links), false);
+  }
+
+  /** Its stop: the rules `link` added. */
+  unlink(links: LinkRule[]): Promise<void> {
+    return this.apply(linkRemovalSteps(this.mode, links), false);
+  }
+
   /**
    * After a restart: deletes the rules of bridges and published ports that are no longer wanted —
    * any rule in our chains or on the built-in chains that names a bridge of ours not in `keepBridges`,
@@ -135,7 +148,10 @@ export class Firewall {
   private isPortRule(table: string, chain: string, rule: string, bridges: string[]): boolean {
     if (chain === this.names.docker) {
       if (table === 'nat') return rule.includes(' -j DNAT ');
-      return / -o \S+ -p (tcp|udp) .* -j ACCEPT$/.test(rule) && bridges.some((b) => mentionsBridge(rule, b));
+      return (
+        /^-d \S+ ! -i \S+ -o \S+ -p (tcp|udp) .* -j ACCEPT$/.test(rule) &&
+        bridges.some((b) => mentionsBridge(rule, b))
+      );
     }
     if (table === 'nat' && chain === 'POSTROUTING') {
       const m = /^-s (\S+)\/32 -d (\S+)\/32 -p (tcp|udp) -m \3 --dport \d+ -j MASQUERADE$/.exec(rule);

@@ -15,6 +15,7 @@
 //   .removeBridge(BridgeRules)      network rm: exactly those rules
 //   .publish(PortRule[])            container start: DNAT + ACCEPT + hairpin MASQUERADE per IPv4 port
 //   .unpublish(PortRule[])          container stop
+//   .link(LinkRule[]) / .unlink()   `--icc=false` links: ACCEPT parent→child port and back
 //   .sweep(keepBridges, keepPorts)  after a restart: drop rules of bridges/ports no longer wanted
 //   .removeAll(bridges?)            explicit cleanup: jumps and chains of this prefix
 //   .rules()                        iptables-save, parsed (table → chain → rule specs)
@@ -29,6 +30,7 @@ export {
   type BridgeRules,
   type ChainNames,
   type PortRule,
+  type LinkRule,
   chainNames,
   baseSteps,
   bridgeSteps,

@@ -251,6 +251,44 @@ export function portRemovalSteps(mode: RuleMode, ports: PortRule[]): Step[] {
   );
 }
 
+/**
+ * A legacy link on a bridge without inter-container communication (`--icc=false`): the linking
+ * (parent) container may reach the target's (child's) exposed port, and the answers may come back.
+ */
+export interface LinkRule {
+  bridge: string;
+  parentIp: string;
+  childIp: string;
+  proto: 'tcp' | 'udp';
+  port: number;
+}
+
+/** dockerd's pair per link and exposed port, in filter DOCKER (iptables-save's form). */
+function linkRuleTexts({ names }: RuleMode, l: LinkRule) {
+  const m = `-i ${l.bridge} -o ${l.bridge} -p ${l.proto} -m ${l.proto}`;
+  return [
+    { chain: names.docker, rule: `-s ${l.parentIp}/32 -d ${l.childIp}/32 ${m} --dport ${l.port} -j ACCEPT` },
+    { chain: names.docker, rule: `-s ${l.childIp}/32 -d ${l.parentIp}/32 ${m} --sport ${l.port} -j ACCEPT` },
+  ];
+}
+
+/** Container start: the link rules, appended (as dockerd's `-A`). */
+export function linkSteps(mode: RuleMode, links: LinkRule[]): Step[] {
+  return links.flatMap((l) => linkRuleTexts(mode, l).map((r) => end('filter', r.chain, r.rule)));
+}
+
+/** Container stop: the deletions that undo `linkSteps`. */
+export function linkRemovalSteps(mode: RuleMode, links: LinkRule[]): Step[] {
+  return links.flatMap((l) =>
+    linkRuleTexts(mode, l).map((r): Step => ({
+      kind: 'delete',
+      table: 'filter',
+      chain: r.chain,
+      rule: r.rule,
+    })),
+  );
+}
+
 /** What `baseSteps` added: the jumps from the built-in chains, then our chains themselves. */
 export function baseRemovalSteps(mode: RuleMode): Step[] {
   const { names } = mode;
