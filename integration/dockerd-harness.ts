@@ -13,7 +13,10 @@ import { busybox } from './testimages.js';
 
 export class Dockerd {
   proc: ChildProcess | undefined;
+  /** This process's log (reset at each start). */
   stderr = '';
+  /** Every run's log, restarts included (chaos reports read it). */
+  history = '';
   readonly socket: string;
   readonly dataRoot: string;
   readonly execRoot: string;
@@ -87,7 +90,10 @@ export class Dockerd {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.proc = proc;
-    proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      this.history += d.toString();
+    });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`tsctr-dockerd exited ${proc.exitCode}: ${this.stderr}`);

@@ -57,7 +57,10 @@ export function answers(address: string): Promise<boolean> {
 
 export class Tsctrd {
   proc: ChildProcess | undefined;
+  /** This process's log (reset at each start). */
   stderr = '';
+  /** Every run's log, restarts included (chaos reports read it). */
+  history = '';
   readonly address: string;
   readonly root: string;
   readonly state: string;
@@ -93,7 +96,10 @@ export class Tsctrd {
     this.stderr = '';
     const proc = spawn(process.execPath, this.args(extraArgs), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
-    proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      this.history += d.toString();
+    });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`tsctrd exited ${proc.exitCode}: ${this.stderr}`);

@@ -38,10 +38,20 @@ async function inspect(
   return { status, pid: Number(pid), code: Number(code), id };
 }
 
+async function mobyTaskStatus(w: World, id: string): Promise<string | undefined> {
+  const r = await w.d.tsctrd.ctr(['tasks', 'ls'], { ns: 'moby' });
+  const line = r.stdout.split('\n').find((l) => l.startsWith(id));
+  return line?.trim().split(/\s+/)[2];
+}
+
 /** Settles what interrupted operations left: adopt a steady container that runs, remove the rest. */
 export async function reconcile(w: World): Promise<void> {
   for (const name of [...w.committing]) {
     w.committing.delete(name);
+    // The task a commit paused is resumed by tsctr-dockerd (it retries while tsctrd restarts): give
+    // it the moment that takes, as a client would, before anything execs into it.
+    const id = (await inspect(w, name))?.id ?? '';
+    for (let i = 0; i < 30 && id && (await mobyTaskStatus(w, id)) === 'PAUSED'; i++) await sleep(200);
     const st = await inspect(w, name);
     if (st?.status === 'paused') {
       w.note(`${name} left paused by an interrupted commit: unpaused`);
@@ -161,11 +171,18 @@ async function checkRestartPolicy(w: World): Promise<void> {
   }
   // A start may land between the two reads: one more start than expected is fine.
   const want = s.status === 'restarting' ? s.rc : s.rc + 1;
-  if (s.starts < want || s.starts > want + 1)
+  if (s.starts < want || s.starts > want + 1) {
+    const id = (await w.d.docker(['inspect', '-f', '{{.Id}}', 'chaos-restart'])).stdout.trim();
+    const said = w.d.history
+      .split('\n')
+      .filter((l) => id && l.includes(id.slice(0, 12)))
+      .slice(-4)
+      .join(' | ');
     w.violate(
       'a restart policy applies once per exit',
-      `chaos-restart: ${s.starts} starts for RestartCount ${s.rc} (${s.status})`,
+      `chaos-restart: ${s.starts} starts for RestartCount ${s.rc} (${s.status}); tsctr-dockerd: ${said.slice(0, 1200)}`,
     );
+  }
 }
 
 async function checkAutoRemove(w: World): Promise<void> {
@@ -203,6 +220,8 @@ async function orphans(w: World): Promise<string[]> {
   const problems: string[] = [];
   const t = w.d.tsctrd;
   const running = new Set<string>();
+  // A task whose shim died reads STOPPED until its client deletes it: it has no shim, rightly.
+  const unstopped = new Set<string>();
   const tasksByNs = new Map<string, Set<string>>();
   for (const ns of ['moby', CTR_NS]) {
     const r = await t.ctr(['tasks', 'ls'], { ns });
@@ -212,6 +231,7 @@ async function orphans(w: World): Promise<string[]> {
       if (!id) continue;
       ids.add(id);
       if (status === 'RUNNING') running.add(id);
+      if (status !== 'STOPPED') unstopped.add(id);
     }
     tasksByNs.set(ns, ids);
   }
@@ -224,8 +244,8 @@ async function orphans(w: World): Promise<string[]> {
   for (const s of taskShims)
     if (!allTasks.has(s.id)) problems.push(`shim ${s.pid} for ${s.ns}/${s.id} has no task`);
   // An adopted spare keeps "spare" in its command line: count shims against tasks as a whole.
-  if (taskShims.length + adoptedSpares < allTasks.size)
-    problems.push(`${allTasks.size} tasks but ${shims.length} shims`);
+  if (taskShims.length + adoptedSpares < unstopped.size)
+    problems.push(`${unstopped.size} running tasks but ${shims.length} shims`);
   // Bundles and rootfs mounts of the task service.
   for (const ns of ls(path.join(t.state, 'tasks')))
     for (const id of ls(path.join(t.state, 'tasks', ns)))

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
 
-const RETRY_MS = 500;
+const RETRY_MS = 200;
 const GIVE_UP_MS = 120_000;
 
 function marker(e: Engine, id: string): string {
