@@ -1,5 +1,5 @@
 // Typed calls on tsctrd's Images service: a handle on one image record, and the list.
-import { isAlreadyExists } from '../../api/errdefs.js';
+import { isAlreadyExists, isNotFound } from '../../api/errdefs.js';
 import type { Image } from '../../api/gen/containerd/services/images/v1/images.js';
 import type { Connection } from '../connection.js';
 
@@ -48,11 +48,18 @@ export class ImageHandle {
    * whole record. `anyError`: fall back to updating on any creation failure, not only AlreadyExists.
    */
   async put(o: ImageFields, paths: string[] = [], anyError = false): Promise<Image> {
-    try {
-      return await this.create(o);
-    } catch (e) {
-      if (!anyError && !isAlreadyExists(e)) throw e;
-      return this.update(o, paths);
+    // A record deleted between the two (an `rmi` racing this pull) is created again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.create(o);
+      } catch (e) {
+        if (!anyError && !isAlreadyExists(e)) throw e;
+      }
+      try {
+        return await this.update(o, paths);
+      } catch (e) {
+        if (!isNotFound(e) || attempt >= 5) throw e;
+      }
     }
   }
 

@@ -131,7 +131,13 @@ async function checkSteady(w: World): Promise<void> {
 async function checkExits(w: World): Promise<void> {
   for (const e of [...w.exiters.values()]) {
     if (Date.now() < e.exitedBy) continue;
-    const st = await inspect(w, e.name);
+    // An exit that came while tsctrd was down is collected once tsctr-dockerd's wait is answered
+    // again (it asks every half second): a moment's grace after the recovery.
+    let st = await inspect(w, e.name);
+    for (let i = 0; i < 20 && st?.status === 'running'; i++) {
+      await sleep(250);
+      st = await inspect(w, e.name);
+    }
     if (!st) w.violate('exits are recorded with their code', `${e.name}: gone`);
     else if (st.status !== 'exited')
       w.violate('exits are recorded with their code', `${e.name}: status ${st.status} long after its exit`);

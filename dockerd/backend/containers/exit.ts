@@ -30,8 +30,8 @@ export function watchExit(e: Engine, rec: ContainerRecord): void {
           await handleExit(e, rec, pid, 255, undefined);
           return;
         }
-        // tsctrd is restarting: ask again.
-        await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
+        // tsctrd is restarting: ask again soon (an exit that came meanwhile is recorded promptly).
+        await sleep(Math.min(500, 100 * 2 ** Math.min(attempt, 3)));
       }
     }
   })();

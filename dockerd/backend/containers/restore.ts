@@ -5,7 +5,7 @@
 // go, the restart policy applies).
 import { isNotFound } from '../../../api/errdefs.js';
 import { dropOrphanLeases } from '../../../client/images/owned-leases.js';
-import { Status } from '../../../api/gen/containerd/types/task/task.js';
+import { type Process, Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
 import { clearCommitPause, commitPaused } from '../images/commit-pause.js';
 import { RunIO, makeFifos } from '../run-io.js';
@@ -14,23 +14,46 @@ import { handleExit, watchExit } from './exit.js';
 import { autoRemove, sweepOrphans } from './remove.js';
 import { nowRfc3339, wireLogger } from './start.js';
 
+/**
+ * What tsctrd holds for a record: its container (false: none) and task. Asked again for a few seconds
+ * when tsctrd does not answer (restarting too): a record never looked at would stay as it was —
+ * a container waiting to restart would wait forever.
+ */
+async function lookup(
+  e: Engine,
+  rec: ContainerRecord,
+): Promise<{ exists: boolean; proc: Process | undefined }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      try {
+        await e.c.container(rec.Id).get();
+      } catch (err) {
+        if (isNotFound(err)) return { exists: false, proc: undefined };
+        throw err;
+      }
+      try {
+        return { exists: true, proc: await e.c.task(rec.Id).get() };
+      } catch (err) {
+        if (isNotFound(err)) return { exists: true, proc: undefined };
+        throw err;
+      }
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
+  const found = await lookup(e, rec);
   // A record whose tsctrd container was never made: a create cut short by a crash. It never existed
   // for a client (create had not answered), so it goes, with what it had made.
-  try {
-    await e.c.container(rec.Id).get();
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+  if (!found.exists) {
     for (const m of rec.Mounts) if (m.anonymous && m.Name) e.volumes.remove(m.Name, true);
     e.store.remove(rec.Id);
     return;
   }
-  let proc;
-  try {
-    proc = await e.c.task(rec.Id).get();
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  let proc = found.proc;
   // A commit cut short left the task paused: it is resumed, not reported as a user's pause.
   if (commitPaused(e, rec.Id)) {
     if (proc?.status === Status.PAUSED) {

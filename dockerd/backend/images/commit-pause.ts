@@ -3,6 +3,7 @@
 // mid-commit, or this daemon killed — still happens: retried here in the background, and at restore.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isNotFound } from '../../../api/errdefs.js';
 import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
 
@@ -36,8 +37,9 @@ export async function resumeAfterCommit(e: Engine, id: string): Promise<void> {
       await task.resume();
       return true;
     } catch {
-      const state = await task.get().catch(() => undefined);
-      if (state === undefined) return false; // tsctrd away (or the task is gone): ask again later
+      const state = await task.get().catch((err: unknown) => (isNotFound(err) ? null : undefined));
+      if (state === null) return true; // the task is gone: nothing to resume
+      if (state === undefined) return false; // tsctrd away: ask again later
       return state.status !== Status.PAUSED && state.status !== Status.PAUSING;
     }
   };

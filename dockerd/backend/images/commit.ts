@@ -5,6 +5,7 @@
 import type { ImageConfig } from '../../../client/images/oci.js';
 import { diffMounts } from '../../../client/services/diff.js';
 import { parseReference } from '../../../client/remotes/reference.js';
+import { isNotFound } from '../../../api/errdefs.js';
 import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
@@ -28,7 +29,8 @@ export interface CommitOptions {
 /**
  * Pauses the container's task if it still runs. A task that exits meanwhile (runc "not running", a
  * shim closing its ttrpc connection, the task already gone) is not an error: a stopped container's
- * snapshot is committed as it is, as dockerd does.
+ * snapshot is committed as it is, as dockerd does. When tsctrd goes away during the pause, the pause
+ * may have landed with its answer lost: the mark stays and the resume is retried until it can be.
  */
 async function pauseIfRunning(e: Engine, id: string): Promise<boolean> {
   const task = e.c.task(id);
@@ -37,8 +39,14 @@ async function pauseIfRunning(e: Engine, id: string): Promise<boolean> {
     await task.pause();
     return true;
   } catch (err) {
+    // undefined: tsctrd unreachable; null: the task is gone.
+    const state = await task.get().catch((e2: unknown) => (isNotFound(e2) ? null : undefined));
+    if (state === undefined) {
+      void resumeAfterCommit(e, id);
+      throw err;
+    }
+    if (state?.status === Status.PAUSED) return true;
     clearCommitPause(e, id);
-    const state = await task.get().catch(() => undefined);
     if (state?.status === Status.RUNNING || state?.status === Status.PAUSING) throw err;
     return false;
   }
