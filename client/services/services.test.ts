@@ -12,13 +12,16 @@ import {
   GetContainerResponse,
   UpdateContainerResponse,
 } from '../../api/gen/containerd/services/containers/v1/containers.js';
+import { CreateImageResponse, ImagesService } from '../../api/gen/containerd/services/images/v1/images.js';
+import { status } from '@grpc/grpc-js';
 import { Connection } from '../connection.js';
-import { type Req, FakeServer } from '../testing/fake-server.js';
+import { type Req, FakeServer, StatusError } from '../testing/fake-server.js';
 import { SPEC_TYPE_URL, specOf } from './containers.js';
 import { contentInfo, setContentLabels } from './content.js';
 import { applyLayer, diffMounts } from './diff.js';
 import { subscribe } from './events.js';
 
+let imageCreates = 0;
 const spec = { ociVersion: '1.1.0', process: { args: ['sh'] } };
 const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: 'sha256:aa', size: 10 };
 
@@ -44,6 +47,21 @@ const server = new FakeServer({
         Envelope.fromPartial({ namespace: 'n', topic: '/tasks/create' }),
         Envelope.fromPartial({ namespace: 'n', topic: '/tasks/start' }),
       ],
+    },
+  },
+  // An image record another client deletes between this one's create and update (an rmi racing a
+  // pull): the first create finds it, the update does not, the second create succeeds.
+  images: {
+    definition: ImagesService,
+    unary: {
+      create: (r: Req) => {
+        if (imageCreates++ === 0)
+          throw new StatusError(status.ALREADY_EXISTS, 'image "racy": already exists');
+        return CreateImageResponse.fromPartial({ image: r.image as { name: string } });
+      },
+      update: () => {
+        throw new StatusError(status.NOT_FOUND, 'image "racy"');
+      },
     },
   },
   containers: {
@@ -75,6 +93,14 @@ afterAll(async () => {
 
 beforeEach(() => {
   server.calls.length = 0;
+});
+
+describe('images', () => {
+  it('put creates the record again when it is deleted between its create and its update', async () => {
+    const img = await c.image('racy').put({ target: layer });
+    expect(img.name).toBe('racy');
+    expect(server.calls.map((x) => x.method)).toEqual(['images.create', 'images.update', 'images.create']);
+  });
 });
 
 describe('content', () => {
