@@ -1,5 +1,6 @@
 // Bugs the chaos run found, each replayed as a plain scripted test.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../client/connection.js';
 import { createLease, listLeases } from '../../client/leases.js';
@@ -54,6 +55,40 @@ describe('chaos regressions', () => {
     expect(ids).toContain('someone-elses');
     c.close();
   });
+
+  // A kill -9 of tsctr-dockerd just after a commit asked for its pause: tsctrd carried the pause
+  // out after the restarted daemon had looked, and the container stayed paused for good. The mark
+  // the commit leaves is what the restarted daemon watches: a pause landing late is undone.
+  it('undoes a commit pause that lands after tsctr-dockerd restarted', async () => {
+    const r = await d.docker(['run', '-d', '--name', 'late-pause', fx.ref, 'sleep', '600']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    await d.kill9();
+    // What the commit wrote before asking tsctrd to pause (commit-pause.ts keeps it there).
+    mkdirSync(path.join(d.execRoot, 'commit-paused'), { recursive: true });
+    writeFileSync(path.join(d.execRoot, 'commit-paused', id), '');
+    await d.start();
+    const status = async () =>
+      (await d.tsctrd.ctr(['tasks', 'ls'], { ns: 'moby' })).stdout
+        .split('\n')
+        .find((l) => l.startsWith(id))
+        ?.trim()
+        .split(/\s+/)[2];
+    expect(await status()).toBe('RUNNING');
+    // The pause lands now, after the restore looked.
+    expect((await d.tsctrd.ctr(['tasks', 'pause', id], { ns: 'moby' })).code).toBe(0);
+    await until(async () => (await status()) === 'RUNNING');
+    const exec = await d.docker(['exec', 'late-pause', 'echo', 'ok']);
+    expect(exec.stdout).toBe('ok\n');
+    expect((await d.docker(['inspect', '-f', '{{.State.Status}}', 'late-pause'])).stdout.trim()).toBe(
+      'running',
+    );
+    // A user's pause, even while the watch runs, is the user's: nothing undoes it.
+    expect((await d.docker(['pause', 'late-pause'])).code).toBe(0);
+    await new Promise((res) => setTimeout(res, 600));
+    expect(await status()).toBe('PAUSED');
+    await d.docker(['rm', '-f', 'late-pause']);
+  }, 60_000);
 
   // Two commits whose layers are byte-identical (a container committed twice, or a commit a kill
   // cut short after its layer was written): the second failed with "content sha256:…"

@@ -7,7 +7,7 @@ import { isNotFound } from '../../../api/errdefs.js';
 import { dropOrphanLeases } from '../../../client/images/owned-leases.js';
 import { type Process, Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
-import { clearCommitPause, commitPaused } from '../images/commit-pause.js';
+import { clearCommitPause, commitPaused, watchLatePause } from '../images/commit-pause.js';
 import { RunIO, makeFifos } from '../run-io.js';
 import type { ContainerRecord } from '../types.js';
 import { handleExit, watchExit } from './exit.js';
@@ -60,7 +60,9 @@ async function restoreOne(e: Engine, rec: ContainerRecord): Promise<void> {
       await e.c.task(rec.Id).resume();
       proc = await e.c.task(rec.Id).get();
     }
-    clearCommitPause(e, rec.Id);
+    // The pause may not have landed yet: watched for a while (the mark goes when the watch ends).
+    if (proc) watchLatePause(e, rec.Id);
+    else clearCommitPause(e, rec.Id);
   }
   const rt = e.runtime(rec.Id);
   const alive =

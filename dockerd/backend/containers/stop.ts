@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Conflict, InvalidParameter, NotModified } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../types.js';
+import { clearCommitPause } from '../images/commit-pause.js';
 import { startContainer } from './start.js';
 
 /** `SIGTERM`, `TERM`, `term`, `15` → 15. */
@@ -110,6 +111,8 @@ export async function pauseContainer(e: Engine, rec: ContainerRecord): Promise<v
   await e.runtime(rec.Id).serial(async () => {
     if (!rec.State.Running || rec.State.Restarting) throw new Conflict(`Container ${rec.Id} is not running`);
     if (rec.State.Paused) throw new Conflict(`Container ${rec.Id} is already paused`);
+    // The user's pause from here on: no resume left over from an interrupted commit undoes it.
+    clearCommitPause(e, rec.Id);
     await e.c.task(rec.Id).pause();
     rec.State = { ...rec.State, Status: 'paused', Paused: true };
     e.store.save(rec);
@@ -120,6 +123,7 @@ export async function pauseContainer(e: Engine, rec: ContainerRecord): Promise<v
 export async function unpauseContainer(e: Engine, rec: ContainerRecord): Promise<void> {
   await e.runtime(rec.Id).serial(async () => {
     if (!rec.State.Paused) throw new Conflict(`Container ${rec.Id} is not paused`);
+    clearCommitPause(e, rec.Id);
     await e.c.task(rec.Id).resume();
     rec.State = { ...rec.State, Status: 'running', Paused: false };
     e.store.save(rec);

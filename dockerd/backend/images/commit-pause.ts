@@ -56,3 +56,28 @@ export async function resumeAfterCommit(e: Engine, id: string): Promise<void> {
   };
   setTimeout(() => void again(), RETRY_MS).unref();
 }
+
+/**
+ * After a restart that found a commit's mark: the pause the killed daemon asked for may still land
+ * (tsctrd carries out a call whose client died). For a while, a pause that shows up is undone; a
+ * user's own pause or unpause meanwhile clears the mark and ends the watch.
+ */
+export function watchLatePause(e: Engine, id: string, forMs = 10_000): void {
+  const until = Date.now() + forMs;
+  const look = async (): Promise<void> => {
+    if (!commitPaused(e, id)) return;
+    const state = await e.c
+      .task(id)
+      .get()
+      .catch((err: unknown) => (isNotFound(err) ? null : undefined));
+    if (state === null) return clearCommitPause(e, id);
+    if (state?.status === Status.PAUSED && commitPaused(e, id))
+      await e.c
+        .task(id)
+        .resume()
+        .catch(() => undefined);
+    if (Date.now() > until) return clearCommitPause(e, id);
+    setTimeout(() => void look(), RETRY_MS).unref();
+  };
+  setTimeout(() => void look(), RETRY_MS).unref();
+}
