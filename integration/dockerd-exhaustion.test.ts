@@ -167,8 +167,17 @@ function blobsUnder(dir: string): Array<{ name: string; sum: string }> {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile() && path.basename(d) === 'sha256' && path.basename(path.dirname(d)) === 'blobs')
-        out.push({ name: e.name, sum: createHash('sha256').update(readFileSync(p)).digest('hex') });
+      else if (e.isFile() && path.basename(d) === 'sha256' && path.basename(path.dirname(d)) === 'blobs') {
+        let data: Buffer;
+        try {
+          data = readFileSync(p);
+        } catch (err) {
+          // Collected meanwhile (the failed pull's content goes with its lease): not a corrupt blob.
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw err;
+        }
+        out.push({ name: e.name, sum: createHash('sha256').update(data).digest('hex') });
+      }
     }
   };
   walk(dir);
