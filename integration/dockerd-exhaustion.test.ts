@@ -164,7 +164,15 @@ describe('tsctr-dockerd under exhaustion', () => {
 function blobsUnder(dir: string): Array<{ name: string; sum: string }> {
   const out: Array<{ name: string; sum: string }> = [];
   const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch (err) {
+      // Removed meanwhile (a snapshot or ingest of the failed pull being cleaned up).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const e of entries) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.isFile() && path.basename(d) === 'sha256' && path.basename(path.dirname(d)) === 'blobs') {
