@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isNotFound } from '../../../api/errdefs.js';
-import { Status } from '../../../api/gen/containerd/types/task/task.js';
+import { type Process, Status } from '../../../api/gen/containerd/types/task/task.js';
 import type { Engine } from '../engine.js';
 
 const RETRY_MS = 200;
@@ -12,6 +12,14 @@ const GIVE_UP_MS = 120_000;
 
 function marker(e: Engine, id: string): string {
   return path.join(e.opts.execRoot, 'commit-paused', id);
+}
+
+/** The task's state: null when it is gone, undefined when tsctrd cannot be reached. */
+export function taskState(e: Engine, id: string): Promise<Process | null | undefined> {
+  return e.c
+    .task(id)
+    .get()
+    .catch((err: unknown) => (isNotFound(err) ? null : undefined));
 }
 
 /** Records that a commit is about to pause `id`. */
@@ -37,7 +45,7 @@ export async function resumeAfterCommit(e: Engine, id: string): Promise<void> {
       await task.resume();
       return true;
     } catch {
-      const state = await task.get().catch((err: unknown) => (isNotFound(err) ? null : undefined));
+      const state = await taskState(e, id);
       if (state === null) return true; // the task is gone: nothing to resume
       if (state === undefined) return false; // tsctrd away: ask again later
       return state.status !== Status.PAUSED && state.status !== Status.PAUSING;
@@ -66,10 +74,7 @@ export function watchLatePause(e: Engine, id: string, forMs = 10_000): void {
   const until = Date.now() + forMs;
   const look = async (): Promise<void> => {
     if (!commitPaused(e, id)) return;
-    const state = await e.c
-      .task(id)
-      .get()
-      .catch((err: unknown) => (isNotFound(err) ? null : undefined));
+    const state = await taskState(e, id);
     if (state === null) return clearCommitPause(e, id);
     if (state?.status === Status.PAUSED && commitPaused(e, id))
       await e.c

@@ -5,12 +5,17 @@
 import type { ImageConfig } from '../../../client/images/oci.js';
 import { diffMounts } from '../../../client/services/diff.js';
 import { parseReference } from '../../../client/remotes/reference.js';
-import { isNotFound } from '../../../api/errdefs.js';
 import { Status } from '../../../api/gen/containerd/types/task/task.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Engine } from '../engine.js';
 import type { ContainerConfig, ContainerRecord } from '../types.js';
-import { clearCommitPause, commitPaused, markCommitPause, resumeAfterCommit } from './commit-pause.js';
+import {
+  clearCommitPause,
+  commitPaused,
+  markCommitPause,
+  resumeAfterCommit,
+  taskState,
+} from './commit-pause.js';
 import { applyChanges } from './import.js';
 import { storeImage, withLease } from './store-image.js';
 
@@ -40,7 +45,7 @@ async function pauseIfRunning(e: Engine, id: string): Promise<boolean> {
     return true;
   } catch (err) {
     // undefined: tsctrd unreachable; null: the task is gone.
-    const state = await task.get().catch((e2: unknown) => (isNotFound(e2) ? null : undefined));
+    const state = await taskState(e, id);
     if (state === undefined) {
       void resumeAfterCommit(e, id);
       throw err;
